@@ -1,0 +1,3 @@
+from seedgraph.cli import main
+
+main()

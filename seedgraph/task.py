@@ -1,0 +1,186 @@
+"""Task, invariant and profile definitions: what a pack author writes.
+
+``@task`` turns an async function into a :class:`TaskDef` value; it registers
+nothing globally. The pack loader finds the definitions by scanning the pack's
+modules, so the same function can be imported, tested and reused freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, overload
+
+from seedgraph.errors import PackError
+
+if TYPE_CHECKING:
+    from seedgraph.context import TaskContext, VerifyContext
+
+__all__ = ["InvariantDef", "Profile", "TaskDef", "TaskFn", "invariant", "task"]
+
+TaskFn = Callable[["TaskContext"], Awaitable[None]]
+InvariantFn = Callable[["VerifyContext"], Awaitable[Iterable[Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDef:
+    """One seed task: it fills exactly one table.
+
+    ``upstream`` lists the tables that must be seeded first (FK parents plus
+    anything the task reads). ``params`` maps the parameter names the task reads
+    to their defaults (``None`` means "the pack's default"); only those names
+    reach ``ctx.params`` and enter the task's fingerprint.
+    """
+
+    table: str
+    fn: TaskFn
+    upstream: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.table
+
+    def source_digest(self) -> str:
+        """Digest of the task's code: its function and the module it lives in."""
+        h = hashlib.sha256()
+        try:
+            h.update(inspect.getsource(self.fn).encode())
+            module = inspect.getmodule(self.fn)
+            if module is not None:
+                h.update(inspect.getsource(module).encode())
+        except (OSError, TypeError):
+            h.update(getattr(self.fn, "__qualname__", repr(self.fn)).encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantDef:
+    """A consistency rule checked by ``seedgraph verify``.
+
+    The function returns the offending rows (any printable values); an empty
+    result means the rule holds. It runs when all of ``tables`` are selected.
+    """
+
+    name: str
+    fn: InvariantFn
+    tables: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A named selection plus parameters (``--profile NAME``)."""
+
+    name: str
+    description: str = ""
+    only: str | None = None
+    exclude: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _as_tuple(values: str | Iterable[str] | None, what: str, table: str) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    out = tuple(values)
+    for v in out:
+        if not isinstance(v, str) or not v:
+            raise PackError(f"task '{table}': {what} must be non-empty strings, got {v!r}")
+    return out
+
+
+def _as_params(params: Mapping[str, Any] | Sequence[str] | None) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if isinstance(params, Mapping):
+        return dict(params)
+    return {name: None for name in params}
+
+
+@overload
+def task(table: TaskFn) -> TaskDef: ...
+
+
+@overload
+def task(
+    table: str | None = None,
+    *,
+    upstream: str | Iterable[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+    params: Mapping[str, Any] | Sequence[str] | None = None,
+    description: str | None = None,
+) -> Callable[[TaskFn], TaskDef]: ...
+
+
+def task(
+    table: str | TaskFn | None = None,
+    *,
+    upstream: str | Iterable[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+    params: Mapping[str, Any] | Sequence[str] | None = None,
+    description: str | None = None,
+) -> TaskDef | Callable[[TaskFn], TaskDef]:
+    """Declare the seed task for one table.
+
+    Usable bare (``@task`` names the table after the function) or with
+    arguments::
+
+        @task("zone_anomalies", upstream=["camera_zones", "events"], tags=["monitoring"],
+              params={"anomalies_per_zone": 3})
+        async def zone_anomalies(ctx: TaskContext) -> None: ...
+    """
+
+    def wrap(fn: TaskFn, name: str | None) -> TaskDef:
+        if not inspect.iscoroutinefunction(fn):
+            raise PackError(
+                f"task '{name or getattr(fn, '__name__', fn)}' must be an async function "
+                "(write `async def ...(ctx)`)"
+            )
+        tname = name or fn.__name__
+        doc = description if description is not None else inspect.getdoc(fn) or ""
+        return TaskDef(
+            table=tname,
+            fn=fn,
+            upstream=_as_tuple(upstream, "upstream", tname),
+            tags=_as_tuple(tags, "tags", tname),
+            params=_as_params(params),
+            description=doc.strip().splitlines()[0] if doc.strip() else "",
+        )
+
+    if callable(table):
+        return wrap(table, None)
+
+    def decorator(fn: TaskFn) -> TaskDef:
+        return wrap(fn, table)
+
+    return decorator
+
+
+def invariant(
+    name: str, *, tables: str | Iterable[str], description: str | None = None
+) -> Callable[[InvariantFn], InvariantDef]:
+    """Declare a consistency rule that ``seedgraph verify`` checks::
+
+        @invariant("events_within_window", tables=["events"])
+        async def events_within_window(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+            return await ctx.query("SELECT id FROM events WHERE started_at > ended_at")
+    """
+
+    def decorator(fn: InvariantFn) -> InvariantDef:
+        if not inspect.iscoroutinefunction(fn):
+            raise PackError(f"invariant '{name}' must be an async function")
+        doc = description if description is not None else inspect.getdoc(fn) or ""
+        return InvariantDef(
+            name=name,
+            fn=fn,
+            tables=_as_tuple(tables, "tables", name),
+            description=doc.strip().splitlines()[0] if doc.strip() else "",
+        )
+
+    return decorator
