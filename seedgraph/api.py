@@ -1,0 +1,334 @@
+"""The operations behind the CLI, callable from Python: plan, run, status, clean, verify.
+
+This module wires the pure core (pack, graph, selector, plan) to the edges
+(database, runner). The CLI only parses flags and renders results.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from seedgraph import __version__, checkpoints
+from seedgraph.config import Config, load_config, parse_as_of
+from seedgraph.db import DEFAULT_URL, Database, DbUrl, parse_url
+from seedgraph.errors import (
+    NothingToResumeError,
+    SafetyError,
+    UsageError,
+)
+from seedgraph.events import Listener, RunStarted
+from seedgraph.graph import build_graph, children_first
+from seedgraph.pack import Pack, load_pack
+from seedgraph.plan import Plan, TableState, make_plan, resolve_params, task_fingerprints
+from seedgraph.runner import RunResult, execute
+from seedgraph.selector import select
+from seedgraph.task import Profile
+
+__all__ = [
+    "Options",
+    "Prepared",
+    "Session",
+    "check_production",
+    "clean",
+    "open_session",
+    "prepare",
+    "run",
+]
+
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything a command may be told; None means "not given"."""
+
+    pack: str | None = None
+    db: str | None = None
+    config: Path | None = None
+    seed: int | None = None
+    as_of: str | None = None
+    profile: str | None = None
+    sets: Mapping[str, Any] = field(default_factory=dict)
+    only: str | None = None
+    exclude: str | None = None
+    resume: bool = False
+    force: bool = False
+    append: bool = False
+    concurrency: int | None = None
+    fail_fast: bool = False
+    confirm: bool = False
+    chunk_rows: int | None = None
+    allow_production: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A loaded pack, its graph, the config and the database URL."""
+
+    config: Config
+    pack: Pack
+    graph: nx.DiGraph
+    url: DbUrl
+
+
+def open_session(options: Options) -> Session:
+    config = load_config(options.config)
+    pack_ref = options.pack or config.pack
+    if pack_ref is None:
+        raise UsageError(
+            "no pack given; pass --pack PATH (e.g. --pack tasks/home_security) or set "
+            "pack = \"...\" in seedgraph.toml or [tool.seedgraph] in pyproject.toml"
+        )
+    base = Path.cwd() if options.pack else config.base_dir
+    pack = load_pack(pack_ref, base)
+    graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
+    raw = options.db or os.environ.get("SEEDGRAPH_DATABASE_URL") or config.db or DEFAULT_URL
+    return Session(config=config, pack=pack, graph=graph, url=parse_url(raw))
+
+
+def check_production(options: Options, action: str) -> None:
+    """Destructive commands refuse in production unless --allow-production is given."""
+    for var in ("SEEDGRAPH_ENV", "APP_ENV"):
+        if os.environ.get(var, "").lower() in {"production", "prod"} and not options.allow_production:
+            raise SafetyError(
+                f"refusing to {action}: {var}={os.environ[var]}. This looks like production; "
+                "if you really mean it, add --allow-production"
+            )
+
+
+def profile_for(session: Session, name: str) -> Profile:
+    cfg = session.config.profiles.get(name)
+    if cfg is None:
+        return session.pack.profile(name)
+    body = dict(cfg)
+    base = session.pack.profile(str(body.pop("extends"))) if "extends" in body else Profile(name)
+    params = dict(base.params)
+    params.update(body.pop("params", {}) or {})
+    only = body.pop("only", base.only)
+    exclude = body.pop("exclude", base.exclude)
+    description = str(body.pop("description", base.description))
+    if body:
+        if session.pack.config_params is None:
+            raise UsageError(
+                f"profile '{name}' in {session.config.source}: unknown key(s) "
+                f"{', '.join(sorted(body))}; use only, exclude, extends, description, params"
+            )
+        params.update(session.pack.config_params(body))
+    return Profile(name, description, only, exclude, params)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A plan plus the settings it was made with."""
+
+    plan: Plan
+    selected: frozenset[str]
+    params: Mapping[str, Any]
+    task_params: Mapping[str, Mapping[str, Any]]
+    seed: int
+    as_of: datetime
+    selection: Mapping[str, Any]
+    resume_run: checkpoints.RunRecord | None = None
+
+
+def _layers(session: Session, options: Options, profile: Profile | None) -> list[Mapping[str, Any]]:
+    layers: list[Mapping[str, Any]] = [session.pack.params, session.config.params]
+    if session.config.extra and options.config is not None:
+        hook = session.pack.config_params
+        if hook is None:
+            raise UsageError(
+                f"config {session.config.source}: unknown key(s) "
+                f"{', '.join(sorted(session.config.extra))}; this pack reads only "
+                "pack, db, seed, as_of, profile, params, profiles, concurrency"
+            )
+        layers.append(hook(session.config.extra))
+    if profile is not None:
+        layers.append(profile.params)
+    layers.append(options.sets)
+    return layers
+
+
+async def prepare(session: Session, options: Options, db: Database) -> Prepared:
+    """Resolve settings (or the run to resume) and plan against the database's state."""
+    resume_run = None
+    if options.resume:
+        for flag, value in (("--seed", options.seed), ("--as-of", options.as_of),
+                            ("--profile", options.profile), ("--only", options.only),
+                            ("--exclude", options.exclude)):
+            if value is not None:
+                raise UsageError(f"--resume reuses the recorded settings; drop {flag}")
+        if options.sets:
+            raise UsageError("--resume reuses the recorded parameters; drop --set")
+        resume_run = await checkpoints.latest_run(db)
+        if resume_run is None:
+            raise NothingToResumeError(
+                f"nothing to resume: no seedgraph run recorded in {session.url.display}; "
+                "start one with `seedgraph run`")
+        if resume_run.status == "done":
+            raise NothingToResumeError(
+                f"nothing to resume: the latest run #{resume_run.id} finished successfully; "
+                "start a new one with `seedgraph run`")
+        sel = resume_run.selection
+        seed, as_of = resume_run.seed, parse_as_of(resume_run.as_of)
+        only, exclude = sel.get("only"), sel.get("exclude")
+        layers: list[Mapping[str, Any]] = [session.pack.params, resume_run.params]
+        selection = dict(sel)
+        options = replace(options, force=bool(sel.get("force")), append=resume_run.mode == "append")
+    else:
+        profile_name = options.profile or session.config.profile or session.pack.default_profile
+        profile = profile_for(session, profile_name) if profile_name else None
+        seed = options.seed if options.seed is not None else (
+            session.config.seed if session.config.seed is not None else DEFAULT_SEED)
+        as_of = parse_as_of(options.as_of or session.config.as_of)
+        if options.only is not None or options.exclude is not None:
+            only, exclude = options.only, options.exclude
+        else:
+            only = profile.only if profile else None
+            exclude = profile.exclude if profile else None
+        layers = _layers(session, options, profile)
+        selection = {"only": only, "exclude": exclude,
+                     "profile": profile.name if profile else None, "force": options.force}
+    selected = select(session.graph, only, exclude)
+    if not selected:
+        raise UsageError(
+            f"the selection (--only {only!r} --exclude {exclude!r}) is empty; "
+            "see `seedgraph list` for the tasks")
+    merged, task_params = resolve_params(session.pack.tasks, layers)
+    fps = task_fingerprints(session.graph, task_params, seed, as_of)
+    await checkpoints.ensure_tables(db)
+    tables = list(session.graph.nodes)
+    states = await checkpoints.load_states(db, tables)
+    plan = make_plan(session.graph, selected, states, fps, force=options.force,
+                     append=options.append)
+    return Prepared(plan, frozenset(selected), merged, task_params, seed, as_of, selection,
+                    resume_run)
+
+
+async def open_db(session: Session, concurrency: int = 4) -> Database:
+    db = await Database.open(session.url, pool_size=concurrency + 2)
+    db.register(session.pack.metadata)
+    return db
+
+
+async def ensure_schema(session: Session, db: Database) -> list[str]:
+    md = session.pack.metadata
+    if md is None:
+        return []
+    names = [t.name for t in md.sorted_tables]
+    await db.check_schema(md, names)
+    return await db.create_missing(md, names)
+
+
+def _refuse(plan: Plan, options: Options) -> None:
+    if plan.problems:
+        raise SafetyError("refusing to run: " + plan.problems[0]
+                          + (f" (and {len(plan.problems) - 1} more)" if len(plan.problems) > 1
+                             else ""))
+    if plan.needs_confirm and not options.confirm:
+        t = plan.needs_confirm[0]
+        st = plan.states[t]
+        recorded = st.recorded_rows or 0
+        raise SafetyError(
+            f"table '{t}' holds {st.rows - recorded} row(s) seedgraph did not write; this run "
+            f"would delete them. Add --confirm to allow it, or leave '{t}' out with "
+            f"--exclude '{t}+'")
+
+
+async def run(options: Options, listener: Listener = lambda e: None,
+              *, handle_signals: bool = True) -> RunResult:
+    """``seedgraph run``: plan, empty what must be rebuilt, execute, record."""
+    check_production(options, "seed this database")
+    session = open_session(options)
+    concurrency = options.concurrency or session.config.concurrency or 4
+    if concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    db = await open_db(session, concurrency)
+    try:
+        async with db.run_lock():
+            await ensure_schema(session, db)
+            prep = await prepare(session, options, db)
+            plan = prep.plan
+            _refuse(plan, options)
+            skipped = [s.table for s in plan.steps if s.action == "skip"]
+            async with db.transaction() as tx:
+                run_id = await checkpoints.start_run(
+                    tx, mode="append" if (options.append or (prep.resume_run is not None
+                                                             and prep.resume_run.mode == "append"))
+                    else "build",
+                    seed=prep.seed, as_of=prep.as_of, selection=prep.selection,
+                    params=prep.params, pack=session.pack.ref,
+                    pack_fingerprint=session.pack.fingerprint(), version=__version__,
+                    tables=plan.to_run, skipped=skipped,
+                    run_id=prep.resume_run.id if prep.resume_run else None)
+                await checkpoints.clear_tables(tx, plan.clear)
+            listener(RunStarted(run_id, plan.to_run, tuple(skipped), plan.clear,
+                                prep.resume_run is not None))
+            chunk = options.chunk_rows or session.config.chunk_rows or 50_000
+            return await execute(
+                db, session.graph, plan, run_id=run_id, params=prep.task_params,
+                seed=prep.seed, as_of=prep.as_of,
+                append=options.append or (prep.resume_run is not None
+                                          and prep.resume_run.mode == "append"),
+                concurrency=concurrency, fail_fast=options.fail_fast, chunk_rows=chunk,
+                listener=listener, handle_signals=handle_signals)
+    finally:
+        await db.close()
+
+
+async def plan_only(options: Options) -> tuple[Session, Prepared]:
+    """``seedgraph plan``: what ``run`` with the same flags would do."""
+    session = open_session(options)
+    db = await open_db(session)
+    try:
+        prep = await prepare(session, options, db)
+    finally:
+        await db.close()
+    return session, prep
+
+
+@dataclass(frozen=True, slots=True)
+class CleanResult:
+    tables: tuple[str, ...]  # children first
+    rows: Mapping[str, int]
+    deleted: bool
+
+
+async def clean(options: Options, *, dry_run: bool) -> CleanResult:
+    """``seedgraph clean``: empty a selection children-first."""
+    session = open_session(options)
+    selected = select(session.graph, options.only, options.exclude)
+    db = await open_db(session)
+    try:
+        existing = await db.existing_tables()
+        names = [t for t in children_first(session.graph, selected) if t in existing]
+        counts = await db.row_counts(names)
+        if dry_run:
+            return CleanResult(tuple(names), counts, False)
+        check_production(options, "delete rows")
+        if not options.confirm:
+            total = sum(counts.values())
+            raise SafetyError(
+                f"clean would delete {total} row(s) from {len(names)} table(s); "
+                "add --confirm to do it, or --dry-run to see the counts")
+        async with db.run_lock():
+            await checkpoints.ensure_tables(db)
+            states = await checkpoints.load_states(db, list(session.graph.nodes))
+            for name in names:
+                for child in sorted(nx.descendants(session.graph, name)):
+                    if child not in selected and states[child].rows > 0:
+                        raise SafetyError(
+                            f"refusing to clean: table '{child}' is not selected but depends "
+                            f"on '{name}'; include it: --only '{name}+'")
+            async with db.transaction() as tx:
+                await checkpoints.clear_tables(tx, [n for n in names if counts[n] > 0])
+        return CleanResult(tuple(names), counts, True)
+    finally:
+        await db.close()
+

@@ -1,0 +1,251 @@
+"""Metadata tables inside the target database: runs, per-task checkpoints, table state.
+
+``seedgraph_runs``   one row per run: settings needed to resume it exactly
+``seedgraph_tasks``  one row per task per run: status, rows, timings, error, fingerprint
+``seedgraph_state``  one row per table seedgraph filled: the fingerprint and row count it
+                     wrote. It is updated in the same transaction as the table's rows, so
+                     "done" and "loaded" can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from seedgraph.db import Database, Tx, quote
+from seedgraph.plan import TableState
+
+__all__ = [
+    "META",
+    "RunRecord",
+    "TaskRecord",
+    "clear_tables",
+    "ensure_tables",
+    "finish_run",
+    "latest_run",
+    "load_states",
+    "mark_done",
+    "mark_status",
+    "recent_runs",
+    "start_run",
+    "task_records",
+]
+
+META = sa.MetaData()
+RUNS = sa.Table(
+    "seedgraph_runs", META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("finished_at", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("mode", sa.Text, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("as_of", sa.Text, nullable=False),
+    sa.Column("selection", sa.Text, nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("pack", sa.Text, nullable=False),
+    sa.Column("pack_fingerprint", sa.Text, nullable=False),
+    sa.Column("version", sa.Text, nullable=False),
+)
+TASKS = sa.Table(
+    "seedgraph_tasks", META,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("seedgraph_runs.id"), primary_key=True),
+    sa.Column("table_name", sa.Text, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("rows", sa.BigInteger),
+    sa.Column("started_at", sa.Text),
+    sa.Column("finished_at", sa.Text),
+    sa.Column("seconds", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("fingerprint", sa.Text),
+)
+STATE = sa.Table(
+    "seedgraph_state", META,
+    sa.Column("table_name", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+)
+
+STATUSES = ("pending", "running", "done", "failed", "skipped", "interrupted")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    started_at: str
+    finished_at: str | None
+    status: str
+    mode: str
+    seed: int
+    as_of: str
+    selection: Mapping[str, Any]
+    params: Mapping[str, Any]
+    pack: str
+    pack_fingerprint: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    run_id: int
+    table: str
+    status: str
+    rows: int | None
+    started_at: str | None
+    finished_at: str | None
+    seconds: float | None
+    error: str | None
+    fingerprint: str | None
+
+
+async def ensure_tables(db: Database) -> None:
+    await db.create_missing(META, [t.name for t in META.sorted_tables])
+
+
+async def load_states(db: Database, tables: Sequence[str]) -> dict[str, TableState]:
+    counts = await db.row_counts(tables)
+    recorded = {
+        r[0]: (r[1], int(r[2]))
+        for r in await db.query("SELECT table_name, fingerprint, rows FROM seedgraph_state")
+    }
+    out: dict[str, TableState] = {}
+    for t in tables:
+        fp, rows = recorded.get(t, (None, None))
+        out[t] = TableState(rows=counts[t], fingerprint=fp, recorded_rows=rows)
+    return out
+
+
+async def start_run(tx: Tx, *, mode: str, seed: int, as_of: datetime,
+                    selection: Mapping[str, Any], params: Mapping[str, Any], pack: str,
+                    pack_fingerprint: str, version: str, tables: Sequence[str],
+                    skipped: Sequence[str] = (), run_id: int | None = None) -> int:
+    """Insert (or, resuming, reopen) the run row and its task rows as pending."""
+    if run_id is None:
+        rows = await tx.fetch("SELECT COALESCE(MAX(id), 0) + 1 FROM seedgraph_runs")
+        run_id = int(rows[0][0])
+        await tx.execute(
+            "INSERT INTO seedgraph_runs (id, started_at, status, mode, seed, as_of, selection,"
+            " params, pack, pack_fingerprint, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, now(), "running", mode, seed, as_of.isoformat(),
+             json.dumps(selection, sort_keys=True), json.dumps(params, sort_keys=True, default=str),
+             pack, pack_fingerprint, version),
+        )
+    else:
+        await tx.execute(
+            "UPDATE seedgraph_runs SET status = 'running', finished_at = NULL WHERE id = ?",
+            (run_id,),
+        )
+    for t in tables:
+        await _upsert_task(tx, run_id, t, "pending")
+    for t in skipped:
+        existing = await tx.fetch(
+            "SELECT status FROM seedgraph_tasks WHERE run_id = ? AND table_name = ?",
+            (run_id, t))
+        if not existing:
+            await _upsert_task(tx, run_id, t, "done", error="up to date (skipped)")
+    return run_id
+
+
+async def _upsert_task(tx: Tx, run_id: int, table: str, status: str,
+                       error: str | None = None) -> None:
+    n = await tx.execute(
+        "UPDATE seedgraph_tasks SET status = ?, error = ?, rows = NULL, seconds = NULL "
+        "WHERE run_id = ? AND table_name = ?", (status, error, run_id, table))
+    if n == 0:
+        await tx.execute(
+            "INSERT INTO seedgraph_tasks (run_id, table_name, status, error) VALUES (?, ?, ?, ?)",
+            (run_id, table, status, error))
+
+
+async def clear_tables(tx: Tx, tables: Sequence[str]) -> None:
+    """Empty *tables* (children first) and forget what seedgraph recorded for them."""
+    await tx.empty(tables)
+    for t in tables:
+        await tx.execute("DELETE FROM seedgraph_state WHERE table_name = ?", (t,))
+
+
+async def mark_done(tx: Tx, *, run_id: int, table: str, rows: int, fingerprint: str,
+                    started_at: str, seconds: float, append: bool) -> None:
+    """Inside the task's own transaction: its checkpoint commits with its rows."""
+    await tx.execute(
+        "UPDATE seedgraph_tasks SET status = 'done', rows = ?, started_at = ?, finished_at = ?,"
+        " seconds = ?, error = NULL, fingerprint = ? WHERE run_id = ? AND table_name = ?",
+        (rows, started_at, now(), seconds, fingerprint, run_id, table),
+    )
+    existing = await tx.fetch("SELECT rows FROM seedgraph_state WHERE table_name = ?", (table,))
+    if existing:
+        if append:
+            await tx.execute(
+                "UPDATE seedgraph_state SET rows = rows + ?, run_id = ?, updated_at = ? "
+                "WHERE table_name = ?", (rows, run_id, now(), table))
+        else:
+            await tx.execute(
+                "UPDATE seedgraph_state SET rows = ?, fingerprint = ?, run_id = ?, updated_at = ? "
+                "WHERE table_name = ?", (rows, fingerprint, run_id, now(), table))
+    else:
+        total = (await tx.fetch(f"SELECT COUNT(*) FROM {quote(table)}"))[0][0] if append else rows
+        await tx.execute(
+            "INSERT INTO seedgraph_state (table_name, fingerprint, rows, run_id, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)", (table, fingerprint, int(total), run_id, now()))
+
+
+async def mark_status(db: Database, *, run_id: int, table: str, status: str,
+                      error: str | None = None, started_at: str | None = None,
+                      seconds: float | None = None) -> None:
+    async with db.transaction() as tx:
+        await tx.execute(
+            "UPDATE seedgraph_tasks SET status = ?, error = ?, started_at = COALESCE(?, started_at),"
+            " finished_at = ?, seconds = ? WHERE run_id = ? AND table_name = ?",
+            (status, error, started_at, None if status == "running" else now(), seconds,
+             run_id, table),
+        )
+
+
+async def finish_run(db: Database, run_id: int, status: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE seedgraph_runs SET status = ?, finished_at = ? WHERE id = ?",
+                         (status, now(), run_id))
+
+
+def _run(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        id=int(row[0]), started_at=row[1], finished_at=row[2], status=row[3], mode=row[4],
+        seed=int(row[5]), as_of=row[6], selection=json.loads(row[7]), params=json.loads(row[8]),
+        pack=row[9], pack_fingerprint=row[10], version=row[11],
+    )
+
+
+_RUN_COLS = ("id, started_at, finished_at, status, mode, seed, as_of, selection, params, pack,"
+             " pack_fingerprint, version")
+
+
+async def recent_runs(db: Database, limit: int = 10) -> list[RunRecord]:
+    if "seedgraph_runs" not in await db.existing_tables():
+        return []
+    rows = await db.query(f"SELECT {_RUN_COLS} FROM seedgraph_runs ORDER BY id DESC LIMIT ?",
+                          (limit,))
+    return [_run(r) for r in rows]
+
+
+async def latest_run(db: Database) -> RunRecord | None:
+    runs = await recent_runs(db, 1)
+    return runs[0] if runs else None
+
+
+async def task_records(db: Database, run_id: int) -> list[TaskRecord]:
+    rows = await db.query(
+        "SELECT run_id, table_name, status, rows, started_at, finished_at, seconds, error,"
+        " fingerprint FROM seedgraph_tasks WHERE run_id = ? ORDER BY table_name", (run_id,))
+    return [TaskRecord(int(r[0]), r[1], r[2], None if r[3] is None else int(r[3]), r[4], r[5],
+                       None if r[6] is None else float(r[6]), r[7], r[8]) for r in rows]

@@ -1,0 +1,439 @@
+"""The ``seedgraph`` command line (typer). Parses flags, calls :mod:`seedgraph.api`, renders.
+
+Every :class:`~seedgraph.errors.SeedgraphError` becomes a one-line message on
+stderr and a non-zero exit code: 2 for bad input, 1 for refusals and failures,
+130 for an interrupted run.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import anyio
+import typer
+from rich.console import Console
+
+from seedgraph import api, checkpoints
+from seedgraph.config import parse_sets
+from seedgraph.errors import SeedgraphError, UsageError
+from seedgraph.graph import levels
+from seedgraph.report import PlainReporter, RichReporter, result_json, rows_table, summary_table
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="seedgraph",
+    help="Seed relational databases with realistic synthetic data from a graph of seed tasks.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+schema_app = typer.Typer(help="Create or drop the tables of a pack that ships a schema.",
+                         no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PackOpt = Annotated[str | None, typer.Option("--pack", "-p", help="Pack directory, .py file or module (default: from config).")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: $SEEDGRAPH_DATABASE_URL, config, or sqlite:///seedgraph.db).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (TOML or YAML).")]
+OnlyOpt = Annotated[str | None, typer.Option("--only", "-s", help="Selector, e.g. 'zone_anomalies+' or 'tag:jobs'.")]
+ExcludeOpt = Annotated[str | None, typer.Option("--exclude", "-x", help="Selector of tasks to leave out.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", help="Named selection + parameters (see `seedgraph profiles`).")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Parameter override key=value (repeatable).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (default 42).")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Reference date/time, UTC (default: today 00:00).")]
+ConfirmOpt = Annotated[bool, typer.Option("--confirm", help="Allow deleting rows seedgraph did not write.")]
+ProdOpt = Annotated[bool, typer.Option("--allow-production", help="Run even when SEEDGRAPH_ENV/APP_ENV is production.")]
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UsageError as exc:
+            _fail(str(exc), 2)
+        except SeedgraphError as exc:
+            _fail(str(exc), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _options(**kwargs: Any) -> api.Options:
+    sets = kwargs.pop("sets", None) or []
+    return api.Options(sets=parse_sets(sets), **{k: v for k, v in kwargs.items()})
+
+
+@app.command()
+@handle_errors
+def run(
+    pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+    seed: SeedOpt = None, as_of: AsOfOpt = None, profile: ProfileOpt = None,
+    sets: SetOpt = None, only: OnlyOpt = None, exclude: ExcludeOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the latest unfinished run with its recorded settings.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild selected tables even if up to date.")] = False,
+    append: Annotated[bool, typer.Option("--append", help="Add rows (e.g. a later date range) without emptying tables.")] = False,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-j", help="Tasks run at once (default 4).")] = None,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Cancel everything at the first failure.")] = False,
+    confirm: ConfirmOpt = False, allow_production: ProdOpt = False,
+    json_out: JsonOpt = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+) -> None:
+    """Seed the database: run the selected tasks in dependency order."""
+    options = _options(pack=pack, db=db, config=config, seed=seed, as_of=as_of, profile=profile,
+                       sets=sets, only=only, exclude=exclude, resume=resume, force=force,
+                       append=append, concurrency=concurrency, fail_fast=fail_fast,
+                       confirm=confirm, allow_production=allow_production)
+    if quiet or json_out:
+        result = anyio.run(lambda: api.run(options))
+    elif out.is_terminal:
+        with RichReporter(out) as reporter:
+            result = anyio.run(lambda: api.run(options, reporter))
+    else:
+        result = anyio.run(lambda: api.run(options, PlainReporter(out)))
+    if json_out:
+        print(result_json(result))
+    elif not quiet:
+        out.print(summary_table(result))
+    if result.status == "interrupted":
+        err.print("[magenta]interrupted:[/] in-flight tasks rolled back; continue with "
+                  "`seedgraph run --resume`")
+        raise typer.Exit(130)
+    if result.status != "done":
+        failed = [o for o in result.outcomes if o.status == "failed"]
+        for o in failed:
+            err.print(f"[bold red]failed:[/] {o.table}: {o.error}", soft_wrap=True)
+        err.print("fix the cause, then continue with `seedgraph run --resume`")
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def plan(
+    pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+    seed: SeedOpt = None, as_of: AsOfOpt = None, profile: ProfileOpt = None,
+    sets: SetOpt = None, only: OnlyOpt = None, exclude: ExcludeOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Plan the resumption of the latest unfinished run.")] = False,
+    force: Annotated[bool, typer.Option("--force")] = False,
+    append: Annotated[bool, typer.Option("--append")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show, level by level, what `run` would run, skip or empty first, and why."""
+    options = _options(pack=pack, db=db, config=config, seed=seed, as_of=as_of, profile=profile,
+                       sets=sets, only=only, exclude=exclude, resume=resume, force=force,
+                       append=append)
+    session, prep = anyio.run(lambda: api.plan_only(options))
+    p = prep.plan
+    if json_out:
+        print(json.dumps({
+            "seed": prep.seed, "as_of": prep.as_of.isoformat(),
+            "levels": [list(level) for level in p.levels],
+            "steps": [{"table": s.table, "action": s.action, "reason": s.reason,
+                       "rows_now": p.states[s.table].rows} for s in p.steps],
+            "clear": list(p.clear), "problems": list(p.problems),
+            "needs_confirm": list(p.needs_confirm),
+            "resume_run": prep.resume_run.id if prep.resume_run else None,
+        }, indent=2))
+        return
+    head = f"seed {prep.seed}, as_of {prep.as_of.isoformat()}"
+    if prep.resume_run:
+        head = f"resuming run #{prep.resume_run.id}: " + head
+    table = rows_table(head, ["level", "task", "action", "why", "rows now"], [])
+    for i, level in enumerate(p.levels):
+        for name in level:
+            s = p.step(name)
+            style = "green" if s.action == "run" else "dim"
+            table.add_row(str(i), name, f"[{style}]{s.action}[/]", s.reason,
+                          f"{p.states[name].rows:,}")
+    out.print(table)
+    if p.clear:
+        out.print("emptied first (children first): " + ", ".join(
+            f"{t} ({p.states[t].rows:,} rows)" for t in p.clear))
+    for t in p.needs_confirm:
+        out.print(f"[yellow]needs --confirm:[/] '{t}' holds rows seedgraph did not write")
+    for problem in p.problems:
+        out.print(f"[red]refused:[/] {problem}")
+    if p.problems:
+        raise typer.Exit(1)
+
+
+@app.command("list")
+@handle_errors
+def list_tasks(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """List the pack's tasks with their upstream tables and tags, by level."""
+    session = api.open_session(api.Options(pack=pack, config=config))
+    g = session.graph
+    if json_out:
+        print(json.dumps([
+            {"table": n, "level": i, "upstream": sorted(g.predecessors(n)),
+             "tags": list(g.nodes[n]["tags"]), "description": g.nodes[n]["description"]}
+            for i, level in enumerate(levels(g)) for n in level], indent=2))
+        return
+    table = rows_table(f"pack {session.pack.name}: {len(g)} tasks",
+                       ["level", "task", "upstream", "tags"], [])
+    for i, level in enumerate(levels(g)):
+        for n in level:
+            table.add_row(str(i), n, ", ".join(sorted(g.predecessors(n))) or "-",
+                          ", ".join(g.nodes[n]["tags"]))
+    out.print(table)
+
+
+@app.command()
+@handle_errors
+def profiles(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """List the pack's profiles (and those defined in the config file)."""
+    session = api.open_session(api.Options(pack=pack, config=config))
+    rows = [(p.name, "pack", p.description, p.only or "all", json.dumps(dict(p.params)))
+            for p in session.pack.profiles.values()]
+    rows += [(name, "config", str(body.get("description", "")), str(body.get("only", "all")),
+              json.dumps({k: v for k, v in body.items() if k not in {"description", "only"}}))
+             for name, body in session.config.profiles.items()]
+    if json_out:
+        print(json.dumps([dict(zip(["name", "source", "description", "only", "params"], r,
+                                   strict=True)) for r in rows], indent=2))
+        return
+    default = session.config.profile or session.pack.default_profile
+    out.print(rows_table(f"profiles (default: {default or 'none'})",
+                         ["profile", "from", "description", "selection", "parameters"], rows))
+
+
+@app.command()
+@handle_errors
+def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+           runs: Annotated[int, typer.Option("--runs", help="How many recent runs to list.")] = 5,
+           json_out: JsonOpt = False) -> None:
+    """Recent runs, the latest run's per-task status, and current row counts."""
+    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+
+    async def gather() -> tuple[list[checkpoints.RunRecord], list[checkpoints.TaskRecord],
+                                dict[str, int]]:
+        dbh = await api.open_db(session)
+        try:
+            recent = await checkpoints.recent_runs(dbh, runs)
+            tasks = await checkpoints.task_records(dbh, recent[0].id) if recent else []
+            counts = await dbh.row_counts(list(session.graph.nodes))
+            return recent, tasks, counts
+        finally:
+            await dbh.close()
+
+    recent, tasks, counts = anyio.run(gather)
+    if json_out:
+        print(json.dumps({
+            "database": session.url.display,
+            "runs": [{"id": r.id, "status": r.status, "mode": r.mode, "started_at": r.started_at,
+                      "finished_at": r.finished_at, "seed": r.seed, "as_of": r.as_of,
+                      "selection": r.selection} for r in recent],
+            "tasks": [{"table": t.table, "status": t.status, "rows": t.rows,
+                       "seconds": t.seconds, "error": t.error} for t in tasks],
+            "row_counts": counts,
+        }, indent=2))
+        return
+    out.print(f"database: {session.url.display}")
+    if not recent:
+        out.print("no seedgraph runs recorded yet; start one with `seedgraph run`")
+    else:
+        out.print(rows_table("recent runs", ["run", "status", "mode", "started", "finished",
+                                             "seed", "as_of", "selection"],
+                             [(r.id, r.status, r.mode, r.started_at, r.finished_at or "-",
+                               r.seed, r.as_of, r.selection.get("only") or "all")
+                              for r in recent]))
+    by_table = {t.table: t for t in tasks}
+    table = rows_table(f"tables (latest run #{recent[0].id})" if recent else "tables",
+                       ["task", "status", "rows written", "seconds", "rows now", "note"], [])
+    for n in sorted(counts):
+        t = by_table.get(n)
+        table.add_row(n, t.status if t else "-", f"{t.rows:,}" if t and t.rows is not None else "-",
+                      f"{t.seconds:.2f}" if t and t.seconds is not None else "-",
+                      f"{counts[n]:,}", (t.error or "") if t else "")
+    out.print(table)
+
+
+@app.command()
+@handle_errors
+def clean(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+          only: OnlyOpt = None, exclude: ExcludeOpt = None,
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the row counts only.")] = False,
+          confirm: Annotated[bool, typer.Option("--confirm", help="Really delete.")] = False,
+          allow_production: ProdOpt = False, json_out: JsonOpt = False) -> None:
+    """Empty the selected tables, children first (needs --confirm; --dry-run shows counts)."""
+    options = api.Options(pack=pack, db=db, config=config, only=only, exclude=exclude,
+                          confirm=confirm, allow_production=allow_production)
+    result = anyio.run(lambda: api.clean(options, dry_run=dry_run))
+    if json_out:
+        print(json.dumps({"deleted": result.deleted, "tables": list(result.tables),
+                          "rows": dict(result.rows)}, indent=2))
+        return
+    verb = "deleted" if result.deleted else "would delete"
+    out.print(rows_table(f"clean ({'done' if result.deleted else 'dry run'})",
+                         ["table", f"rows {verb}"],
+                         [(t, f"{result.rows[t]:,}") for t in result.tables]))
+    out.print(f"{verb} {sum(result.rows.values()):,} rows from {len(result.tables)} tables")
+
+
+@schema_app.command("create")
+@handle_errors
+def schema_create(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None) -> None:
+    """Create the pack's missing tables."""
+    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+    if session.pack.metadata is None:
+        raise UsageError(f"pack {session.pack.name} ships no schema (no METADATA)")
+
+    async def go() -> list[str]:
+        dbh = await api.open_db(session)
+        try:
+            return await api.ensure_schema(session, dbh)
+        finally:
+            await dbh.close()
+
+    created = anyio.run(go)
+    out.print(f"created {len(created)} table(s)" + (": " + ", ".join(created) if created else ""))
+
+
+@schema_app.command("drop")
+@handle_errors
+def schema_drop(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+                only: OnlyOpt = None, exclude: ExcludeOpt = None,
+                confirm: Annotated[bool, typer.Option("--confirm", help="Really drop.")] = False,
+                allow_production: ProdOpt = False) -> None:
+    """Drop the pack's tables (needs --confirm)."""
+    options = api.Options(pack=pack, db=db, config=config, only=only, exclude=exclude,
+                          allow_production=allow_production)
+    api.check_production(options, "drop tables")
+    session = api.open_session(options)
+    if session.pack.metadata is None:
+        raise UsageError(f"pack {session.pack.name} ships no schema (no METADATA)")
+    from seedgraph.selector import select
+
+    names = sorted(select(session.graph, only, exclude) & set(session.pack.metadata.tables))
+    if not confirm:
+        raise api.SafetyError(
+            f"schema drop would drop {len(names)} table(s) and all their rows; add --confirm")
+
+    async def go() -> list[str]:
+        dbh = await api.open_db(session)
+        try:
+            assert session.pack.metadata is not None
+            async with dbh.run_lock():
+                dropped = await dbh.drop(session.pack.metadata, names)
+                await checkpoints.ensure_tables(dbh)
+                async with dbh.transaction() as tx:
+                    for n in dropped:
+                        await tx.execute("DELETE FROM seedgraph_state WHERE table_name = ?", (n,))
+                return dropped
+        finally:
+            await dbh.close()
+
+    dropped = anyio.run(go)
+    out.print(f"dropped {len(dropped)} table(s)")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+@app.command()
+@handle_errors
+def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+           profile: ProfileOpt = None, only: OnlyOpt = None, exclude: ExcludeOpt = None,
+           allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Do not fail on empty tables.")] = False,
+           json_out: JsonOpt = False) -> None:
+    """Check row counts, foreign keys, unique/check constraints and the pack's invariants."""
+    from seedgraph.errors import VerificationFailed
+    from seedgraph.selector import select
+    from seedgraph.verify import run_checks
+
+    options = api.Options(pack=pack, db=db, config=config, profile=profile, only=only,
+                          exclude=exclude)
+    session = api.open_session(options)
+
+    async def go() -> list[Any]:
+        dbh = await api.open_db(session)
+        try:
+            latest = await checkpoints.latest_run(dbh)
+            sel_only, sel_exclude = only, exclude
+            if only is None and exclude is None:
+                name = profile or (latest.selection.get("profile") if latest else None) \
+                    or session.pack.default_profile
+                if name:
+                    prof = api.profile_for(session, name)
+                    sel_only, sel_exclude = prof.only, prof.exclude
+            tables = sorted(select(session.graph, sel_only, sel_exclude))
+            params = dict(latest.params) if latest else {}
+            as_of = latest.as_of if latest else None
+            return await run_checks(dbh, session.pack, tables, allow_empty=allow_empty,
+                                    params=params, as_of=as_of)
+        finally:
+            await dbh.close()
+
+    checks = anyio.run(go)
+    failed = [c for c in checks if not c.ok]
+    if json_out:
+        print(json.dumps({"ok": not failed, "checks": len(checks), "failed": [
+            {"kind": c.kind, "name": c.name, "table": c.table, "violations": c.violations,
+             "sample": [list(map(str, r)) for r in c.sample], "detail": c.detail}
+            for c in failed]}, indent=2))
+    else:
+        kinds: dict[str, list[int]] = {}
+        for c in checks:
+            kinds.setdefault(c.kind, [0, 0])[0 if c.ok else 1] += 1
+        out.print(rows_table(f"verify: {len(checks)} checks", ["kind", "passed", "failed"],
+                             [(k, v[0], v[1]) for k, v in sorted(kinds.items())]))
+        for c in failed:
+            err.print(f"[bold red]FAIL[/] {c.kind} {c.name}: {c.violations} violation(s)"
+                      + (f" — {c.detail}" if c.detail else ""), soft_wrap=True)
+            for r in c.sample:
+                err.print(f"    {r}", soft_wrap=True)
+        if not failed:
+            out.print("[green]all checks passed[/]")
+    if failed:
+        raise VerificationFailed(len(failed))
+
+
+@app.command()
+@handle_errors
+def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+           only: OnlyOpt = None, exclude: ExcludeOpt = None,
+           output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write one file per table into.")] = Path("export"),
+           fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+           limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows per table.")] = None) -> None:
+    """Export the selected tables to CSV or JSON fixture files (one per table)."""
+    from seedgraph.export import export_tables
+    from seedgraph.selector import select
+
+    if fmt not in {"csv", "json"}:
+        raise UsageError(f"--format must be csv or json, not '{fmt}'")
+    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+    tables = select(session.graph, only, exclude)
+
+    async def go() -> dict[str, int]:
+        dbh = await api.open_db(session)
+        try:
+            return await export_tables(dbh, session.graph, tables, output, fmt, limit)
+        finally:
+            await dbh.close()
+
+    written = anyio.run(go)
+    out.print(rows_table(f"exported to {output}/", ["table", "rows", "file"],
+                         [(t, f"{n:,}", f"{t}.{fmt}") for t, n in written.items()]))

@@ -1,0 +1,533 @@
+"""Database access: URLs, connections, the run lock, schema creation and checks, raw reads.
+
+Two backends share one small interface: PostgreSQL through asyncpg (bulk loads
+with binary COPY) and SQLite through aiosqlite (WAL, foreign keys on for every
+connection). SQLAlchemy is used for DDL and reflection only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import anyio
+import asyncpg
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from seedgraph.columns import ColumnSpec, TableSpec, decode, table_spec
+from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError, UsageError
+
+__all__ = ["DEFAULT_URL", "Database", "DbUrl", "Tx", "parse_url", "quote"]
+
+DEFAULT_URL = "sqlite+aiosqlite:///seedgraph.db"
+_LOCK_KEY = 0x5EED6_7A9  # advisory lock id for "a seedgraph run holds this database"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class DbUrl:
+    url: str  # SQLAlchemy async URL
+    dialect: str  # "postgresql" | "sqlite"
+    display: str  # password hidden
+    sqlite_path: Path | None = None  # None for :memory: or PostgreSQL
+    pg_dsn: str | None = None
+
+
+def parse_url(raw: str) -> DbUrl:
+    """Accept ``postgresql://``, ``postgresql+asyncpg://``, ``sqlite:///`` and ``sqlite+aiosqlite:///``."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise UsageError(
+            f"database URL '{raw}' is not valid; use e.g. sqlite:///seedgraph.db or "
+            "postgresql://user@localhost:5432/dbname"
+        ) from None
+    backend = url.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
+        url = url.set(drivername="postgresql+asyncpg")
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return DbUrl(url.render_as_string(hide_password=False), "postgresql",
+                     url.render_as_string(hide_password=True), None, dsn)
+    if backend == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+        db = url.database
+        path = None if not db or db == ":memory:" else Path(db).resolve()
+        return DbUrl(url.render_as_string(hide_password=False), "sqlite",
+                     url.render_as_string(hide_password=True), path)
+    raise UsageError(
+        f"database '{backend}' is not supported; use sqlite:///FILE or postgresql://HOST/DB"
+    )
+
+
+def _pg_sql(sql: str) -> str:
+    """Turn ``?`` placeholders (outside quotes) into asyncpg's ``$n``."""
+    out: list[str] = []
+    n = 0
+    in_quote = False
+    for ch in sql:
+        if ch == "'":
+            in_quote = not in_quote
+        if ch == "?" and not in_quote:
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class Tx:
+    """One transaction on one connection: a task's rows and its checkpoint commit together."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        raise NotImplementedError
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def load(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                   values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                   append: bool) -> int:
+        """Insert one chunk; returns rows inserted (append skips rows already present)."""
+        raise NotImplementedError
+
+    async def empty(self, tables: Sequence[str]) -> None:
+        """Empty *tables* (given children first)."""
+        for t in tables:
+            await self.execute(f"DELETE FROM {quote(t)}")
+
+    async def after_load(self, spec: TableSpec) -> None:
+        """Hook run before commit once a table is loaded (PostgreSQL advances sequences)."""
+
+
+class Database:
+    """A connected database. Create with :meth:`open`, close with :meth:`close`."""
+
+    dialect: str
+
+    def __init__(self, url: DbUrl) -> None:
+        self.url = url
+        self.specs: dict[str, TableSpec] = {}
+        self._engine: AsyncEngine | None = None
+
+    @staticmethod
+    async def open(url: DbUrl, *, pool_size: int = 4) -> Database:
+        db: Database = PgDatabase(url) if url.dialect == "postgresql" else SqliteDatabase(url)
+        await db._connect(pool_size)
+        return db
+
+    async def _connect(self, pool_size: int) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            self._engine = create_async_engine(self.url.url)
+            if self.dialect == "sqlite":
+                @sa.event.listens_for(self._engine.sync_engine, "connect")
+                def _fk_on(dbapi_conn: Any, _record: Any) -> None:
+                    cur = dbapi_conn.cursor()
+                    cur.execute("PRAGMA foreign_keys=ON")
+                    cur.close()
+        return self._engine
+
+    # -- locking ----------------------------------------------------------
+
+    def run_lock(self) -> contextlib.AbstractAsyncContextManager[None]:
+        raise NotImplementedError
+
+    # -- transactions and reads ------------------------------------------
+
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Tx]:
+        raise NotImplementedError
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(sql, params)
+
+    async def existing_tables(self) -> set[str]:
+        def names(conn: sa.Connection) -> set[str]:
+            return set(sa.inspect(conn).get_table_names())
+
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(names)
+
+    async def count_rows(self, table: str) -> int:
+        rows = await self.query(f"SELECT COUNT(*) FROM {quote(table)}")
+        return int(rows[0][0])
+
+    async def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
+        existing = await self.existing_tables()
+        return {t: (await self.count_rows(t) if t in existing else 0) for t in tables}
+
+    async def read_columns(self, table: str,
+                           columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        spec = await self.spec(table)
+        cols = list(columns) if columns is not None else [c.name for c in spec.columns]
+        for c in cols:
+            if c not in spec.by_name:
+                from seedgraph.errors import did_you_mean
+
+                raise UsageError(
+                    f"table '{table}' has no column '{c}'.{did_you_mean(c, spec.by_name)}"
+                )
+        order = spec.primary_key or tuple(cols)
+        sql = (f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(table)} "
+               f"ORDER BY {', '.join(quote(c) for c in order)}")
+        rows = await self.query(sql)
+        out: dict[str, np.ndarray] = {}
+        for i, c in enumerate(cols):
+            out[c] = decode([r[i] for r in rows], spec.by_name[c], self.dialect)
+        return out
+
+    # -- schema -----------------------------------------------------------
+
+    async def spec(self, table: str) -> TableSpec:
+        if table not in self.specs:
+            self.specs[table] = await self.reflect_spec(table)
+        return self.specs[table]
+
+    async def reflect_spec(self, table: str) -> TableSpec:
+        def reflect(conn: sa.Connection) -> sa.Table:
+            return sa.Table(table, sa.MetaData(), autoload_with=conn)
+
+        try:
+            async with self.engine.connect() as conn:
+                t = await conn.run_sync(reflect)
+        except sa.exc.NoSuchTableError:
+            raise DatabaseError(
+                f"table '{table}' does not exist; create it first "
+                "(`seedgraph schema create` for packs that ship a schema)"
+            ) from None
+        return table_spec(t, self.dialect)
+
+    def register(self, metadata: sa.MetaData | None) -> None:
+        if metadata is None:
+            return
+        for t in metadata.tables.values():
+            self.specs[t.name] = table_spec(t, self.dialect)
+
+    async def create_missing(self, metadata: sa.MetaData, names: Sequence[str]) -> list[str]:
+        """Create the pack tables in *names* that do not exist yet; return those created."""
+        existing = await self.existing_tables()
+        todo = [metadata.tables[n] for n in names if n in metadata.tables and n not in existing]
+        if todo:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(lambda c: metadata.create_all(c, tables=todo))
+        return [t.name for t in todo]
+
+    async def drop(self, metadata: sa.MetaData, names: Sequence[str]) -> list[str]:
+        existing = await self.existing_tables()
+        todo = [metadata.tables[n] for n in names if n in metadata.tables and n in existing]
+        if todo:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(lambda c: metadata.drop_all(c, tables=todo))
+        return [t.name for t in todo]
+
+    async def check_schema(self, metadata: sa.MetaData, names: Sequence[str]) -> None:
+        """Fail, naming the difference, when an existing table's columns differ from the pack."""
+        wanted = {n: metadata.tables[n] for n in names if n in metadata.tables}
+
+        def columns(conn: sa.Connection) -> dict[str, set[str]]:
+            insp = sa.inspect(conn)
+            present = set(insp.get_table_names())
+            return {n: {c["name"] for c in insp.get_columns(n)} for n in wanted if n in present}
+
+        async with self.engine.connect() as conn:
+            actual = await conn.run_sync(columns)
+        for name, cols in sorted(actual.items()):
+            expected = {c.name for c in wanted[name].columns}
+            missing, extra = sorted(expected - cols), sorted(cols - expected)
+            if missing or extra:
+                parts = []
+                if missing:
+                    parts.append(f"missing column(s) {', '.join(missing)}")
+                if extra:
+                    parts.append(f"unexpected column(s) {', '.join(extra)}")
+                raise SchemaMismatchError(
+                    f"table '{name}' in {self.url.display} does not match the pack: "
+                    f"{'; '.join(parts)}. Migrate it, or drop it with "
+                    f"`seedgraph schema drop --only {name} --confirm` and run again"
+                )
+
+
+# -- PostgreSQL ---------------------------------------------------------------
+
+
+class PgTx(Tx):
+    def __init__(self, db: PgDatabase, conn: asyncpg.Connection) -> None:
+        super().__init__(db)
+        self.conn = conn
+        self._staging: set[str] = set()
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        status = await self.conn.execute(_pg_sql(sql), *params)
+        tail = status.rsplit(" ", 1)[-1] if isinstance(status, str) else ""
+        return int(tail) if tail.isdigit() else 0
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self.conn.fetch(_pg_sql(sql), *params)]
+
+    async def load(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                   values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                   append: bool) -> int:
+        from seedgraph.pgcopy import encode_binary
+
+        data = encode_binary(values, cols)
+        names = [c.name for c in cols]
+
+        async def source() -> AsyncIterator[bytes]:
+            view = memoryview(data)
+            step = 1 << 20
+            for i in range(0, len(view), step):
+                yield bytes(view[i : i + step])
+
+        if not append:
+            await self.conn.copy_to_table(spec.name, source=source(), columns=names,
+                                          format="binary")
+            return n
+        stage = f"_seedgraph_stage_{spec.name}"[:63]
+        if stage not in self._staging:
+            await self.conn.execute(
+                f"CREATE TEMP TABLE {quote(stage)} (LIKE {quote(spec.name)} INCLUDING DEFAULTS) "
+                "ON COMMIT DROP"
+            )
+            self._staging.add(stage)
+        else:
+            await self.conn.execute(f"TRUNCATE {quote(stage)}")
+        await self.conn.copy_to_table(stage, source=source(), columns=names, format="binary")
+        collist = ", ".join(quote(c) for c in names)
+        status = await self.conn.execute(
+            f"INSERT INTO {quote(spec.name)} ({collist}) SELECT {collist} FROM {quote(stage)} "
+            "ON CONFLICT DO NOTHING"
+        )
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def empty(self, tables: Sequence[str]) -> None:
+        if not tables:
+            return
+        try:
+            async with self.conn.transaction():
+                await self.conn.execute("TRUNCATE " + ", ".join(quote(t) for t in tables))
+        except asyncpg.FeatureNotSupportedError:
+            # another table references one of these (even if empty): delete children first
+            await super().empty(tables)
+
+    async def after_load(self, spec: TableSpec) -> None:
+        if len(spec.primary_key) != 1:
+            return
+        pk = spec.by_name[spec.primary_key[0]]
+        if pk.kind.value not in {"int2", "int4", "int8"}:
+            return
+        seq = await self.conn.fetchval("SELECT pg_get_serial_sequence($1, $2)",
+                                       quote(spec.name), pk.name)
+        if seq:
+            await self.conn.execute(
+                f"SELECT setval($1::regclass, COALESCE((SELECT MAX({quote(pk.name)}) "
+                f"FROM {quote(spec.name)}), 0) + 1, false)", seq
+            )
+
+
+class PgDatabase(Database):
+    dialect = "postgresql"
+
+    async def _connect(self, pool_size: int) -> None:
+        assert self.url.pg_dsn is not None
+        try:
+            self._pool = await asyncpg.create_pool(self.url.pg_dsn, min_size=1,
+                                                   max_size=max(2, pool_size))
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseError(f"cannot connect to {self.url.display}: {exc}") from exc
+
+    async def close(self) -> None:
+        await self._pool.close()
+        await super().close()
+
+    @contextlib.asynccontextmanager
+    async def run_lock(self) -> AsyncIterator[None]:
+        conn = await self._pool.acquire()
+        try:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
+                raise RunLockedError(self.url.display)
+            try:
+                yield
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._pool.release(conn)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self._pool.acquire() as conn:
+            tr = conn.transaction()
+            await tr.start()
+            try:
+                yield PgTx(self, conn)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await tr.rollback()
+                raise
+            else:
+                with anyio.CancelScope(shield=True):
+                    await tr.commit()
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self._pool.acquire() as conn:
+            return [tuple(r) for r in await conn.fetch(_pg_sql(sql), *params)]
+
+
+# -- SQLite ------------------------------------------------------------------
+
+
+class SqliteTx(Tx):
+    def __init__(self, db: SqliteDatabase, conn: aiosqlite.Connection) -> None:
+        super().__init__(db)
+        self.conn = conn
+        self._db = db
+        self._began = False
+
+    async def _begin(self) -> None:
+        if not self._began:
+            await self._db.write_lock.acquire()
+            self._began = True
+            await self.conn.execute("BEGIN IMMEDIATE")
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        await self._begin()
+        cur = await self.conn.execute(sql, tuple(params))
+        count = cur.rowcount
+        await cur.close()
+        return max(count, 0)
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        await self._begin()
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def load(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                   values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                   append: bool) -> int:
+        from seedgraph.columns import sqlite_rows
+
+        rows = sqlite_rows(values, cols)
+        await self._begin()
+        verb = "INSERT OR IGNORE" if append else "INSERT"
+        sql = (f"{verb} INTO {quote(spec.name)} ({', '.join(quote(c.name) for c in cols)}) "
+               f"VALUES ({', '.join('?' for _ in cols)})")
+        before = self.conn.total_changes
+        await self.conn.executemany(sql, rows)
+        return self.conn.total_changes - before
+
+    async def finish(self, ok: bool) -> None:
+        if not self._began:
+            return
+        try:
+            await self.conn.execute("COMMIT" if ok else "ROLLBACK")
+        finally:
+            self._began = False
+            self._db.write_lock.release()
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    async def _connect(self, pool_size: int) -> None:
+        self.write_lock = anyio.Lock()
+        self._target = str(self.url.sqlite_path) if self.url.sqlite_path else ":memory:"
+        if self.url.sqlite_path is not None:
+            if not self.url.sqlite_path.parent.exists():
+                raise DatabaseError(
+                    f"cannot create {self.url.sqlite_path}: folder "
+                    f"{self.url.sqlite_path.parent} does not exist"
+                )
+        self._reader = await self._new_conn()
+        await self._reader.execute("PRAGMA journal_mode=WAL")
+
+    async def _new_conn(self) -> aiosqlite.Connection:
+        try:
+            conn = await aiosqlite.connect(self._target, isolation_level=None, timeout=600)
+        except Exception as exc:
+            raise DatabaseError(f"cannot open {self.url.display}: {exc}") from exc
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA busy_timeout=600000")
+        return conn
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await super().close()
+
+    @contextlib.asynccontextmanager
+    async def run_lock(self) -> AsyncIterator[None]:
+        if self.url.sqlite_path is None:
+            yield
+            return
+        lock_path = Path(str(self.url.sqlite_path) + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunLockedError(self.url.display) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        conn = await self._new_conn()
+        tx = SqliteTx(self, conn)
+        try:
+            try:
+                yield tx
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await tx.finish(ok=False)
+                raise
+            else:
+                with anyio.CancelScope(shield=True):
+                    await tx.finish(ok=True)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.close()
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+
+def count_placeholders(sql: str) -> int:
+    return len(re.findall(r"\?", sql))
+
+
+def mapping_rows(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> list[Mapping[str, Any]]:
+    return [dict(zip(names, r, strict=True)) for r in rows]

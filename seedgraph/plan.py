@@ -1,0 +1,242 @@
+"""What a run will do: resolve parameters, fingerprint tasks, decide run/skip/clear, schedule.
+
+Pure: no database, no anyio. The runner feeds it the database's current state
+(row counts and what seedgraph recorded) and executes the resulting plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import networkx as nx
+
+from seedgraph.errors import PackError, UsageError, did_you_mean
+from seedgraph.graph import children_first, levels, parents_first
+from seedgraph.task import TaskDef
+
+__all__ = [
+    "Plan",
+    "Schedule",
+    "Step",
+    "TableState",
+    "make_plan",
+    "resolve_params",
+    "task_fingerprints",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TableState:
+    """A table as the database holds it now."""
+
+    rows: int
+    fingerprint: str | None = None  # what seedgraph recorded; None: seedgraph never wrote it
+    recorded_rows: int | None = None
+
+    @property
+    def foreign_rows(self) -> bool:
+        """True when the table holds rows seedgraph did not write."""
+        if self.rows == 0:
+            return False
+        return self.fingerprint is None or self.rows > (self.recorded_rows or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    table: str
+    action: str  # "run" | "skip"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    steps: tuple[Step, ...]  # parents first
+    clear: tuple[str, ...]  # tables to empty first, children first
+    levels: tuple[tuple[str, ...], ...]
+    fingerprints: Mapping[str, str]
+    problems: tuple[str, ...] = ()  # refusals: the run must not start
+    needs_confirm: tuple[str, ...] = ()  # tables holding rows seedgraph did not write
+    states: Mapping[str, TableState] = field(default_factory=dict)
+
+    @property
+    def to_run(self) -> tuple[str, ...]:
+        return tuple(s.table for s in self.steps if s.action == "run")
+
+    def step(self, table: str) -> Step:
+        return next(s for s in self.steps if s.table == table)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def resolve_params(
+    tasks: Mapping[str, TaskDef], layers: Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Merge parameter layers (lowest first) and give each task the values it declared.
+
+    ``layers[0]`` is the pack's PARAMS; later layers (config, profile, --set)
+    may only name parameters some task declares.
+    """
+    declared: dict[str, Any] = {}
+    for t in tasks.values():
+        for name, default in t.params.items():
+            if default is not None or name not in declared:
+                declared.setdefault(name, default)
+    merged: dict[str, Any] = dict(declared)
+    for i, layer in enumerate(layers):
+        for key, value in layer.items():
+            if i > 0 and key not in declared and key not in layers[0]:
+                known = ", ".join(sorted(declared)) or "none"
+                raise UsageError(
+                    f"unknown parameter '{key}'.{did_you_mean(key, declared)} "
+                    f"Parameters of this pack: {known}"
+                )
+            merged[key] = value
+    per_task: dict[str, dict[str, Any]] = {}
+    for name, t in tasks.items():
+        values: dict[str, Any] = {}
+        for p, default in t.params.items():
+            value = merged.get(p, default)
+            if value is None:
+                raise PackError(
+                    f"task '{name}' reads parameter '{p}' but it has no value; give it a "
+                    f"default (@task(..., params={{'{p}': ...}}) or PARAMS) or --set {p}=..."
+                )
+            values[p] = value
+        per_task[name] = values
+    return merged, per_task
+
+
+def task_fingerprints(
+    graph: nx.DiGraph,
+    params: Mapping[str, Mapping[str, Any]],
+    seed: int,
+    as_of: datetime,
+) -> dict[str, str]:
+    """A digest per task of its code, parameters, seed, as_of and upstream digests."""
+    out: dict[str, str] = {}
+    for name in parents_first(graph, graph.nodes):
+        t: TaskDef = graph.nodes[name]["task"]
+        h = hashlib.sha256()
+        h.update(t.source_digest().encode())
+        h.update(_canonical(params.get(name, {})).encode())
+        h.update(f"{seed}|{as_of.isoformat()}".encode())
+        for up in sorted(graph.predecessors(name)):
+            h.update(out[up].encode())
+        out[name] = h.hexdigest()[:16]
+    return out
+
+
+def make_plan(
+    graph: nx.DiGraph,
+    selected: Iterable[str],
+    states: Mapping[str, TableState],
+    fingerprints: Mapping[str, str],
+    *,
+    force: bool = False,
+    append: bool = False,
+) -> Plan:
+    """Decide which selected tasks run, which skip, and what must be emptied first."""
+    chosen = set(selected)
+    order = parents_first(graph, chosen)
+    to_run: set[str] = set()
+    steps: list[Step] = []
+    for name in order:
+        st = states.get(name, TableState(rows=0))
+        reruns = sorted(u for u in graph.predecessors(name) if u in to_run)
+        if append:
+            reason = "append"
+        elif force:
+            reason = "--force"
+        elif st.fingerprint is None and st.rows == 0:
+            reason = "never seeded"
+        elif st.fingerprint is None:
+            reason = f"holds {st.rows} rows seedgraph did not write"
+        elif st.fingerprint != fingerprints[name]:
+            reason = "code, parameters, seed or upstream changed since it was seeded"
+        elif st.rows != st.recorded_rows:
+            reason = f"has {st.rows} rows but seedgraph wrote {st.recorded_rows}"
+        elif reruns:
+            reason = f"upstream {', '.join(reruns)} reruns"
+        else:
+            steps.append(Step(name, "skip", "up to date"))
+            continue
+        to_run.add(name)
+        steps.append(Step(name, "run", reason))
+
+    clear = [] if append else [n for n in children_first(graph, to_run)
+                                if states.get(n, TableState(0)).rows > 0]
+    problems: list[str] = []
+    cleared = set(clear)
+    for name in clear:
+        for child in sorted(nx.descendants(graph, name)):
+            if child not in chosen and states.get(child, TableState(0)).rows > 0:
+                problems.append(
+                    f"table '{child}' is not selected but depends on '{name}', which this run "
+                    f"empties and rebuilds; include it: --only '{name}+'"
+                )
+    for name in sorted(to_run):
+        for up in sorted(graph.predecessors(name)):
+            if up in to_run:
+                continue
+            if states.get(up, TableState(0)).rows == 0 and up not in chosen:
+                problems.append(
+                    f"task '{name}' needs upstream '{up}', which is empty and not selected; "
+                    f"include it: --only '+{name}'"
+                )
+    needs_confirm = tuple(n for n in clear if states.get(n, TableState(0)).foreign_rows)
+    _ = cleared
+    return Plan(
+        steps=tuple(steps),
+        clear=tuple(clear),
+        levels=tuple(tuple(level) for level in levels(graph, chosen)),
+        fingerprints=dict(fingerprints),
+        problems=tuple(dict.fromkeys(problems)),
+        needs_confirm=needs_confirm,
+        states=dict(states),
+    )
+
+
+class Schedule:
+    """Hands out tasks whose upstream has finished (a ready set, not level barriers)."""
+
+    def __init__(self, graph: nx.DiGraph, to_run: Iterable[str]) -> None:
+        self._graph = graph
+        self._todo = set(to_run)
+        self._waiting = {
+            n: {u for u in graph.predecessors(n) if u in self._todo} for n in self._todo
+        }
+        self._started: set[str] = set()
+        self._finished: set[str] = set()
+
+    def ready(self) -> list[str]:
+        """Tasks that may start now (each handed out once), in a stable order."""
+        out = sorted(n for n, deps in self._waiting.items()
+                     if not deps and n not in self._started)
+        self._started.update(out)
+        return out
+
+    def mark_done(self, name: str) -> None:
+        self._finished.add(name)
+        for deps in self._waiting.values():
+            deps.discard(name)
+
+    def mark_failed(self, name: str) -> list[str]:
+        """Record a failure; return the descendants that can no longer run (now skipped)."""
+        self._finished.add(name)
+        skipped = sorted(d for d in nx.descendants(self._graph, name)
+                         if d in self._todo and d not in self._started)
+        for d in skipped:
+            self._started.add(d)
+            self._finished.add(d)
+        return skipped
+
+    @property
+    def finished(self) -> bool:
+        return self._finished >= self._todo

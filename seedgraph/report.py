@@ -1,0 +1,144 @@
+"""Display: live progress (rich on a terminal, plain lines otherwise), summaries, JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from seedgraph.events import Event, RunFinished, RunStarted, TaskFinished, TaskProgress, TaskStarted
+from seedgraph.runner import RunResult, TaskOutcome
+
+__all__ = ["PlainReporter", "RichReporter", "STATUS_STYLE", "result_json", "summary_table"]
+
+STATUS_STYLE = {
+    "done": "green",
+    "up-to-date": "dim green",
+    "failed": "bold red",
+    "skipped": "yellow",
+    "interrupted": "magenta",
+    "pending": "dim",
+    "running": "cyan",
+    "never": "dim",
+}
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds > 0 and rows else "-"
+
+
+class RichReporter:
+    """One live line per running task (rows, rows/s); finished tasks print above the bars."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description:<28}"),
+            TextColumn("{task.fields[rows]:>12} rows"),
+            TextColumn("{task.fields[rate]:>10} rows/s"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self._ids: dict[str, TaskID] = {}
+
+    def __enter__(self) -> RichReporter:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, RunStarted):
+            what = "resuming" if event.resumed else "starting"
+            self.progress.console.print(
+                f"[bold]run #{event.run_id}[/] {what}: {len(event.to_run)} task(s) to run, "
+                f"{len(event.skipped)} up to date, {len(event.cleared)} table(s) emptied first")
+        elif isinstance(event, TaskStarted):
+            self._ids[event.table] = self.progress.add_task(event.table, rows="0", rate="-",
+                                                            total=None)
+        elif isinstance(event, TaskProgress):
+            tid = self._ids.get(event.table)
+            if tid is not None:
+                self.progress.update(tid, rows=f"{event.rows:,}",
+                                     rate=_rate(event.rows, event.seconds))
+        elif isinstance(event, TaskFinished):
+            tid = self._ids.pop(event.table, None)
+            if tid is not None:
+                self.progress.remove_task(tid)
+            style = STATUS_STYLE.get(event.status, "")
+            extra = f" — {event.error}" if event.error else ""
+            self.progress.console.print(
+                f"[{style}]{event.status:>11}[/] {event.table:<28} {event.rows:>10,} rows "
+                f"{event.seconds:7.2f}s{extra}")
+        elif isinstance(event, RunFinished):
+            pass
+
+
+class PlainReporter:
+    """Plain lines for logs and pipes."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, event: Event) -> None:
+        out = self.console.print
+        if isinstance(event, RunStarted):
+            out(f"run #{event.run_id}: {len(event.to_run)} to run, {len(event.skipped)} up to "
+                f"date, {len(event.cleared)} emptied first", highlight=False)
+        elif isinstance(event, TaskStarted):
+            out(f"start {event.table}", highlight=False)
+        elif isinstance(event, TaskFinished):
+            extra = f" ({event.error})" if event.error else ""
+            out(f"{event.status} {event.table} rows={event.rows} seconds={event.seconds:.2f}{extra}",
+                highlight=False)
+
+
+def summary_table(result: RunResult) -> Table:
+    table = Table(title=f"run #{result.run_id}: {result.status} in {result.seconds:.2f}s")
+    table.add_column("task")
+    table.add_column("status")
+    table.add_column("rows", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("rows/s", justify="right")
+    for o in result.outcomes:
+        style = STATUS_STYLE.get(o.status, "")
+        table.add_row(o.table, f"[{style}]{o.status}[/]", f"{o.rows:,}", f"{o.seconds:.2f}",
+                      _rate(o.rows, o.seconds))
+    table.add_section()
+    table.add_row("total", result.status, f"{result.rows:,}", f"{result.seconds:.2f}",
+                  _rate(result.rows, result.seconds))
+    return table
+
+
+def outcome_dict(o: TaskOutcome) -> dict[str, Any]:
+    return {"table": o.table, "status": o.status, "rows": o.rows,
+            "seconds": round(o.seconds, 4), "error": o.error}
+
+
+def result_json(result: RunResult, extra: Mapping[str, Any] | None = None) -> str:
+    doc: dict[str, Any] = {
+        "run_id": result.run_id,
+        "status": result.status,
+        "seconds": round(result.seconds, 4),
+        "rows": result.rows,
+        "tasks": [outcome_dict(o) for o in result.outcomes],
+    }
+    if extra:
+        doc.update(extra)
+    return json.dumps(doc, indent=2)
+
+
+def rows_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for r in rows:
+        table.add_row(*[str(v) for v in r])
+    return table

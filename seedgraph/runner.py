@@ -1,0 +1,202 @@
+"""Execute a plan with anyio: a task starts as soon as its upstream is done.
+
+Each task runs in its own transaction: the rows it writes and its ``done``
+checkpoint commit together, so a crash leaves every table either fully seeded
+and marked done, or untouched. A failure skips the failed task's descendants
+while independent branches go on; ``fail_fast`` cancels everything instead.
+Cancellation (Ctrl-C, SIGTERM) rolls back in-flight tasks and marks them
+interrupted.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import anyio
+import networkx as nx
+from anyio.abc import TaskGroup
+
+from seedgraph import checkpoints
+from seedgraph.context import TaskContext
+from seedgraph.db import Database
+from seedgraph.errors import SeedgraphError, TaskFailed
+from seedgraph.events import Listener, RunFinished, TaskFinished, TaskProgress, TaskStarted
+from seedgraph.load import TableWriter
+from seedgraph.plan import Plan, Schedule
+from seedgraph.task import TaskDef
+
+__all__ = ["RunResult", "TaskOutcome", "execute"]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    table: str
+    status: str  # done | failed | skipped | interrupted | pending | up-to-date
+    rows: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    run_id: int
+    status: str  # done | failed | interrupted
+    seconds: float
+    outcomes: tuple[TaskOutcome, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(o.rows for o in self.outcomes if o.status == "done")
+
+
+@dataclass(slots=True)
+class _Settings:
+    run_id: int
+    seed: int
+    as_of: datetime
+    append: bool
+    chunk_rows: int
+    fail_fast: bool
+
+
+class _Execution:
+    def __init__(self, db: Database, graph: nx.DiGraph, plan: Plan,
+                 params: Mapping[str, Mapping[str, Any]], settings: _Settings,
+                 listener: Listener, concurrency: int) -> None:
+        self.db = db
+        self.graph = graph
+        self.plan = plan
+        self.params = params
+        self.s = settings
+        self.emit = listener
+        self.limiter = anyio.CapacityLimiter(max(1, concurrency))
+        self.schedule = Schedule(graph, plan.to_run)
+        self.outcomes: dict[str, TaskOutcome] = {}
+        self.interrupted = False
+        self.failed = False
+
+    def start_ready(self, tg: TaskGroup) -> None:
+        for name in self.schedule.ready():
+            tg.start_soon(self.run_task, name, tg, name=f"seedgraph:{name}")
+
+    async def run_task(self, name: str, tg: TaskGroup) -> None:
+        async with self.limiter:
+            await self._run_task(name, tg)
+
+    async def _run_task(self, name: str, tg: TaskGroup) -> None:
+        task: TaskDef = self.graph.nodes[name]["task"]
+        started_at = checkpoints.now()
+        t0 = time.perf_counter()
+        self.emit(TaskStarted(name))
+        if self.db.dialect == "postgresql":
+            await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
+                                          status="running", started_at=started_at)
+        writer: TableWriter | None = None
+        try:
+            spec = await self.db.spec(name)
+            async with self.db.transaction() as tx:
+
+                def progress(rows: int) -> None:
+                    self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
+
+                writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress)
+                ctx = TaskContext(
+                    table=name, seed=self.s.seed, as_of=self.s.as_of,
+                    params=self.params.get(name, {}), upstream=task.upstream,
+                    dialect=self.db.dialect, reader=self.db, writer=writer, spec=spec,
+                    chunk_rows=self.s.chunk_rows, append=self.s.append,
+                )
+                try:
+                    await task.fn(ctx)
+                    await ctx.flush()
+                    await tx.after_load(spec)
+                    await checkpoints.mark_done(
+                        tx, run_id=self.s.run_id, table=name, rows=writer.rows,
+                        fingerprint=self.plan.fingerprints[name], started_at=started_at,
+                        seconds=time.perf_counter() - t0, append=self.s.append)
+                except anyio.get_cancelled_exc_class():
+                    raise
+                except TaskFailed:
+                    raise
+                except Exception as exc:
+                    raise TaskFailed(name, exc) from exc
+        except anyio.get_cancelled_exc_class():
+            seconds = time.perf_counter() - t0
+            with anyio.CancelScope(shield=True):
+                await checkpoints.mark_status(
+                    self.db, run_id=self.s.run_id, table=name, status="interrupted",
+                    error="cancelled; rolled back", started_at=started_at, seconds=seconds)
+            self.outcomes[name] = TaskOutcome(name, "interrupted", 0, seconds, "cancelled")
+            self.emit(TaskFinished(name, "interrupted", 0, seconds, "cancelled"))
+            raise
+        except (TaskFailed, SeedgraphError) as exc:
+            seconds = time.perf_counter() - t0
+            message = str(exc)
+            self.failed = True
+            await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
+                                          status="failed", error=message,
+                                          started_at=started_at, seconds=seconds)
+            self.outcomes[name] = TaskOutcome(name, "failed", 0, seconds, message)
+            self.emit(TaskFinished(name, "failed", 0, seconds, message))
+            skipped = self.schedule.mark_failed(name)
+            for d in skipped:
+                why = f"upstream {name} failed"
+                await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=d,
+                                              status="skipped", error=why)
+                self.outcomes[d] = TaskOutcome(d, "skipped", 0, 0.0, why)
+                self.emit(TaskFinished(d, "skipped", 0, 0.0, why))
+            if self.s.fail_fast:
+                tg.cancel_scope.cancel()
+            else:
+                self.start_ready(tg)
+            return
+        seconds = time.perf_counter() - t0
+        rows = writer.rows if writer is not None else 0
+        self.outcomes[name] = TaskOutcome(name, "done", rows, seconds)
+        self.emit(TaskFinished(name, "done", rows, seconds))
+        self.schedule.mark_done(name)
+        self.start_ready(tg)
+
+    async def watch_signals(self, tg: TaskGroup) -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                self.interrupted = True
+                tg.cancel_scope.cancel()
+                return
+
+
+async def execute(db: Database, graph: nx.DiGraph, plan: Plan, *, run_id: int,
+                  params: Mapping[str, Mapping[str, Any]], seed: int, as_of: datetime,
+                  append: bool = False, concurrency: int = 4, fail_fast: bool = False,
+                  chunk_rows: int = 50_000, listener: Listener = lambda e: None,
+                  handle_signals: bool = True) -> RunResult:
+    """Run the plan's tasks; return per-task outcomes and the run's status."""
+    t0 = time.perf_counter()
+    settings = _Settings(run_id, seed, as_of, append, chunk_rows, fail_fast)
+    ex = _Execution(db, graph, plan, params, settings, listener, concurrency)
+    async with anyio.create_task_group() as outer:
+        if handle_signals:
+            outer.start_soon(ex.watch_signals, outer)
+        async with anyio.create_task_group() as tg:
+            ex.start_ready(tg)
+        outer.cancel_scope.cancel()
+    cancelled = ex.interrupted or (fail_fast and ex.failed)
+    status = "interrupted" if ex.interrupted else ("failed" if ex.failed else "done")
+    for step in plan.steps:
+        if step.table in ex.outcomes:
+            continue
+        if step.action == "skip":
+            ex.outcomes[step.table] = TaskOutcome(step.table, "up-to-date", 0, 0.0, step.reason)
+        elif cancelled:
+            ex.outcomes[step.table] = TaskOutcome(step.table, "pending", 0, 0.0, "not started")
+    seconds = time.perf_counter() - t0
+    with anyio.CancelScope(shield=True):
+        await checkpoints.finish_run(db, run_id, status)
+    listener(RunFinished(run_id, status, seconds))
+    ordered = tuple(ex.outcomes[s.table] for s in plan.steps if s.table in ex.outcomes)
+    return RunResult(run_id, status, seconds, ordered)

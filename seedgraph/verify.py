@@ -1,0 +1,126 @@
+"""``seedgraph verify``: row counts, foreign keys, unique/check/not-null constraints and the
+pack's registered invariants, checked against the database as it is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from seedgraph.context import VerifyContext
+from seedgraph.db import Database, quote
+from seedgraph.pack import Pack
+
+__all__ = ["Check", "run_checks"]
+
+SAMPLE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    kind: str  # rows | foreign_key | unique | check | not_null | invariant
+    name: str
+    table: str
+    violations: int
+    sample: tuple[tuple[Any, ...], ...] = ()
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0
+
+
+async def _count_and_sample(db: Database, where_sql: str, select_cols: str) -> tuple[int, list[tuple[Any, ...]]]:
+    count = (await db.query(f"SELECT COUNT(*) FROM {where_sql}"))[0][0]
+    sample = await db.query(f"SELECT {select_cols} FROM {where_sql} LIMIT {SAMPLE}") if count else []
+    return int(count), sample
+
+
+def _cols(names: Iterable[str]) -> str:
+    return ", ".join(quote(n) for n in names)
+
+
+async def _table_checks(db: Database, table: sa.Table) -> list[Check]:
+    out: list[Check] = []
+    t = quote(table.name)
+    pk = [c.name for c in table.primary_key.columns] or [next(iter(table.columns)).name]
+    for fk in sorted(table.foreign_key_constraints, key=lambda f: f.name or ""):
+        child = [c.name for c in fk.columns]
+        parent = fk.referred_table.name
+        parent_cols = [e.column.name for e in fk.elements]
+        on = " AND ".join(f"c.{quote(a)} = p.{quote(b)}" for a, b in zip(child, parent_cols,
+                                                                          strict=True))
+        notnull = " AND ".join(f"c.{quote(a)} IS NOT NULL" for a in child)
+        where = (f"{t} c LEFT JOIN {quote(parent)} p ON {on} WHERE {notnull} "
+                 f"AND p.{quote(parent_cols[0])} IS NULL")
+        n, sample = await _count_and_sample(db, where, ", ".join(f"c.{quote(c)}" for c in child))
+        out.append(Check("foreign_key", f"{table.name}({', '.join(child)}) -> {parent}",
+                         table.name, n, tuple(sample)))
+    uniques: list[list[str]] = [[c.name for c in u.columns] for u in table.constraints
+                                if isinstance(u, sa.UniqueConstraint)]
+    uniques += [[c.name] for c in table.columns if c.unique]
+    if table.primary_key.columns:
+        uniques.append(pk)
+    for cols in uniques:
+        notnull = " AND ".join(f"{quote(c)} IS NOT NULL" for c in cols)
+        where = (f"(SELECT {_cols(cols)}, COUNT(*) AS n FROM {t} WHERE {notnull} "
+                 f"GROUP BY {_cols(cols)} HAVING COUNT(*) > 1) d")
+        n, sample = await _count_and_sample(db, where, "*")
+        out.append(Check("unique", f"{table.name}({', '.join(cols)})", table.name, n,
+                         tuple(sample)))
+    for ck in table.constraints:
+        if isinstance(ck, sa.CheckConstraint):
+            text = str(ck.sqltext)
+            n, sample = await _count_and_sample(db, f"{t} WHERE NOT ({text})", _cols(pk))
+            out.append(Check("check", ck.name or text, table.name, n, tuple(sample), text))
+    for col in table.columns:
+        if not col.nullable and col.computed is None:
+            n, sample = await _count_and_sample(db, f"{t} WHERE {quote(col.name)} IS NULL",
+                                                _cols(pk))
+            if n:
+                out.append(Check("not_null", f"{table.name}.{col.name}", table.name, n,
+                                 tuple(sample)))
+    return out
+
+
+async def run_checks(db: Database, pack: Pack, tables: Sequence[str], *,
+                     allow_empty: bool = False, params: dict[str, Any] | None = None,
+                     as_of: str | None = None) -> list[Check]:
+    """All checks for *tables*; invariants run when all their tables are in *tables*."""
+    chosen = set(tables)
+    existing = await db.existing_tables()
+    checks: list[Check] = []
+    for name in sorted(chosen):
+        if name not in existing:
+            checks.append(Check("rows", name, name, 1, (), "table does not exist"))
+            continue
+        rows = await db.count_rows(name)
+        checks.append(Check("rows", name, name, 0 if rows or allow_empty else 1, (),
+                            f"{rows} rows" if rows else "table is empty"))
+        table = pack.table(name)
+        if table is not None:
+            checks.extend(await _table_checks(db, table))
+    if db.dialect == "sqlite":
+        for name in sorted(chosen & existing):
+            bad = await db.query(f"PRAGMA foreign_key_check({quote(name)})")
+            if bad:
+                checks.append(Check("foreign_key", f"{name} (PRAGMA foreign_key_check)", name,
+                                    len(bad), tuple(bad[:SAMPLE])))
+    from seedgraph.config import parse_as_of
+
+    ctx = VerifyContext(reader=db, dialect=db.dialect, params=params or {},
+                        as_of=parse_as_of(as_of) if as_of else None, seed=None)
+    for inv in pack.invariants:
+        if not set(inv.tables) <= chosen:
+            continue
+        try:
+            found = [tuple(r) if isinstance(r, list | tuple) else (r,) for r in await inv.fn(ctx)]
+        except Exception as exc:  # an invariant that crashes is a failed check, not a traceback
+            checks.append(Check("invariant", inv.name, ",".join(inv.tables), 1, (),
+                                f"raised {type(exc).__name__}: {exc}"))
+            continue
+        checks.append(Check("invariant", inv.name, ",".join(inv.tables), len(found),
+                            tuple(found[:SAMPLE]), inv.description))
+    return checks

@@ -1,0 +1,23 @@
+"""A small multi-level pack for the engine's tests.
+
+    regions ─> customers ─> orders ─> order_items <─ products
+                                  └─> shipments
+    audit_notes (independent)
+
+Failure and delay injection (for scheduling, failure and crash tests) come from
+environment variables, which do not enter fingerprints:
+``MINI_FAIL=orders`` makes a task raise; ``MINI_SLEEP=orders:2.5,products:1`` sleeps
+between chunks.
+"""
+
+from seedgraph import Profile
+
+from .schema import METADATA
+from . import tasks  # noqa: F401
+
+PARAMS = {"customers": 200}
+PROFILES = [
+    Profile("tiny", "a few rows", params={"customers": 20, "orders_per_customer": 2}),
+    Profile("catalog", "products only", only="products"),
+]
+DEFAULT_PROFILE = None
