@@ -7,7 +7,7 @@ This module wires the pure core (pack, graph, selector, plan) to the edges
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ from seedgraph.errors import (
 from seedgraph.events import Listener, RunStarted
 from seedgraph.graph import build_graph, children_first
 from seedgraph.pack import Pack, load_pack
-from seedgraph.plan import Plan, TableState, make_plan, resolve_params, task_fingerprints
+from seedgraph.plan import Plan, make_plan, resolve_params, task_fingerprints
 from seedgraph.runner import RunResult, execute
 from seedgraph.selector import select
 from seedgraph.task import Profile
@@ -96,7 +96,8 @@ def open_session(options: Options) -> Session:
 def check_production(options: Options, action: str) -> None:
     """Destructive commands refuse in production unless --allow-production is given."""
     for var in ("SEEDGRAPH_ENV", "APP_ENV"):
-        if os.environ.get(var, "").lower() in {"production", "prod"} and not options.allow_production:
+        env = os.environ.get(var, "").lower()
+        if env in {"production", "prod"} and not options.allow_production:
             raise SafetyError(
                 f"refusing to {action}: {var}={os.environ[var]}. This looks like production; "
                 "if you really mean it, add --allow-production"

@@ -194,7 +194,9 @@ async def mark_done(tx: Tx, *, run_id: int, table: str, rows: int, fingerprint: 
                 "UPDATE seedgraph_state SET rows = ?, fingerprint = ?, run_id = ?, updated_at = ? "
                 "WHERE table_name = ?", (rows, fingerprint, run_id, now(), table))
     else:
-        total = (await tx.fetch(f"SELECT COUNT(*) FROM {quote(table)}"))[0][0] if append else rows
+        total = rows
+        if append:
+            total = (await tx.fetch(f"SELECT COUNT(*) FROM {quote(table)}"))[0][0]
         await tx.execute(
             "INSERT INTO seedgraph_state (table_name, fingerprint, rows, run_id, updated_at) "
             "VALUES (?, ?, ?, ?, ?)", (table, fingerprint, int(total), run_id, now()))
@@ -205,8 +207,9 @@ async def mark_status(db: Database, *, run_id: int, table: str, status: str,
                       seconds: float | None = None) -> None:
     async with db.transaction() as tx:
         await tx.execute(
-            "UPDATE seedgraph_tasks SET status = ?, error = ?, started_at = COALESCE(?, started_at),"
-            " finished_at = ?, seconds = ? WHERE run_id = ? AND table_name = ?",
+            "UPDATE seedgraph_tasks SET status = ?, error = ?,"
+            " started_at = COALESCE(?, started_at), finished_at = ?, seconds = ?"
+            " WHERE run_id = ? AND table_name = ?",
             (status, error, started_at, None if status == "running" else now(), seconds,
              run_id, table),
         )

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from seedgraph import api, checkpoints
 from seedgraph.config import parse_sets
-from seedgraph.errors import SeedgraphError, UsageError
+from seedgraph.errors import SafetyError, SeedgraphError, UsageError
 from seedgraph.graph import levels
 from seedgraph.report import PlainReporter, RichReporter, result_json, rows_table, summary_table
 
@@ -140,7 +140,7 @@ def plan(
     options = _options(pack=pack, db=db, config=config, seed=seed, as_of=as_of, profile=profile,
                        sets=sets, only=only, exclude=exclude, resume=resume, force=force,
                        append=append)
-    session, prep = anyio.run(lambda: api.plan_only(options))
+    _, prep = anyio.run(lambda: api.plan_only(options))
     p = prep.plan
     if json_out:
         print(json.dumps({
@@ -324,7 +324,7 @@ def schema_drop(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None
 
     names = sorted(select(session.graph, only, exclude) & set(session.pack.metadata.tables))
     if not confirm:
-        raise api.SafetyError(
+        raise SafetyError(
             f"schema drop would drop {len(names)} table(s) and all their rows; add --confirm")
 
     async def go() -> list[str]:

@@ -62,7 +62,8 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise UsageError(f"config file {path} must hold a table/mapping at the top level")
     if path.name == "pyproject.toml":
         doc = doc.get("tool", {}).get("seedgraph", {})
-    return _jsonable(doc)
+    out: dict[str, Any] = _jsonable(doc)
+    return out
 
 
 def _jsonable(value: Any) -> Any:

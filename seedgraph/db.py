@@ -10,8 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,7 +222,8 @@ class Database:
                 f"table '{table}' does not exist; create it first "
                 "(`seedgraph schema create` for packs that ship a schema)"
             ) from None
-        return table_spec(t, self.dialect)
+        spec: TableSpec = table_spec(t, self.dialect)
+        return spec
 
     def register(self, metadata: sa.MetaData | None) -> None:
         if metadata is None:
@@ -459,13 +459,17 @@ class SqliteDatabase(Database):
 
     async def _connect(self, pool_size: int) -> None:
         self.write_lock = anyio.Lock()
-        self._target = str(self.url.sqlite_path) if self.url.sqlite_path else ":memory:"
-        if self.url.sqlite_path is not None:
-            if not self.url.sqlite_path.parent.exists():
-                raise DatabaseError(
-                    f"cannot create {self.url.sqlite_path}: folder "
-                    f"{self.url.sqlite_path.parent} does not exist"
-                )
+        if self.url.sqlite_path is None:
+            raise UsageError(
+                "in-memory SQLite is not supported (every task writes through its own "
+                "connection); use a file, e.g. --db sqlite:///seedgraph.db"
+            )
+        self._target = str(self.url.sqlite_path)
+        if not self.url.sqlite_path.parent.exists():
+            raise DatabaseError(
+                f"cannot create {self.url.sqlite_path}: folder "
+                f"{self.url.sqlite_path.parent} does not exist"
+            )
         self._reader = await self._new_conn()
         await self._reader.execute("PRAGMA journal_mode=WAL")
 
@@ -485,9 +489,7 @@ class SqliteDatabase(Database):
 
     @contextlib.asynccontextmanager
     async def run_lock(self) -> AsyncIterator[None]:
-        if self.url.sqlite_path is None:
-            yield
-            return
+        assert self.url.sqlite_path is not None
         lock_path = Path(str(self.url.sqlite_path) + ".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -524,10 +526,3 @@ class SqliteDatabase(Database):
         async with self._reader.execute(sql, tuple(params)) as cur:
             return [tuple(r) for r in await cur.fetchall()]
 
-
-def count_placeholders(sql: str) -> int:
-    return len(re.findall(r"\?", sql))
-
-
-def mapping_rows(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> list[Mapping[str, Any]]:
-    return [dict(zip(names, r, strict=True)) for r in rows]

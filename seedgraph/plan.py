@@ -173,7 +173,6 @@ def make_plan(
     clear = [] if append else [n for n in children_first(graph, to_run)
                                 if states.get(n, TableState(0)).rows > 0]
     problems: list[str] = []
-    cleared = set(clear)
     for name in clear:
         for child in sorted(nx.descendants(graph, name)):
             if child not in chosen and states.get(child, TableState(0)).rows > 0:
@@ -191,7 +190,6 @@ def make_plan(
                     f"include it: --only '+{name}'"
                 )
     needs_confirm = tuple(n for n in clear if states.get(n, TableState(0)).foreign_rows)
-    _ = cleared
     return Plan(
         steps=tuple(steps),
         clear=tuple(clear),

@@ -13,7 +13,7 @@ from rich.table import Table
 from seedgraph.events import Event, RunFinished, RunStarted, TaskFinished, TaskProgress, TaskStarted
 from seedgraph.runner import RunResult, TaskOutcome
 
-__all__ = ["PlainReporter", "RichReporter", "STATUS_STYLE", "result_json", "summary_table"]
+__all__ = ["STATUS_STYLE", "PlainReporter", "RichReporter", "result_json", "summary_table"]
 
 STATUS_STYLE = {
     "done": "green",
@@ -96,8 +96,8 @@ class PlainReporter:
             out(f"start {event.table}", highlight=False)
         elif isinstance(event, TaskFinished):
             extra = f" ({event.error})" if event.error else ""
-            out(f"{event.status} {event.table} rows={event.rows} seconds={event.seconds:.2f}{extra}",
-                highlight=False)
+            out(f"{event.status} {event.table} rows={event.rows} "
+                f"seconds={event.seconds:.2f}{extra}", highlight=False)
 
 
 def summary_table(result: RunResult) -> Table:

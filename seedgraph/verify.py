@@ -32,10 +32,12 @@ class Check:
         return self.violations == 0
 
 
-async def _count_and_sample(db: Database, where_sql: str, select_cols: str) -> tuple[int, list[tuple[Any, ...]]]:
-    count = (await db.query(f"SELECT COUNT(*) FROM {where_sql}"))[0][0]
-    sample = await db.query(f"SELECT {select_cols} FROM {where_sql} LIMIT {SAMPLE}") if count else []
-    return int(count), sample
+async def _count_and_sample(db: Database, where_sql: str,
+                            select_cols: str) -> tuple[int, list[tuple[Any, ...]]]:
+    count = int((await db.query(f"SELECT COUNT(*) FROM {where_sql}"))[0][0])
+    if not count:
+        return 0, []
+    return count, await db.query(f"SELECT {select_cols} FROM {where_sql} LIMIT {SAMPLE}")
 
 
 def _cols(names: Iterable[str]) -> str:
@@ -46,7 +48,7 @@ async def _table_checks(db: Database, table: sa.Table) -> list[Check]:
     out: list[Check] = []
     t = quote(table.name)
     pk = [c.name for c in table.primary_key.columns] or [next(iter(table.columns)).name]
-    for fk in sorted(table.foreign_key_constraints, key=lambda f: f.name or ""):
+    for fk in sorted(table.foreign_key_constraints, key=lambda f: str(f.name or "")):
         child = [c.name for c in fk.columns]
         parent = fk.referred_table.name
         parent_cols = [e.column.name for e in fk.elements]
@@ -74,7 +76,7 @@ async def _table_checks(db: Database, table: sa.Table) -> list[Check]:
         if isinstance(ck, sa.CheckConstraint):
             text = str(ck.sqltext)
             n, sample = await _count_and_sample(db, f"{t} WHERE NOT ({text})", _cols(pk))
-            out.append(Check("check", ck.name or text, table.name, n, tuple(sample), text))
+            out.append(Check("check", str(ck.name or text), table.name, n, tuple(sample), text))
     for col in table.columns:
         if not col.nullable and col.computed is None:
             n, sample = await _count_and_sample(db, f"{t} WHERE {quote(col.name)} IS NULL",

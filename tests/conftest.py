@@ -76,3 +76,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def pg_url(pg: PgDatabases) -> str:
     """A fresh PostgreSQL database URL (for PostgreSQL-only tests)."""
     return pg.new()
+
+
+@pytest.fixture
+def another_db(db_url: str, tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A factory of further fresh databases of the same kind as ``db_url``."""
+    counter = itertools.count()
+
+    def make() -> str:
+        if db_url.startswith("sqlite"):
+            return f"sqlite+aiosqlite:///{tmp_path / f'other{next(counter)}.db'}"
+        pgdbs: PgDatabases = request.getfixturevalue("pg")
+        return pgdbs.new()
+
+    return make

@@ -12,8 +12,8 @@ between chunks.
 
 from seedgraph import Profile
 
+from . import tasks
 from .schema import METADATA
-from . import tasks  # noqa: F401
 
 PARAMS = {"customers": 200}
 PROFILES = [

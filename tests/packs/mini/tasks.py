@@ -112,7 +112,8 @@ async def shipments(ctx: TaskContext) -> None:
     n = int(mask.sum())
     await ctx.write({
         "id": np.arange(1, n + 1), "order_id": o["id"][mask],
-        "shipped_at": o["placed_at"][mask] + ctx.rng.integers(3600, 5 * 86_400, n).astype("timedelta64[s]"),
+        "shipped_at": o["placed_at"][mask]
+        + ctx.rng.integers(3600, 5 * 86_400, n).astype("timedelta64[s]"),
     })
 
 

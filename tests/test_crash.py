@@ -1,0 +1,83 @@
+"""Real crashes: SIGKILL a `seedgraph run` mid-table, then --resume; SIGTERM cancels cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.helpers import AS_OF, MINI, MINI_TABLES, REPO, checksums, cli, query, run_engine
+
+
+def _spawn(db_url: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SEEDGRAPH_", "MINI_"))}
+    full_env.update(env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "seedgraph", "run", "--pack", MINI, "--db", db_url,
+         "--seed", "7", "--as-of", AS_OF, "--quiet", "--concurrency", "2"],
+        cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_rows_in_flight(db_url: str, proc: subprocess.Popen[str], timeout: float) -> None:
+    """Wait until 'orders' has started (customers done) so the kill lands mid-table."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"run ended early: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            done = query(db_url, "SELECT COUNT(*) FROM seedgraph_tasks "
+                                 "WHERE table_name = 'customers' AND status = 'done'")[0][0]
+        except Exception:
+            done = 0
+        if done:
+            time.sleep(1.0)  # orders is now writing its chunks, sleeping between them
+            return
+        time.sleep(0.1)
+    raise AssertionError("orders never started")
+
+
+def test_sigkill_mid_run_then_resume_gives_the_same_database(db_url: str, another_db) -> None:  # type: ignore[no-untyped-def]
+    proc = _spawn(db_url, {"MINI_SLEEP": "orders:0.8"})
+    _wait_for_rows_in_flight(db_url, proc, timeout=60)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    # never half-loaded: orders wrote chunks before the kill, none are visible
+    assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] == 0
+    assert query(db_url, "SELECT status FROM seedgraph_runs") == [("running",)]
+    done = {r[0] for r in query(db_url, "SELECT table_name FROM seedgraph_tasks "
+                                        "WHERE status = 'done'")}
+    assert {"regions", "customers"} <= done and "orders" not in done
+    for table in done:
+        assert query(db_url, f'SELECT COUNT(*) FROM "{table}"')[0][0] > 0
+
+    plan = cli("plan", "--pack", MINI, "--db", db_url, "--resume", "--json")
+    assert plan.returncode == 0, plan.stderr
+    assert '"action": "skip"' in plan.stdout and '"table": "orders"' in plan.stdout
+
+    resumed = cli("run", "--pack", MINI, "--db", db_url, "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert query(db_url, "SELECT status FROM seedgraph_runs") == [("done",)]
+
+    reference = another_db()
+    run_engine(reference)
+    assert checksums(db_url, MINI_TABLES) == checksums(reference, MINI_TABLES)
+
+
+def test_sigterm_rolls_back_in_flight_tasks_and_marks_them_interrupted(db_url: str) -> None:
+    proc = _spawn(db_url, {"MINI_SLEEP": "orders:0.8"})
+    _wait_for_rows_in_flight(db_url, proc, timeout=60)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    assert query(db_url, "SELECT status FROM seedgraph_runs") == [("interrupted",)]
+    assert query(db_url, "SELECT status FROM seedgraph_tasks WHERE table_name = 'orders'") == [
+        ("interrupted",)]
+    assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] == 0
+    resumed = cli("run", "--pack", MINI, "--db", db_url, "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert query(db_url, "SELECT COUNT(*) FROM shipments")[0][0] > 0

@@ -1,0 +1,173 @@
+"""End-to-end engine behaviour on SQLite and PostgreSQL with the small test pack."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from seedgraph import NothingToResumeError, RunLockedError, SafetyError, SchemaMismatchError
+from seedgraph.db import Database, parse_url
+from seedgraph.events import Event, TaskFinished, TaskStarted
+from tests.helpers import MINI_TABLES, checksums, execute, query, run_engine
+
+
+def test_full_run_seeds_every_table(db_url: str) -> None:
+    result = run_engine(db_url)
+    assert result.status == "done"
+    assert {o.table for o in result.outcomes if o.status == "done"} == set(MINI_TABLES)
+    for o in result.outcomes:
+        assert query(db_url, f'SELECT COUNT(*) FROM "{o.table}"')[0][0] == o.rows > 0
+    runs = query(db_url, "SELECT id, status, seed, as_of FROM seedgraph_runs")
+    assert runs == [(1, "done", 7, "2026-01-15T00:00:00+00:00")]
+    statuses = query(db_url, "SELECT table_name, status, rows FROM seedgraph_tasks ORDER BY 1")
+    assert all(s == "done" for _, s, _ in statuses) and len(statuses) == len(MINI_TABLES)
+
+
+def test_same_seed_same_database_whatever_the_concurrency(db_url: str, another_db) -> None:  # type: ignore[no-untyped-def]
+    run_engine(db_url, concurrency=1)
+    other = another_db()
+    run_engine(other, concurrency=8)
+    assert checksums(db_url, MINI_TABLES) == checksums(other, MINI_TABLES)
+    third = another_db()
+    run_engine(third, seed=8)
+    assert checksums(third, ["customers"]) != checksums(db_url, ["customers"])
+
+
+def test_second_run_skips_up_to_date_tables(db_url: str) -> None:
+    run_engine(db_url)
+    before = checksums(db_url, MINI_TABLES)
+    again = run_engine(db_url)
+    assert {o.status for o in again.outcomes} == {"up-to-date"}
+    assert checksums(db_url, MINI_TABLES) == before
+
+
+def test_partial_rerun_rebuilds_exactly_what_a_full_run_would(db_url: str) -> None:
+    run_engine(db_url)
+    before = checksums(db_url, MINI_TABLES)
+    result = run_engine(db_url, only="orders+", force=True)
+    ran = {o.table for o in result.outcomes if o.status == "done"}
+    assert ran == {"orders", "order_items", "shipments"}
+    assert checksums(db_url, MINI_TABLES) == before
+
+
+def test_changed_parameter_reruns_the_task_and_its_descendants(db_url: str) -> None:
+    run_engine(db_url)
+    result = run_engine(db_url, sets={"orders_per_customer": 2})
+    ran = {o.table for o in result.outcomes if o.status == "done"}
+    assert ran == {"orders", "order_items", "shipments"}
+    assert {o.table for o in result.outcomes if o.status == "up-to-date"} == {
+        "regions", "customers", "products", "audit_notes"}
+
+
+def test_failure_skips_descendants_only_then_resume_matches_full_run(
+        db_url: str, another_db, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MINI_FAIL", "orders")
+    result = run_engine(db_url)
+    by = {o.table: o for o in result.outcomes}
+    assert result.status == "failed"
+    assert by["orders"].status == "failed" and "injected failure" in (by["orders"].error or "")
+    assert by["order_items"].status == "skipped" and by["shipments"].status == "skipped"
+    assert "upstream orders failed" in (by["shipments"].error or "")
+    for t in ("regions", "customers", "products", "audit_notes"):
+        assert by[t].status == "done"
+    assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] == 0
+    assert query(db_url, "SELECT status FROM seedgraph_tasks WHERE table_name = 'orders'") == [
+        ("failed",)]
+
+    monkeypatch.delenv("MINI_FAIL")
+    resumed = run_engine(db_url, resume=True)
+    assert resumed.status == "done" and resumed.run_id == result.run_id
+    assert {o.table for o in resumed.outcomes if o.status == "done"} == {
+        "orders", "order_items", "shipments"}
+    clean = another_db()
+    run_engine(clean)
+    assert checksums(db_url, MINI_TABLES) == checksums(clean, MINI_TABLES)
+
+
+def test_resume_with_nothing_to_resume_fails(db_url: str) -> None:
+    with pytest.raises(NothingToResumeError, match="no seedgraph run"):
+        run_engine(db_url, resume=True)
+    run_engine(db_url)
+    with pytest.raises(NothingToResumeError, match="finished successfully"):
+        run_engine(db_url, resume=True)
+
+
+def test_slow_task_does_not_block_unrelated_ones(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_SLEEP", "audit_notes:1.5")
+    events: list[Event] = []
+    run_engine(db_url, events=events, concurrency=4)
+    finished = [e.table for e in events if isinstance(e, TaskFinished)]
+    assert finished.index("shipments") < finished.index("audit_notes")
+    assert finished.index("order_items") < finished.index("audit_notes")
+
+
+def test_fail_fast_cancels_in_flight_tasks(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_FAIL", "customers")
+    monkeypatch.setenv("MINI_SLEEP", "audit_notes:5")
+    t0 = time.perf_counter()
+    result = run_engine(db_url, fail_fast=True)
+    assert time.perf_counter() - t0 < 4.5
+    by = {o.table: o.status for o in result.outcomes}
+    assert by["customers"] == "failed" and by["audit_notes"] == "interrupted"
+    assert query(db_url, "SELECT COUNT(*) FROM audit_notes")[0][0] == 0
+    assert query(db_url, "SELECT status FROM seedgraph_tasks WHERE table_name='audit_notes'") == [
+        ("interrupted",)]
+
+
+def test_rows_seedgraph_did_not_write_need_confirm(db_url: str) -> None:
+    run_engine(db_url, only="audit_notes")
+    execute(db_url, "INSERT INTO audit_notes (id, note) VALUES (999, 'hand-written')")
+    with pytest.raises(SafetyError, match=r"did not write.*--confirm"):
+        run_engine(db_url, only="audit_notes", force=True)
+    assert query(db_url, "SELECT note FROM audit_notes WHERE id = 999") == [("hand-written",)]
+    run_engine(db_url, only="audit_notes", force=True, confirm=True)
+    assert query(db_url, "SELECT COUNT(*) FROM audit_notes WHERE id = 999")[0][0] == 0
+
+
+def test_refuses_to_empty_a_table_whose_unselected_children_have_rows(db_url: str) -> None:
+    run_engine(db_url)
+    with pytest.raises(SafetyError, match=r"'orders'.*--only 'customers\+'"):
+        run_engine(db_url, only="customers", force=True)
+    with pytest.raises(SafetyError, match=r"needs upstream 'regions'.*\+customers"):
+        fresh = db_url  # regions emptied below
+        execute(fresh, "DELETE FROM shipments")
+        execute(fresh, "DELETE FROM order_items")
+        execute(fresh, "DELETE FROM orders")
+        execute(fresh, "DELETE FROM customers")
+        execute(fresh, "DELETE FROM regions")
+        run_engine(fresh, only="customers")
+
+
+def test_two_runs_cannot_interleave(db_url: str) -> None:
+    async def hold_and_run() -> None:
+        db = await Database.open(parse_url(db_url))
+        try:
+            async with db.run_lock():
+                with pytest.raises(RunLockedError, match="another seedgraph run"):
+                    await anyio.to_thread.run_sync(lambda: run_engine(db_url))
+        finally:
+            await db.close()
+
+    anyio.run(hold_and_run)
+
+
+def test_mismatched_existing_table_is_reported(db_url: str) -> None:
+    execute(db_url, "CREATE TABLE audit_notes (id INTEGER PRIMARY KEY, body TEXT)")
+    with pytest.raises(SchemaMismatchError, match=r"audit_notes.*missing column.*note.*body"):
+        run_engine(db_url)
+
+
+def test_events_report_every_started_task(db_url: str) -> None:
+    events: list[Event] = []
+    run_engine(db_url, events=events)
+    started = {e.table for e in events if isinstance(e, TaskStarted)}
+    assert started == set(MINI_TABLES)
+
+
+def test_postgres_sequences_are_advanced_past_seeded_keys(pg_url: str) -> None:
+    run_engine(pg_url)
+    new_id = query(pg_url, "INSERT INTO regions (name) VALUES ('Far North') RETURNING id")[0][0]
+    assert new_id == 6
