@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +73,13 @@ def handle_errors(fn: F) -> F:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except typer.Exit:
+            raise
+        except Exception as exc:  # never show a traceback to a user
+            if os.environ.get("SEEDGRAPH_DEBUG"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {exc} (set SEEDGRAPH_DEBUG=1 for the "
+                  "traceback, and please report it)", 1)
         return None
 
     return wrapper  # type: ignore[return-value]

@@ -405,6 +405,13 @@ class PgDatabase(Database):
 # -- SQLite ------------------------------------------------------------------
 
 
+async def _run(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """Execute and close the cursor at once (an open cursor keeps SQLite locks)."""
+    async with conn.execute(sql, tuple(params)) as cur:
+        await cur.fetchall()
+        return max(cur.rowcount, 0)
+
+
 class SqliteTx(Tx):
     def __init__(self, db: SqliteDatabase, conn: aiosqlite.Connection) -> None:
         super().__init__(db)
@@ -416,14 +423,11 @@ class SqliteTx(Tx):
         if not self._began:
             await self._db.write_lock.acquire()
             self._began = True
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await _run(self.conn, "BEGIN IMMEDIATE")
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         await self._begin()
-        cur = await self.conn.execute(sql, tuple(params))
-        count = cur.rowcount
-        await cur.close()
-        return max(count, 0)
+        return await _run(self.conn, sql, params)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         await self._begin()
@@ -448,7 +452,7 @@ class SqliteTx(Tx):
         if not self._began:
             return
         try:
-            await self.conn.execute("COMMIT" if ok else "ROLLBACK")
+            await _run(self.conn, "COMMIT" if ok else "ROLLBACK")
         finally:
             self._began = False
             self._db.write_lock.release()
@@ -471,16 +475,15 @@ class SqliteDatabase(Database):
                 f"{self.url.sqlite_path.parent} does not exist"
             )
         self._reader = await self._new_conn()
-        await self._reader.execute("PRAGMA journal_mode=WAL")
+        await _run(self._reader, "PRAGMA journal_mode=WAL")
 
     async def _new_conn(self) -> aiosqlite.Connection:
         try:
             conn = await aiosqlite.connect(self._target, isolation_level=None, timeout=600)
         except Exception as exc:
             raise DatabaseError(f"cannot open {self.url.display}: {exc}") from exc
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA busy_timeout=600000")
+        for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=600000"):
+            await _run(conn, f"PRAGMA {pragma}")
         return conn
 
     async def close(self) -> None:

@@ -129,7 +129,7 @@ def test_rows_seedgraph_did_not_write_need_confirm(db_url: str) -> None:
 
 def test_refuses_to_empty_a_table_whose_unselected_children_have_rows(db_url: str) -> None:
     run_engine(db_url)
-    with pytest.raises(SafetyError, match=r"'orders'.*--only 'customers\+'"):
+    with pytest.raises(SafetyError, match=r"depends on 'customers'.*--only 'customers\+'"):
         run_engine(db_url, only="customers", force=True)
     with pytest.raises(SafetyError, match=r"needs upstream 'regions'.*\+customers"):
         fresh = db_url  # regions emptied below

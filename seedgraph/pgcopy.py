@@ -1,0 +1,237 @@
+"""PostgreSQL binary COPY encoding, built column-wise with numpy.
+
+A binary COPY stream is a header, then per row an int16 field count and per
+field an int32 length (-1 for NULL) followed by the value in network byte
+order, then an int16 -1 trailer. Fixed-width kinds become ``(n, width)`` byte
+blocks with vectorised ``astype('>i8')``-style conversions; when every column is
+fixed-width and NULL-free the rows are one packed structured array (memcpy
+speed). Otherwise rows are assembled with a vectorised scatter: per-row sizes,
+offsets by ``cumsum``, and ``np.repeat``-built index arrays — never a Python loop
+per row for numbers, dates or numerics. Text is UTF-8 encoded per value.
+
+``numeric`` is sent in its binary form with a fixed number of base-10000 digit
+groups per value; the server normalises leading and trailing zero groups.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+
+from seedgraph.columns import Column, ColumnKind, ColumnSpec
+
+__all__ = ["ENCODABLE", "encode_binary"]
+
+HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+TRAILER = b"\xff\xff"
+_EPOCH_2000_DAYS = 10_957
+_EPOCH_2000_US = 946_684_800_000_000
+_ARRAY_OID = {
+    ColumnKind.FLOAT4_ARRAY: (700, ">f4", 4),
+    ColumnKind.FLOAT8_ARRAY: (701, ">f8", 8),
+    ColumnKind.INT4_ARRAY: (23, ">i4", 4),
+    ColumnKind.INT8_ARRAY: (20, ">i8", 8),
+}
+ENCODABLE = frozenset(ColumnKind)
+
+_Fixed = tuple[np.ndarray, int]  # (n, w) uint8 payload, width
+_Var = tuple[np.ndarray, np.ndarray]  # lengths (-1 = NULL), flat uint8 payload
+
+
+def _bytes(arr: np.ndarray, dtype: str) -> np.ndarray:
+    be = np.ascontiguousarray(arr.astype(dtype))
+    return be.view(np.uint8).reshape(len(arr), be.dtype.itemsize)
+
+
+def _numeric(values: np.ndarray, mask: np.ndarray | None, scale: int | None) -> np.ndarray:
+    n = len(values)
+    s = 6 if scale is None else max(0, int(scale))
+    clean = np.where(mask, 0.0, values) if mask is not None else values
+    neg = clean < 0
+    scaled = np.rint(np.abs(clean) * (10.0 ** s)).astype(np.int64)
+    frac_groups = (s + 3) // 4
+    shifted = scaled * (10 ** (4 * frac_groups - s))
+    integer = shifted // (10_000 ** frac_groups) if frac_groups else shifted
+    top = int(integer.max()) if n else 0
+    int_groups = 1
+    while top >= 10_000 ** int_groups:
+        int_groups += 1
+    groups = int_groups + frac_groups
+    digits = np.empty((n, groups), dtype=np.int64)
+    rest = shifted
+    for j in range(groups - 1, -1, -1):
+        digits[:, j] = rest % 10_000
+        rest = rest // 10_000
+    if scale is None:
+        dscale = np.full(n, s, dtype=np.int64)
+        for d in range(s, 0, -1):
+            trailing_zero = (scaled % (10 ** (s - d + 1))) == 0
+            dscale = np.where(trailing_zero & (dscale == d), d - 1, dscale)
+    else:
+        dscale = np.full(n, s, dtype=np.int64)
+    head = np.empty((n, 4), dtype=np.int64)
+    head[:, 0] = groups
+    head[:, 1] = int_groups - 1
+    head[:, 2] = np.where(neg, 0x4000, 0)
+    head[:, 3] = dscale
+    return _bytes(np.concatenate([head, digits], axis=1).reshape(-1), ">i2").reshape(n, -1)
+
+
+def _float_array_fixed(values: np.ndarray, kind: ColumnKind) -> np.ndarray:
+    n, dim = values.shape
+    oid, dtype, width = _ARRAY_OID[kind]
+    head = np.array([1, 0, oid, dim, 1], dtype=">i4").view(np.uint8)
+    elem_len = np.array([width], dtype=">i4").view(np.uint8)
+    body = np.empty((n, dim, 4 + width), dtype=np.uint8)
+    body[:, :, :4] = elem_len
+    body[:, :, 4:] = np.ascontiguousarray(values.astype(dtype)).view(np.uint8).reshape(
+        n, dim, width)
+    out = np.empty((n, 20 + dim * (4 + width)), dtype=np.uint8)
+    out[:, :20] = head
+    out[:, 20:] = body.reshape(n, -1)
+    return out
+
+
+def _fixed(arr: np.ndarray, mask: np.ndarray | None, spec: ColumnSpec) -> _Fixed | None:
+    k = spec.kind
+    if k is ColumnKind.INT2:
+        block = _bytes(arr, ">i2")
+    elif k is ColumnKind.INT4:
+        block = _bytes(arr, ">i4")
+    elif k is ColumnKind.INT8:
+        block = _bytes(arr, ">i8")
+    elif k is ColumnKind.FLOAT4:
+        block = _bytes(np.nan_to_num(arr), ">f4")
+    elif k is ColumnKind.FLOAT8:
+        block = _bytes(np.nan_to_num(arr), ">f8")
+    elif k is ColumnKind.BOOL:
+        block = arr.astype(np.uint8).reshape(-1, 1)
+    elif k is ColumnKind.DATE:
+        days = arr.astype("datetime64[D]").astype(np.int64) - _EPOCH_2000_DAYS
+        block = _bytes(np.where(mask, 0, days) if mask is not None else days, ">i4")
+    elif k in (ColumnKind.TIMESTAMP, ColumnKind.TIMESTAMPTZ):
+        us = arr.astype("datetime64[us]").astype(np.int64) - _EPOCH_2000_US
+        block = _bytes(np.where(mask, 0, us) if mask is not None else us, ">i8")
+    elif k is ColumnKind.TIME:
+        us = arr.astype("timedelta64[us]").astype(np.int64)
+        block = _bytes(np.where(mask, 0, us) if mask is not None else us, ">i8")
+    elif k is ColumnKind.UUID:
+        filled = ["00000000000000000000000000000000" if v is None else v for v in arr]
+        raw = bytes.fromhex("".join(filled).replace("-", ""))
+        block = np.frombuffer(raw, dtype=np.uint8).reshape(len(arr), 16)
+    elif k is ColumnKind.NUMERIC:
+        block = _numeric(arr, mask, spec.scale)
+    elif k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY) and arr.ndim == 2:
+        block = _float_array_fixed(arr, k)
+    else:
+        return None
+    return block, block.shape[1]
+
+
+def _array_value(items: list[object], kind: ColumnKind) -> bytes:
+    if kind is ColumnKind.TEXT_ARRAY:
+        oid = 25
+        parts = [b"\xff\xff\xff\xff" if v is None else
+                 struct.pack(">i", len(e := str(v).encode())) + e for v in items]
+    else:
+        oid, dtype, width = _ARRAY_OID[kind]
+        arr = np.asarray(items, dtype=dtype)
+        body = np.empty((len(items), 4 + width), dtype=np.uint8)
+        body[:, :4] = np.array([width], dtype=">i4").view(np.uint8)
+        body[:, 4:] = arr.view(np.uint8).reshape(len(items), width)
+        parts = [body.tobytes()]
+    if not items:
+        return struct.pack(">iii", 0, 0, oid)
+    has_null = int(any(v is None for v in items))
+    return struct.pack(">iiiii", 1, has_null, oid, len(items), 1) + b"".join(parts)
+
+
+def _variable(arr: np.ndarray, mask: np.ndarray | None, spec: ColumnSpec) -> _Var:
+    k = spec.kind
+    n = len(arr)
+    if k in (ColumnKind.TEXT, ColumnKind.JSON):
+        encoded = [b"" if v is None else v.encode() for v in arr]
+    elif k is ColumnKind.JSONB:
+        encoded = [b"" if v is None else b"\x01" + v.encode() for v in arr]
+    elif k is ColumnKind.BYTEA:
+        encoded = [b"" if v is None else bytes(v) for v in arr]
+    else:  # object arrays of lists (ragged float arrays, int and text arrays)
+        encoded = [b"" if v is None else _array_value(list(v), k) for v in arr]
+    lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=n)
+    if mask is not None:
+        lengths[mask] = -1
+    payload = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return lengths, payload
+
+
+def _packed(blocks: Sequence[_Fixed], n: int) -> bytes:
+    fields: list[tuple[str, str] | tuple[str, str, tuple[int]]] = [("nf", ">i2")]
+    for i, (_, w) in enumerate(blocks):
+        fields += [(f"l{i}", ">i4"), (f"v{i}", "u1", (w,))]
+    rec = np.empty(n, dtype=np.dtype(fields))
+    rec["nf"] = len(blocks)
+    for i, (block, w) in enumerate(blocks):
+        rec[f"l{i}"] = w
+        rec[f"v{i}"] = block
+    return rec.tobytes()
+
+
+def _scatter(columns: Sequence[tuple[_Fixed | None, _Var | None, np.ndarray | None]],
+             n: int) -> bytes:
+    lengths = []
+    for fixed, var, mask in columns:
+        if fixed is not None:
+            lens = np.full(n, fixed[1], dtype=np.int64)
+            if mask is not None:
+                lens[mask] = -1
+        else:
+            assert var is not None
+            lens = var[0]
+        lengths.append(lens)
+    sizes = 2 + sum(4 + np.maximum(lens, 0) for lens in lengths)
+    ends = np.cumsum(sizes)
+    total = int(ends[-1]) if n else 0
+    out = np.zeros(total, dtype=np.uint8)
+    pos = ends - sizes
+    out[pos[:, None] + np.arange(2)] = np.frombuffer(struct.pack(">h", len(columns)),
+                                                      dtype=np.uint8)
+    pos = pos + 2
+    four = np.arange(4)
+    for (fixed, var, mask), lens in zip(columns, lengths, strict=True):
+        out[pos[:, None] + four] = _bytes(lens, ">i4")
+        pos = pos + 4
+        valid = lens >= 0
+        if fixed is not None:
+            block, w = fixed
+            rows = pos[valid] if mask is not None else pos
+            src = block[valid] if mask is not None else block
+            out[rows[:, None] + np.arange(w)] = src
+        else:
+            assert var is not None
+            payload = var[1]
+            seg = np.maximum(lens, 0)
+            if len(payload):
+                src_start = np.cumsum(seg) - seg
+                dst = np.repeat(pos - src_start, seg) + np.arange(len(payload))
+                out[dst] = payload
+        pos = pos + np.maximum(lens, 0)
+    return out.tobytes()
+
+
+def encode_binary(columns: Sequence[Column], specs: Sequence[ColumnSpec]) -> bytes:
+    """A complete binary COPY stream (header, rows, trailer) for normalised columns."""
+    n = len(columns[0][0]) if columns else 0
+    prepared: list[tuple[_Fixed | None, _Var | None, np.ndarray | None]] = []
+    for (arr, mask), spec in zip(columns, specs, strict=True):
+        fixed = _fixed(arr, mask, spec)
+        var = None if fixed is not None else _variable(arr, mask, spec)
+        prepared.append((fixed, var, mask))
+    if n == 0:
+        return HEADER + TRAILER
+    if all(f is not None and m is None for f, _, m in prepared):
+        body = _packed([f for f, _, _ in prepared if f is not None], n)
+    else:
+        body = _scatter(prepared, n)
+    return HEADER + body + TRAILER
