@@ -111,7 +111,7 @@ class TableSpec:
 Column = tuple[np.ndarray, np.ndarray | None]
 
 _DIALECTS: dict[str, Dialect] = {
-    "postgresql": postgresql.dialect(),
+    "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
     "sqlite": sqlite.dialect(),
 }
 _INT_KINDS = {ColumnKind.INT2, ColumnKind.INT4, ColumnKind.INT8}

@@ -20,6 +20,7 @@ import anyio
 import asyncpg
 import numpy as np
 import sqlalchemy as sa
+from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -31,6 +32,7 @@ __all__ = ["DEFAULT_URL", "Database", "DbUrl", "Tx", "parse_url", "quote"]
 
 DEFAULT_URL = "sqlite+aiosqlite:///seedgraph.db"
 _LOCK_KEY = 0x5EED6_7A9  # advisory lock id for "a seedgraph run holds this database"
+_PIECE = 1 << 20  # bytes per write to the COPY stream
 
 
 def quote(name: str) -> str:
@@ -302,9 +304,8 @@ class PgTx(Tx):
 
         async def source() -> AsyncIterator[bytes]:
             view = memoryview(data)
-            step = 1 << 20
-            for i in range(0, len(view), step):
-                yield bytes(view[i : i + step])
+            for i in range(0, len(view), _PIECE):
+                yield bytes(view[i : i + _PIECE])
 
         if not append:
             await self.conn.copy_to_table(spec.name, source=source(), columns=names,
@@ -326,6 +327,23 @@ class PgTx(Tx):
             "ON CONFLICT DO NOTHING"
         )
         return int(status.rsplit(" ", 1)[-1])
+
+    async def copy_stream(self, table: str, columns: Sequence[str],
+                          chunks: MemoryObjectReceiveStream[bytes]) -> None:
+        """One COPY for a whole table, fed chunk by chunk while the task generates more."""
+        from seedgraph.pgcopy import HEADER, TRAILER
+
+        async def source() -> AsyncIterator[bytes]:
+            yield HEADER
+            async with chunks:
+                async for chunk in chunks:
+                    view = memoryview(chunk)
+                    for i in range(0, len(view), _PIECE):
+                        yield bytes(view[i : i + _PIECE])
+            yield TRAILER
+
+        await self.conn.copy_to_table(table, source=source(), columns=list(columns),
+                                      format="binary")
 
     async def empty(self, tables: Sequence[str]) -> None:
         if not tables:

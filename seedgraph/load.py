@@ -1,13 +1,27 @@
-"""The bulk writer behind ``ctx.write``: normalise a batch, then COPY (PostgreSQL) or
-``executemany`` (SQLite) it inside the task's transaction."""
+"""The bulk writer behind ``ctx.write``: normalise a batch, then load it inside the task's
+transaction.
+
+On PostgreSQL a rebuild streams the whole table through **one** binary COPY:
+a consumer task (in the task group the runner opens around the transaction)
+feeds the server while the task body generates the next chunk, and chunks are
+encoded in a worker thread, so generation, encoding and the server's ingestion
+overlap. The stream holds at most one chunk in flight, which bounds memory.
+Appends (``ON CONFLICT DO NOTHING``) and SQLite go chunk by chunk through
+:meth:`Tx.load`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import anyio
+import numpy as np
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectSendStream
+
 from seedgraph.columns import ColumnSpec, TableSpec, normalize
-from seedgraph.db import Tx
+from seedgraph.db import PgTx, Tx
 from seedgraph.errors import UsageError
 
 __all__ = ["TableWriter"]
@@ -17,13 +31,18 @@ class TableWriter:
     """Writes chunks of one table through one transaction and counts the rows inserted."""
 
     def __init__(self, tx: Tx, spec: TableSpec, *, append: bool,
-                 on_rows: Callable[[int], None] | None = None) -> None:
+                 on_rows: Callable[[int], None] | None = None,
+                 task_group: TaskGroup | None = None) -> None:
         self.tx = tx
         self.spec = spec
         self.append = append
         self.rows = 0
         self._on_rows = on_rows
         self._checked: tuple[str, ...] | None = None
+        self._tg = task_group
+        self._stream: MemoryObjectSendStream[bytes] | None = None
+        self._stream_cols: tuple[str, ...] | None = None
+        self._stream_done: anyio.Event | None = None
 
     def _check_columns(self, names: tuple[str, ...]) -> list[ColumnSpec]:
         cols = [self.spec.by_name[n] for n in names]
@@ -46,9 +65,51 @@ class TableWriter:
         self._checked = names
         return cols
 
+    @property
+    def _streams(self) -> bool:
+        return isinstance(self.tx, PgTx) and not self.append and self._tg is not None
+
     async def write_batch(self, columns: Mapping[str, Any], n: int) -> None:
-        cols = self._check_columns(tuple(columns))
+        names = tuple(columns)
+        cols = self._check_columns(names)
         values = [normalize(columns[c.name], c, n) for c in cols]
-        self.rows += await self.tx.load(self.spec, cols, values, n, self.append)
+        if self._streams:
+            await self._send(names, cols, values)
+            self.rows += n
+        else:
+            self.rows += await self.tx.load(self.spec, cols, values, n, self.append)
         if self._on_rows is not None:
             self._on_rows(self.rows)
+
+    async def _send(self, names: tuple[str, ...], cols: list[ColumnSpec],
+                    values: list[tuple[np.ndarray, np.ndarray | None]]) -> None:
+        from seedgraph.pgcopy import encode_rows
+
+        if self._stream is not None and self._stream_cols != names:
+            await self.close()
+        if self._stream is None:
+            assert self._tg is not None and isinstance(self.tx, PgTx)
+            send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+            done = anyio.Event()
+            tx = self.tx
+
+            async def consume() -> None:
+                try:
+                    await tx.copy_stream(self.spec.name, names, receive)
+                finally:
+                    done.set()
+
+            self._tg.start_soon(consume)
+            self._stream, self._stream_cols, self._stream_done = send, names, done
+        body = await anyio.to_thread.run_sync(encode_rows, values, cols)
+        await self._stream.send(body)
+
+    async def close(self) -> None:
+        """Finish the open COPY stream, if any, and wait until the server has it all."""
+        if self._stream is not None:
+            await self._stream.aclose()
+            assert self._stream_done is not None
+            await self._stream_done.wait()
+            self._stream = None
+            self._stream_cols = None
+            self._stream_done = None

@@ -22,7 +22,7 @@ import numpy as np
 
 from seedgraph.columns import Column, ColumnKind, ColumnSpec
 
-__all__ = ["ENCODABLE", "encode_binary"]
+__all__ = ["ENCODABLE", "HEADER", "TRAILER", "encode_binary", "encode_rows"]
 
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
@@ -49,34 +49,31 @@ def _numeric(values: np.ndarray, mask: np.ndarray | None, scale: int | None) -> 
     n = len(values)
     s = 6 if scale is None else max(0, int(scale))
     clean = np.where(mask, 0.0, values) if mask is not None else values
-    neg = clean < 0
     scaled = np.rint(np.abs(clean) * (10.0 ** s)).astype(np.int64)
     frac_groups = (s + 3) // 4
-    shifted = scaled * (10 ** (4 * frac_groups - s))
-    integer = shifted // (10_000 ** frac_groups) if frac_groups else shifted
-    top = int(integer.max()) if n else 0
+    shifted = scaled * (10 ** (4 * frac_groups - s)) if 4 * frac_groups != s else scaled
+    top = int(shifted.max()) // (10_000 ** frac_groups) if n else 0
     int_groups = 1
     while top >= 10_000 ** int_groups:
         int_groups += 1
     groups = int_groups + frac_groups
-    digits = np.empty((n, groups), dtype=np.int64)
-    rest = shifted
-    for j in range(groups - 1, -1, -1):
-        digits[:, j] = rest % 10_000
-        rest = rest // 10_000
+    out = np.empty((n, 4 + groups), dtype=">i2")
+    out[:, 0] = groups
+    out[:, 1] = int_groups - 1
+    out[:, 2] = np.where(clean < 0, 0x4000, 0)
     if scale is None:
         dscale = np.full(n, s, dtype=np.int64)
         for d in range(s, 0, -1):
             trailing_zero = (scaled % (10 ** (s - d + 1))) == 0
             dscale = np.where(trailing_zero & (dscale == d), d - 1, dscale)
+        out[:, 3] = dscale
     else:
-        dscale = np.full(n, s, dtype=np.int64)
-    head = np.empty((n, 4), dtype=np.int64)
-    head[:, 0] = groups
-    head[:, 1] = int_groups - 1
-    head[:, 2] = np.where(neg, 0x4000, 0)
-    head[:, 3] = dscale
-    return _bytes(np.concatenate([head, digits], axis=1).reshape(-1), ">i2").reshape(n, -1)
+        out[:, 3] = s
+    rest = shifted
+    for j in range(groups - 1, -1, -1):
+        rest, digit = np.divmod(rest, 10_000)
+        out[:, 4 + j] = digit
+    return out.view(np.uint8).reshape(n, -1)
 
 
 def _float_array_fixed(values: np.ndarray, kind: ColumnKind) -> np.ndarray:
@@ -222,6 +219,11 @@ def _scatter(columns: Sequence[tuple[_Fixed | None, _Var | None, np.ndarray | No
 
 def encode_binary(columns: Sequence[Column], specs: Sequence[ColumnSpec]) -> bytes:
     """A complete binary COPY stream (header, rows, trailer) for normalised columns."""
+    return HEADER + encode_rows(columns, specs) + TRAILER
+
+
+def encode_rows(columns: Sequence[Column], specs: Sequence[ColumnSpec]) -> bytes:
+    """The tuples of a binary COPY stream, without header and trailer (for streaming)."""
     n = len(columns[0][0]) if columns else 0
     prepared: list[tuple[_Fixed | None, _Var | None, np.ndarray | None]] = []
     for (arr, mask), spec in zip(columns, specs, strict=True):
@@ -229,9 +231,7 @@ def encode_binary(columns: Sequence[Column], specs: Sequence[ColumnSpec]) -> byt
         var = None if fixed is not None else _variable(arr, mask, spec)
         prepared.append((fixed, var, mask))
     if n == 0:
-        return HEADER + TRAILER
+        return b""
     if all(f is not None and m is None for f, _, m in prepared):
-        body = _packed([f for f, _, _ in prepared if f is not None], n)
-    else:
-        body = _scatter(prepared, n)
-    return HEADER + body + TRAILER
+        return _packed([f for f, _, _ in prepared if f is not None], n)
+    return _scatter(prepared, n)

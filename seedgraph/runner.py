@@ -24,7 +24,7 @@ from anyio.abc import TaskGroup
 from seedgraph import checkpoints
 from seedgraph.context import TaskContext
 from seedgraph.db import Database
-from seedgraph.errors import SeedgraphError, TaskFailed
+from seedgraph.errors import TaskFailed
 from seedgraph.events import Listener, RunFinished, TaskFinished, TaskProgress, TaskStarted
 from seedgraph.load import TableWriter
 from seedgraph.plan import Plan, Schedule
@@ -96,35 +96,15 @@ class _Execution:
         if self.db.dialect == "postgresql":
             await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
                                           status="running", started_at=started_at)
-        writer: TableWriter | None = None
+        rows = 0
         try:
-            spec = await self.db.spec(name)
-            async with self.db.transaction() as tx:
-
-                def progress(rows: int) -> None:
-                    self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
-
-                writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress)
-                ctx = TaskContext(
-                    table=name, seed=self.s.seed, as_of=self.s.as_of,
-                    params=self.params.get(name, {}), upstream=task.upstream,
-                    dialect=self.db.dialect, reader=self.db, writer=writer, spec=spec,
-                    chunk_rows=self.s.chunk_rows, append=self.s.append,
-                )
-                try:
-                    await task.fn(ctx)
-                    await ctx.flush()
-                    await tx.after_load(spec)
-                    await checkpoints.mark_done(
-                        tx, run_id=self.s.run_id, table=name, rows=writer.rows,
-                        fingerprint=self.plan.fingerprints[name], started_at=started_at,
-                        seconds=time.perf_counter() - t0, append=self.s.append)
-                except anyio.get_cancelled_exc_class():
-                    raise
-                except TaskFailed:
-                    raise
-                except Exception as exc:
-                    raise TaskFailed(name, exc) from exc
+            try:
+                rows = await self._load(task, started_at, t0)
+            except BaseExceptionGroup as group:
+                exc = _first(group)
+                if isinstance(exc, TaskFailed | anyio.get_cancelled_exc_class()):
+                    raise exc from None
+                raise TaskFailed(name, exc) from exc
         except anyio.get_cancelled_exc_class():
             seconds = time.perf_counter() - t0
             with anyio.CancelScope(shield=True):
@@ -134,7 +114,7 @@ class _Execution:
             self.outcomes[name] = TaskOutcome(name, "interrupted", 0, seconds, "cancelled")
             self.emit(TaskFinished(name, "interrupted", 0, seconds, "cancelled"))
             raise
-        except (TaskFailed, SeedgraphError) as exc:
+        except TaskFailed as exc:
             seconds = time.perf_counter() - t0
             message = str(exc)
             self.failed = True
@@ -156,11 +136,45 @@ class _Execution:
                 self.start_ready(tg)
             return
         seconds = time.perf_counter() - t0
-        rows = writer.rows if writer is not None else 0
         self.outcomes[name] = TaskOutcome(name, "done", rows, seconds)
         self.emit(TaskFinished(name, "done", rows, seconds))
         self.schedule.mark_done(name)
         self.start_ready(tg)
+
+    async def _load(self, task: TaskDef, started_at: str, t0: float) -> int:
+        """Run the task body and commit its rows with its checkpoint; return rows written."""
+        name = task.table
+        spec = await self.db.spec(name)
+
+        def progress(rows: int) -> None:
+            self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
+
+        async with self.db.transaction() as tx:
+            try:
+                async with anyio.create_task_group() as tg:
+                    writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
+                                         task_group=tg)
+                    ctx = TaskContext(
+                        table=name, seed=self.s.seed, as_of=self.s.as_of,
+                        params=self.params.get(name, {}), upstream=task.upstream,
+                        dialect=self.db.dialect, reader=self.db, writer=writer, spec=spec,
+                        chunk_rows=self.s.chunk_rows, append=self.s.append,
+                    )
+                    await task.fn(ctx)
+                    await ctx.flush()
+                    await writer.close()
+                await tx.after_load(spec)
+                await checkpoints.mark_done(
+                    tx, run_id=self.s.run_id, table=name, rows=writer.rows,
+                    fingerprint=self.plan.fingerprints[name], started_at=started_at,
+                    seconds=time.perf_counter() - t0, append=self.s.append)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except (TaskFailed, BaseExceptionGroup):
+                raise
+            except Exception as exc:
+                raise TaskFailed(name, exc) from exc
+        return writer.rows
 
     async def watch_signals(self, tg: TaskGroup) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -168,6 +182,23 @@ class _Execution:
                 self.interrupted = True
                 tg.cancel_scope.cancel()
                 return
+
+
+def _first(group: BaseExceptionGroup) -> BaseException:
+    """The exception that matters in a task group's group: the first that is not a
+    cancellation (or the cancellation, when that is all there is)."""
+    leaves: list[BaseException] = []
+
+    def walk(g: BaseExceptionGroup) -> None:
+        for e in g.exceptions:
+            walk(e) if isinstance(e, BaseExceptionGroup) else leaves.append(e)
+
+    walk(group)
+    cancelled = anyio.get_cancelled_exc_class()
+    for e in leaves:
+        if not isinstance(e, cancelled):
+            return e
+    return leaves[0]
 
 
 async def execute(db: Database, graph: nx.DiGraph, plan: Plan, *, run_id: int,
