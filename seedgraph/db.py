@@ -345,6 +345,41 @@ class PgTx(Tx):
         await self.conn.copy_to_table(table, source=source(), columns=list(columns),
                                       format="binary")
 
+    async def defer_indexes(self, table: str) -> list[str]:
+        """Drop the indexes of an empty *table* for a bulk load; return the statements
+        that rebuild them (run them before commit, as pgbench -i does).
+
+        Keys referenced by a foreign key stay in place; everything happens inside the
+        task's transaction, so a failure leaves the table as it was.
+        """
+        if await self.conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})"):
+            return []
+        rows = await self.conn.fetch(
+            """
+            SELECT i.indexrelid::regclass::text AS index_name,
+                   pg_get_indexdef(i.indexrelid) AS index_def,
+                   c.conname, pg_get_constraintdef(c.oid) AS con_def,
+                   EXISTS (SELECT 1 FROM pg_constraint f
+                           WHERE f.contype = 'f' AND f.conindid = i.indexrelid) AS referenced
+            FROM pg_index i
+            LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+            WHERE i.indrelid = $1::regclass
+            ORDER BY 1
+            """, quote(table))
+        restore: list[str] = []
+        for r in rows:
+            if r["referenced"]:
+                continue
+            if r["conname"] is not None:
+                await self.conn.execute(
+                    f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
+                restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT "
+                               f"{quote(r['conname'])} {r['con_def']}")
+            else:
+                await self.conn.execute(f"DROP INDEX {r['index_name']}")
+                restore.append(str(r["index_def"]))
+        return restore
+
     async def empty(self, tables: Sequence[str]) -> None:
         if not tables:
             return

@@ -32,7 +32,7 @@ class TableWriter:
 
     def __init__(self, tx: Tx, spec: TableSpec, *, append: bool,
                  on_rows: Callable[[int], None] | None = None,
-                 task_group: TaskGroup | None = None) -> None:
+                 task_group: TaskGroup | None = None, bulk_rows: int = 50_000) -> None:
         self.tx = tx
         self.spec = spec
         self.append = append
@@ -43,6 +43,9 @@ class TableWriter:
         self._stream: MemoryObjectSendStream[bytes] | None = None
         self._stream_cols: tuple[str, ...] | None = None
         self._stream_done: anyio.Event | None = None
+        self._bulk_rows = bulk_rows
+        self._restore: list[str] = []
+        self._started = False
 
     def _check_columns(self, names: tuple[str, ...]) -> list[ColumnSpec]:
         cols = [self.spec.by_name[n] for n in names]
@@ -89,6 +92,10 @@ class TableWriter:
             await self.close()
         if self._stream is None:
             assert self._tg is not None and isinstance(self.tx, PgTx)
+            if not self._started and len(values[0][0]) >= self._bulk_rows:
+                # a big table: load without indexes, rebuild them before commit
+                self._restore = await self.tx.defer_indexes(self.spec.name)
+            self._started = True
             send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
             done = anyio.Event()
             tx = self.tx
@@ -113,3 +120,10 @@ class TableWriter:
             self._stream = None
             self._stream_cols = None
             self._stream_done = None
+
+    async def finish(self) -> None:
+        """Close the stream and rebuild any indexes dropped for the bulk load."""
+        await self.close()
+        for statement in self._restore:
+            await self.tx.execute(statement)
+        self._restore = []

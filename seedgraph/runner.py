@@ -153,7 +153,7 @@ class _Execution:
             try:
                 async with anyio.create_task_group() as tg:
                     writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
-                                         task_group=tg)
+                                         task_group=tg, bulk_rows=self.s.chunk_rows)
                     ctx = TaskContext(
                         table=name, seed=self.s.seed, as_of=self.s.as_of,
                         params=self.params.get(name, {}), upstream=task.upstream,
@@ -162,7 +162,7 @@ class _Execution:
                     )
                     await task.fn(ctx)
                     await ctx.flush()
-                    await writer.close()
+                    await writer.finish()
                 await tx.after_load(spec)
                 await checkpoints.mark_done(
                     tx, run_id=self.s.run_id, table=name, rows=writer.rows,

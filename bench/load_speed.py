@@ -1,0 +1,96 @@
+"""Raw load speed: `pgbench -i -s 10` vs seedgraph loading 1,000,000 rows, same server.
+
+    .venv/bin/python bench/load_speed.py [--pg-url postgresql://...] [--rows N]
+
+Without --pg-url it starts a throwaway PostgreSQL server from the machine's binaries
+(as tests do). Prints wall times, their ratio, rows/s, and the seedgraph process's
+peak RSS; also SQLite rows/s. Nothing is written to the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.pgserver import find_bindir, start_server  # noqa: E402
+
+PACK = str(REPO / "bench" / "packs" / "wide")
+
+
+def timed(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) // 1024
+
+
+async def fresh_db(admin: str, name: str) -> str:
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pg-url", help="admin URL of a running server (postgresql://user@host:port/db)")
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    server = None
+    if args.pg_url:
+        admin = args.pg_url
+    else:
+        server = start_server()
+        admin = server.admin_url
+    try:
+        bindir = find_bindir()
+        pgbench = str(bindir / "pgbench") if bindir else shutil.which("pgbench")
+        assert pgbench, "pgbench not found"
+        host = admin.split("@")[1].split("/")[0]
+        h, p = host.split(":")
+        bench_db = asyncio.run(fresh_db(admin, "sg_bench_pgbench"))
+        scale = max(1, args.rows // 100_000)
+        pg_wall, _ = timed([pgbench, "-i", "-s", str(scale), "-q", "-h", h, "-p", p,
+                            "-U", "postgres", bench_db.rsplit("/", 1)[1]])
+        target = asyncio.run(fresh_db(admin, "sg_bench_seedgraph"))
+        seed_cmd = [sys.executable, "-m", "seedgraph", "run", "--pack", PACK, "--db", target,
+                    "--seed", "1", "--as-of", "2025-01-01", "--quiet", "--set", f"rows={args.rows}"]
+        sg_wall, sg_rss = timed(seed_cmd)
+        with tempfile.TemporaryDirectory() as tmp:
+            lite = [sys.executable, "-m", "seedgraph", "run", "--pack", PACK,
+                    "--db", f"sqlite:///{tmp}/bench.db", "--seed", "1", "--as-of", "2025-01-01",
+                    "--quiet", "--set", f"rows={args.rows}"]
+            lite_wall, lite_rss = timed(lite)
+        print(f"rows                      {args.rows:,}")
+        print(f"pgbench -i -s {scale:<3}          {pg_wall:6.2f} s   "
+              f"{scale * 100_000 / pg_wall:12,.0f} rows/s")
+        print(f"seedgraph -> PostgreSQL   {sg_wall:6.2f} s   {args.rows / sg_wall:12,.0f} rows/s"
+              f"   ratio {sg_wall / pg_wall:.2f}x pgbench   peak RSS {sg_rss} MB")
+        print(f"seedgraph -> SQLite       {lite_wall:6.2f} s   "
+              f"{args.rows / lite_wall:12,.0f} rows/s   peak RSS {lite_rss} MB")
+        print("(wall times include process start-up: interpreter, imports, schema creation)")
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
