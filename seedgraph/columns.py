@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import sqlalchemy as sa
@@ -385,6 +385,20 @@ def _with_nulls(items: list[Any], mask: np.ndarray | None) -> list[Any]:
     return items
 
 
+def _format_times(arr: np.ndarray, unit: Literal["D", "us"]) -> list[Any]:
+    """ISO text as SQLAlchemy's SQLite dialect stores it (each distinct date formatted once)."""
+    if unit != "D":  # timestamps are mostly distinct: format directly
+        out_ts: list[Any] = np.char.replace(np.datetime_as_string(arr, unit=unit), "T",
+                                            " ").tolist()
+        return out_ts
+    uniq, inverse = np.unique(arr, return_inverse=True)
+    text = np.datetime_as_string(uniq, unit=unit)
+    pool = np.empty(len(uniq), dtype=object)
+    pool[:] = text.tolist()
+    out: list[Any] = pool[inverse.reshape(-1)].tolist()
+    return out
+
+
 def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) -> list[Any]:
     k = col.kind
     if k in _INT_KINDS or k in (ColumnKind.FLOAT4, ColumnKind.FLOAT8):
@@ -395,10 +409,9 @@ def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) ->
     if k is ColumnKind.BOOL:
         return _with_nulls(arr.astype(np.int64).tolist(), mask)
     if k is ColumnKind.DATE:
-        return _with_nulls(np.datetime_as_string(arr, unit="D").tolist(), mask)
+        return _with_nulls(_format_times(arr, "D"), mask)
     if k in (ColumnKind.TIMESTAMP, ColumnKind.TIMESTAMPTZ):
-        text = np.char.replace(np.datetime_as_string(arr, unit="us"), "T", " ")
-        return _with_nulls(text.tolist(), mask)
+        return _with_nulls(_format_times(arr, "us"), mask)
     if k is ColumnKind.TIME:
         us = arr.astype("timedelta64[us]").astype(np.int64)
         return _with_nulls([f"{u // 3_600_000_000:02d}:{u // 60_000_000 % 60:02d}:"

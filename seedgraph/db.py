@@ -108,6 +108,21 @@ class Tx:
         """Insert one chunk; returns rows inserted (append skips rows already present)."""
         raise NotImplementedError
 
+    def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
+               cols: Sequence[ColumnSpec]) -> Any:
+        """Turn a normalised chunk into what :meth:`consume` sends (runs in a worker thread)."""
+        raise NotImplementedError
+
+    async def consume(self, table: str, columns: Sequence[str],
+                      chunks: MemoryObjectReceiveStream[Any]) -> None:
+        """Load encoded chunks as they arrive until the stream closes (one table, no append)."""
+        raise NotImplementedError
+
+    async def defer_indexes(self, table: str) -> list[str]:
+        """Drop indexes of an empty table before a bulk load; return the statements that
+        rebuild them (only PostgreSQL does this)."""
+        return []
+
     async def empty(self, tables: Sequence[str]) -> None:
         """Empty *tables* (given children first)."""
         for t in tables:
@@ -328,8 +343,14 @@ class PgTx(Tx):
         )
         return int(status.rsplit(" ", 1)[-1])
 
-    async def copy_stream(self, table: str, columns: Sequence[str],
-                          chunks: MemoryObjectReceiveStream[bytes]) -> None:
+    def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
+               cols: Sequence[ColumnSpec]) -> Any:
+        from seedgraph.pgcopy import encode_rows
+
+        return encode_rows(values, cols)
+
+    async def consume(self, table: str, columns: Sequence[str],
+                      chunks: MemoryObjectReceiveStream[Any]) -> None:
         """One COPY for a whole table, fed chunk by chunk while the task generates more."""
         from seedgraph.pgcopy import HEADER, TRAILER
 
@@ -501,6 +522,21 @@ class SqliteTx(Tx):
         await self.conn.executemany(sql, rows)
         return self.conn.total_changes - before
 
+    def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
+               cols: Sequence[ColumnSpec]) -> Any:
+        from seedgraph.columns import sqlite_rows
+
+        return sqlite_rows(values, cols)
+
+    async def consume(self, table: str, columns: Sequence[str],
+                      chunks: MemoryObjectReceiveStream[Any]) -> None:
+        await self._begin()
+        sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        async with chunks:
+            async for rows in chunks:
+                await self.conn.executemany(sql, rows)
+
     async def finish(self, ok: bool) -> None:
         if not self._began:
             return
@@ -515,7 +551,9 @@ class SqliteDatabase(Database):
     dialect = "sqlite"
 
     async def _connect(self, pool_size: int) -> None:
-        self.write_lock = anyio.Lock()
+        # one writer at a time; a semaphore because a stream consumer task may take it
+        # and the task that opened the transaction releases it
+        self.write_lock = anyio.Semaphore(1)
         if self.url.sqlite_path is None:
             raise UsageError(
                 "in-memory SQLite is not supported (every task writes through its own "

@@ -1,13 +1,13 @@
 """The bulk writer behind ``ctx.write``: normalise a batch, then load it inside the task's
 transaction.
 
-On PostgreSQL a rebuild streams the whole table through **one** binary COPY:
-a consumer task (in the task group the runner opens around the transaction)
-feeds the server while the task body generates the next chunk, and chunks are
-encoded in a worker thread, so generation, encoding and the server's ingestion
-overlap. The stream holds at most one chunk in flight, which bounds memory.
-Appends (``ON CONFLICT DO NOTHING``) and SQLite go chunk by chunk through
-:meth:`Tx.load`.
+A rebuild streams the table through a consumer task (in the task group the
+runner opens around the transaction): on PostgreSQL **one** binary COPY for the
+whole table, on SQLite ``executemany`` per chunk. The consumer loads chunk *k*
+while the task body generates chunk *k+1*, and chunks are encoded in a worker
+thread, so generation, encoding and the database's ingestion overlap. At most
+one encoded chunk waits in the stream, which bounds memory. Appends
+(``ON CONFLICT DO NOTHING``) go chunk by chunk through :meth:`Tx.load`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
 from seedgraph.columns import ColumnSpec, TableSpec, normalize
-from seedgraph.db import PgTx, Tx
+from seedgraph.db import Tx
 from seedgraph.errors import UsageError
 
 __all__ = ["TableWriter"]
@@ -40,7 +40,7 @@ class TableWriter:
         self._on_rows = on_rows
         self._checked: tuple[str, ...] | None = None
         self._tg = task_group
-        self._stream: MemoryObjectSendStream[bytes] | None = None
+        self._stream: MemoryObjectSendStream[Any] | None = None
         self._stream_cols: tuple[str, ...] | None = None
         self._stream_done: anyio.Event | None = None
         self._bulk_rows = bulk_rows
@@ -70,7 +70,7 @@ class TableWriter:
 
     @property
     def _streams(self) -> bool:
-        return isinstance(self.tx, PgTx) and not self.append and self._tg is not None
+        return not self.append and self._tg is not None
 
     async def write_batch(self, columns: Mapping[str, Any], n: int) -> None:
         names = tuple(columns)
@@ -86,29 +86,27 @@ class TableWriter:
 
     async def _send(self, names: tuple[str, ...], cols: list[ColumnSpec],
                     values: list[tuple[np.ndarray, np.ndarray | None]]) -> None:
-        from seedgraph.pgcopy import encode_rows
-
         if self._stream is not None and self._stream_cols != names:
             await self.close()
         if self._stream is None:
-            assert self._tg is not None and isinstance(self.tx, PgTx)
+            assert self._tg is not None
             if not self._started and len(values[0][0]) >= self._bulk_rows:
                 # a big table: load without indexes, rebuild them before commit
                 self._restore = await self.tx.defer_indexes(self.spec.name)
             self._started = True
-            send, receive = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+            send, receive = anyio.create_memory_object_stream[Any](max_buffer_size=1)
             done = anyio.Event()
             tx = self.tx
 
             async def consume() -> None:
                 try:
-                    await tx.copy_stream(self.spec.name, names, receive)
+                    await tx.consume(self.spec.name, names, receive)
                 finally:
                     done.set()
 
             self._tg.start_soon(consume)
             self._stream, self._stream_cols, self._stream_done = send, names, done
-        body = await anyio.to_thread.run_sync(encode_rows, values, cols)
+        body = await anyio.to_thread.run_sync(self.tx.encode, values, cols)
         await self._stream.send(body)
 
     async def close(self) -> None:

@@ -105,6 +105,10 @@ class _Execution:
                 if isinstance(exc, TaskFailed | anyio.get_cancelled_exc_class()):
                     raise exc from None
                 raise TaskFailed(name, exc) from exc
+            except (TaskFailed, anyio.get_cancelled_exc_class()):
+                raise
+            except Exception as exc:  # e.g. the commit itself failed
+                raise TaskFailed(name, exc) from exc
         except anyio.get_cancelled_exc_class():
             seconds = time.perf_counter() - t0
             with anyio.CancelScope(shield=True):

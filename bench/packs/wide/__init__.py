@@ -13,7 +13,7 @@ from seedgraph import TaskContext, task
 METADATA = sa.MetaData()
 sa.Table(
     "facts", METADATA,
-    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("day", sa.Date, nullable=False),
     sa.Column("store_id", sa.Integer, nullable=False),
     sa.Column("product_id", sa.Integer, nullable=False),
