@@ -171,3 +171,16 @@ def test_postgres_sequences_are_advanced_past_seeded_keys(pg_url: str) -> None:
     run_engine(pg_url)
     new_id = query(pg_url, "INSERT INTO regions (name) VALUES ('Far North') RETURNING id")[0][0]
     assert new_id == 6
+
+
+def test_append_skips_rows_already_present(db_url: str) -> None:
+    run_engine(db_url)
+    before = checksums(db_url, MINI_TABLES)
+    appended = run_engine(db_url, append=True)
+    assert appended.status == "done"
+    assert {o.table: o.rows for o in appended.outcomes} == dict.fromkeys(MINI_TABLES, 0)
+    assert checksums(db_url, MINI_TABLES) == before
+    assert query(db_url, "SELECT mode FROM seedgraph_runs ORDER BY id") == [("build",), ("append",)]
+    # the append did not disturb what seedgraph recorded: a normal run is still a no-op
+    again = run_engine(db_url)
+    assert {o.status for o in again.outcomes} == {"up-to-date"}
