@@ -1,0 +1,177 @@
+"""Operations: Prometheus alerts, GPU statistics, application logs, audit logs, API keys."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from seedgraph import TaskContext, VerifyContext, invariant, task
+
+from . import sim, vocab
+
+PROM = {  # alert name -> (severity, summary)
+    "HighCPU": ("warning", "CPU usage above 90 % for 5 minutes"),
+    "GPUMemoryPressure": ("warning", "GPU memory above 95 %"),
+    "DiskSpaceLow": ("critical", "Less than 10 % disk space left on /data"),
+    "AIServiceUnhealthy": ("critical", "Detector health check failing"),
+    "HighLatency": ("warning", "p95 inference latency above 2 s"),
+    "ErrorRateSpike": ("info", "Error rate doubled compared to the last hour"),
+}
+KEY_NAMES = ("Home Assistant integration", "Mobile app", "Grafana dashboard")
+
+
+@task("prometheus_alerts", tags=["ops"], params={"prometheus_alerts": 25, "days": None})
+async def prometheus_alerts(ctx: TaskContext) -> None:
+    """Ingested Prometheus alerts; firing ones have no resolved_at."""
+    n = int(ctx.params["prometheus_alerts"])
+    days = int(ctx.params["days"])
+    rng = ctx.rng
+    names = rng.choice(np.array(vocab.PROMETHEUS_ALERT_NAMES, dtype=object), n)
+    now = sim.naive(ctx.as_of)
+    started = np.sort(now - sim.seconds(rng.integers(600, days * sim.DAY, n)))
+    firing = rng.random(n) < 0.2
+    resolved = started + sim.seconds(rng.integers(120, 4 * 3600, n))
+    firing |= resolved > now
+    await ctx.write({
+        "alert_name": names, "status": np.where(firing, "firing", "resolved").astype(object),
+        "severity": [PROM[str(a)][0] for a in names],
+        "labels": [{"alertname": str(a), "instance": "nvr-01:9100", "job": "home-security"}
+                   for a in names],
+        "annotations": [{"summary": PROM[str(a)][1]} for a in names],
+        "started_at": started,
+        "resolved_at": np.where(firing, np.datetime64("NaT"), resolved).astype("datetime64[us]"),
+        "created_at": started + np.timedelta64(15, "s"),
+    })
+
+
+@task("gpu_stats", upstream=["detections"], tags=["ops"], params={"days": None,
+                                                                  "gpu_interval_s": 300})
+async def gpu_stats(ctx: TaskContext) -> None:
+    """GPU samples every 5 minutes; utilisation follows the detection load."""
+    days = int(ctx.params["days"])
+    step = int(ctx.params["gpu_interval_s"])
+    det = await ctx.read("detections", ["detected_at"])
+    rng = ctx.rng
+    start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
+    n = days * sim.DAY // step
+    at = start + sim.seconds(np.arange(n) * step)
+    slot = ((det["detected_at"] - start) / np.timedelta64(step, "s")).astype(np.int64)
+    load = np.bincount(np.clip(slot, 0, n - 1), minlength=n)
+    util = np.clip(8 + 30 * load + rng.normal(0, 3, n), 0, 100)
+    mem_total = 24_576
+    await ctx.write({
+        "recorded_at": at, "gpu_name": np.full(n, "NVIDIA RTX A5500", dtype=object),
+        "gpu_utilization": np.round(util, 1),
+        "memory_used": np.clip(9000 + 120 * util + rng.normal(0, 200, n), 0, mem_total).astype(
+            np.int64),
+        "memory_total": np.full(n, mem_total),
+        "temperature": np.round(38 + 0.35 * util + rng.normal(0, 1, n), 1),
+        "power_usage": np.round(35 + 1.6 * util + rng.normal(0, 4, n), 1),
+        "inference_fps": np.round(np.where(load > 0, rng.uniform(18, 32, n), 0.0), 1),
+    })
+
+
+@task("logs", upstream=["events", "detections", "cameras"], tags=["ops"])
+async def logs(ctx: TaskContext) -> None:
+    """Application logs of the pipeline, referencing the detections and events they handled."""
+    det = await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type"])
+    ev = await ctx.read("events", ["id", "camera_id", "ended_at", "risk_score"])
+    rng = ctx.rng
+    n_det, n_ev = len(det["id"]), len(ev["id"])
+    ms = rng.gamma(4, 12, n_det).astype(np.int64)
+    rows: dict[str, list[Any]] = {k: [] for k in (
+        "timestamp", "level", "component", "message", "camera_id", "event_id", "request_id",
+        "detection_id", "duration_ms", "extra", "source", "user_agent")}
+
+    def add(**kv: Any) -> None:
+        for key in rows:
+            rows[key].append(kv.get(key))
+
+    for i in range(n_det):
+        add(timestamp=det["detected_at"][i] + np.timedelta64(int(ms[i]), "ms"), level="INFO",
+            component="detection_worker",
+            message=f"Detected {det['object_type'][i]} (detection {int(det['id'][i])})",
+            camera_id=str(det["camera_id"][i]), detection_id=int(det["id"][i]),
+            duration_ms=int(ms[i]), source="backend")
+    llm = rng.gamma(5, 300, n_ev).astype(np.int64)
+    for i in range(n_ev):
+        slow = llm[i] > 2500
+        add(timestamp=ev["ended_at"][i] + np.timedelta64(int(llm[i]), "ms"),
+            level="WARNING" if slow else "INFO", component="nemotron_analyzer",
+            message=(f"Slow analysis for event {int(ev['id'][i])}" if slow else
+                     f"Analyzed event {int(ev['id'][i])}: risk {int(ev['risk_score'][i])}"),
+            camera_id=str(ev["camera_id"][i]), event_id=int(ev["id"][i]),
+            duration_ms=int(llm[i]), extra={"model": "nemotron-mini"}, source="backend")
+    for i in range(max(3, n_ev // 10)):
+        add(timestamp=ev["ended_at"][i % max(n_ev, 1)] + np.timedelta64(60, "s")
+            if n_ev else sim.naive(ctx.as_of),
+            level="ERROR" if i % 3 == 0 else "INFO", component="frontend",
+            message="WebSocket reconnected" if i % 3 else "Failed to load thumbnail",
+            source="frontend", user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)")
+    n = len(rows["timestamp"])
+    rows["request_id"] = list(ctx.uuids(n))
+    rows["timestamp"] = np.array(rows["timestamp"], dtype="datetime64[us]")  # type: ignore[assignment]
+    await ctx.write(rows)
+
+
+@task("audit_logs", upstream=["events", "alert_rules", "api_keys"], tags=["ops"])
+async def audit_logs(ctx: TaskContext) -> None:
+    """Security-sensitive actions: rule changes, event reviews, logins, key creation."""
+    ev = await ctx.read("events", ["id", "reviewed", "ended_at"])
+    rules = await ctx.read("alert_rules", ["id", "name", "created_at"])
+    keys = await ctx.read("api_keys", ["id", "created_at"])
+    rng = ctx.rng
+    rows: list[tuple[Any, ...]] = []
+    for rid, name, created in zip(rules["id"], rules["name"], rules["created_at"], strict=True):
+        rows.append((created, "rule_created", "alert_rule", str(rid), "john.smith",
+                     {"name": str(name)}, "success"))
+    for kid, created in zip(keys["id"].tolist(), keys["created_at"], strict=True):
+        rows.append((created, "api_key_created", "api_key", str(kid), "admin", None, "success"))
+    for eid, reviewed, ended in zip(ev["id"].tolist(), ev["reviewed"].tolist(), ev["ended_at"],
+                                    strict=True):
+        if reviewed:
+            rows.append((ended + np.timedelta64(int(rng.integers(600, 86_400)), "s"),
+                         "event_reviewed", "event", str(eid), str(rng.choice(
+                             ["john.smith", "jane.smith", "robert.johnson"])), None, "success"))
+    for _ in range(max(2, len(rows) // 8)):
+        ok = rng.random() < 0.85
+        rows.append((sim.naive(ctx.as_of) - np.timedelta64(int(rng.integers(60, 7 * 86_400)),
+                                                            "s"),
+                     "login", "session", None, str(rng.choice(["john.smith", "jane.smith"])),
+                     {"method": "password"}, "success" if ok else "failure"))
+    rows.sort(key=lambda r: r[0])
+    n = len(rows)
+    await ctx.write({
+        "timestamp": np.array([r[0] for r in rows], dtype="datetime64[us]"),
+        "action": [r[1] for r in rows], "resource_type": [r[2] for r in rows],
+        "resource_id": [r[3] for r in rows], "actor": [r[4] for r in rows],
+        "ip_address": [f"192.168.1.{int(x)}" for x in rng.integers(2, 250, n)],
+        "user_agent": np.full(n, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)", dtype=object),
+        "details": [r[5] for r in rows], "status": [r[6] for r in rows],
+    })
+
+
+@task("api_keys", tags=["ops", "config"], params={"api_keys": 3})
+async def api_keys(ctx: TaskContext) -> None:
+    """API keys, stored only as SHA-256 hashes of keys that are never written anywhere."""
+    n = int(ctx.params["api_keys"])
+    raw = ctx.rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    hashes = [hashlib.sha256(b"sk_live_" + r.tobytes().hex().encode()).hexdigest() for r in raw]
+    await ctx.write({
+        "id": np.arange(1, n + 1), "key_hash": hashes,
+        "name": [KEY_NAMES[i % len(KEY_NAMES)] + ("" if i < len(KEY_NAMES) else f" {i}")
+                 for i in range(n)],
+        "created_at": sim.naive(ctx.as_of)
+        - sim.seconds(ctx.rng.integers(sim.DAY, 90 * sim.DAY, n)),
+        "is_active": np.arange(n) < n - 1 if n > 1 else np.ones(n, dtype=bool),
+    })
+
+
+@invariant("api_keys_are_sha256_hashes", tables=["api_keys"])
+async def api_keys_are_hashes(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """key_hash is 64 lowercase hex characters (a SHA-256 digest), never a raw key."""
+    keys = await ctx.read("api_keys", ["id", "key_hash"])
+    return [(int(i), h) for i, h in zip(keys["id"], keys["key_hash"], strict=True)
+            if len(h) != 64 or any(c not in "0123456789abcdef" for c in h)]

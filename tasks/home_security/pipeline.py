@@ -1,0 +1,432 @@
+"""The detection pipeline: uploads become detections, detections become events, events
+raise alerts and collect feedback and audits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from seedgraph import TaskContext, VerifyContext, invariant, task
+
+from . import sim, vocab
+
+CLASSES = np.array(vocab.OBJECT_CLASSES, dtype=object)
+
+
+@task("detections", upstream=["cameras", "camera_zones"], tags=["pipeline"],
+      params=["images", "days"])
+async def detections(ctx: TaskContext) -> None:
+    """Object detections from simulated camera uploads (0-4 per image), with a daily rhythm.
+
+    Uploads come in visits: 1-6 images a few seconds apart on one camera. Visit
+    times follow an hourly profile (quiet at night, peaks around 08:00 and 18:00)
+    inside [as_of - days, as_of]. Boxes mostly sit inside the camera's zones.
+    """
+    images, days = int(ctx.params["images"]), int(ctx.params["days"])
+    rng = ctx.rng
+    cams = await ctx.read("cameras", ["id", "name", "folder_path"])
+    zones = await ctx.read("camera_zones", ["camera_id", "polygon_coords"])
+    ncam = len(cams["id"])
+    spec_idx = np.array([sim.camera_index(str(n)) for n in cams["name"]])
+    rate = sim.CAMERA_RATE[spec_idx % len(sim.CAMERA_RATE)]
+    # visits and their images
+    sizes = np.minimum(1 + rng.geometric(0.55, images), 6)
+    sizes = sizes[: int(np.searchsorted(np.cumsum(sizes), images)) + 1]
+    sizes[-1] -= int(sizes.sum() - images)
+    sizes = sizes[sizes > 0]
+    nvisit = len(sizes)
+    visit_cam = rng.choice(ncam, nvisit, p=rate / rate.sum())
+    start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
+    offset = (rng.integers(0, days, nvisit) * sim.DAY
+              + rng.choice(24, nvisit, p=sim.HOURLY_P) * 3600 + rng.integers(0, 3600, nvisit))
+    img_visit = np.repeat(np.arange(nvisit), sizes)
+    gaps = rng.integers(3, 21, len(img_visit))
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    gaps[first] = 0
+    within = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first], sizes)
+    img_secs = np.minimum(offset[img_visit] + within, days * sim.DAY - 1)
+    img_time = start + sim.seconds(img_secs) + rng.integers(0, 1_000_000, len(img_visit)).astype(
+        "timedelta64[us]")
+    img_cam = visit_cam[img_visit]
+    # detections per image, classes from the camera's profile; the visit's main actor first
+    per_img = rng.choice(5, len(img_visit), p=sim.DETECTIONS_PER_IMAGE_P)
+    det_img = np.repeat(np.arange(len(img_visit)), per_img)
+    n = len(det_img)
+    class_p = np.array([sim.camera_spec(int(i))[3] for i in spec_idx], dtype=float)
+    class_p /= class_p.sum(axis=1, keepdims=True)
+    cum = np.cumsum(class_p, axis=1)
+    main = (rng.random(nvisit)[:, None] > cum[visit_cam]).sum(axis=1)
+    other = (rng.random(n)[:, None] > cum[img_cam[det_img]]).sum(axis=1)
+    rank = np.arange(n) - np.repeat(np.concatenate([[0], np.cumsum(per_img)[:-1]]), per_img)
+    cls_idx = np.where(rank == 0, main[img_visit[det_img]], other)
+    cls = CLASSES[np.minimum(cls_idx, len(CLASSES) - 1)]
+    # boxes: sizes by class, centres inside a zone of the camera 65 % of the time
+    w = np.empty(n, dtype=np.int64)
+    h = np.empty(n, dtype=np.int64)
+    for c, ((w0, w1), (h0, h1)) in sim.BOX_SIZES.items():
+        m = cls == c
+        w[m] = rng.integers(w0, w1, int(m.sum()))
+        h[m] = rng.integers(h0, h1, int(m.sum()))
+    cx, cy = rng.uniform(0.05, 0.95, n), rng.uniform(0.1, 0.95, n)
+    det_cam = img_cam[det_img]
+    in_zone = rng.random(n) < 0.65
+    zone_cam = zones["camera_id"]
+    for ci, cam_id in enumerate(cams["id"]):
+        polys = [p for z, p in zip(zone_cam, zones["polygon_coords"], strict=True) if z == cam_id]
+        for zi, poly in enumerate(polys):
+            pick = np.flatnonzero(in_zone & (det_cam == ci) & (np.arange(n) % len(polys) == zi))
+            if len(pick):
+                px, py = sim.sample_in_polygon(rng, poly, len(pick))
+                cx[pick], cy[pick] = px, py
+    x = np.clip((cx * vocab.FRAME_W - w / 2).astype(np.int64), 0, vocab.FRAME_W - w)
+    y = np.clip((cy * vocab.FRAME_H - h / 2).astype(np.int64), 0, vocab.FRAME_H - h)
+    conf = np.round(np.clip(rng.beta(7, 2, n), 0.3, 0.99), 3)
+    # ids in time order
+    det_time = img_time[det_img]
+    order = np.lexsort((rank, det_img, det_time))
+    det_img, det_time, cls, conf = det_img[order], det_time[order], cls[order], conf[order]
+    x, y, w, h, det_cam = x[order], y[order], w[order], h[order], det_cam[order]
+    folders = [str(f).rsplit("/", 1)[-1] for f in cams["folder_path"]]
+    stamp = np.datetime_as_string(img_time.astype("datetime64[s]"))
+    img_path = np.array([f"/export/foscam/{folders[c]}/{s[:10].replace('-', '')}_"
+                         f"{s[11:].replace(':', '')}_{i:06d}.jpg"
+                         for i, (c, s) in enumerate(zip(img_cam.tolist(), stamp.tolist(),
+                                                        strict=True))], dtype=object)
+    ids = np.arange(1, n + 1)
+    thumbs = np.array([f"/data/thumbnails/{i}.jpg" for i in ids.tolist()], dtype=object)
+    thumbs[rng.random(n) < 0.08] = None
+    inference = rng.gamma(4.0, 9.0, n).round(1)
+    await ctx.write({
+        "id": ids, "camera_id": cams["id"][det_cam], "file_path": img_path[det_img],
+        "file_type": np.full(n, "image/jpeg", dtype=object), "detected_at": det_time,
+        "object_type": cls, "confidence": conf, "bbox_x": x, "bbox_y": y,
+        "bbox_width": w, "bbox_height": h, "thumbnail_path": thumbs,
+        "enrichment_data": [{"model": "rtdetr-v2", "inference_ms": float(t)}
+                            for t in inference.tolist()],
+    })
+
+
+async def _read_detections(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
+    return await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type",
+                                         "confidence", "file_path"])
+
+
+@task("events", upstream=["detections", "cameras"], tags=["pipeline"])
+async def events(ctx: TaskContext) -> None:
+    """Security events: batches of one camera's detections, with an LLM-style risk analysis."""
+    det = await _read_detections(ctx)
+    cams = await ctx.read("cameras", ["id", "name"])
+    cam_name = dict(zip(cams["id"].tolist(), cams["name"].tolist(), strict=True))
+    batches = sim.batch_events(det)
+    batches.sort(key=lambda b: (det["detected_at"][b.detection_index[0]], b.camera_id))
+    n = len(batches)
+    rng = ctx.rng
+    started = np.array([det["detected_at"][list(b.detection_index)].min() for b in batches],
+                       dtype="datetime64[us]")
+    ended = np.array([det["detected_at"][list(b.detection_index)].max() for b in batches],
+                     dtype="datetime64[us]")
+    classes = [[str(det["object_type"][i]) for i in b.detection_index] for b in batches]
+    hours = sim.hour_of(started)
+    score = rng.beta(1.6, 5.5, n) * 100
+    person = np.array(["person" in c for c in classes])
+    night = np.isin(hours, list(sim.NIGHT_HOURS))
+    crowd = np.array([c.count("person") >= 3 for c in classes])
+    score = np.clip(np.round(score + 18 * (person & night) + 8 * crowd + 4 * person), 0, 100)
+    score = score.astype(np.int64)
+    level = sim.risk_level_of(score)
+    minutes = (started.astype("datetime64[m]").astype(np.int64) % 60).tolist()
+    duration = ((ended - started) / np.timedelta64(1, "s")).astype(np.int64).tolist()
+    variants = rng.integers(0, 3, n).tolist()
+    texts = [sim.write_analysis(cam_name[b.camera_id], classes[i], int(hours[i]), minutes[i],
+                                int(score[i]), str(level[i]), duration[i], variants[i])
+             for i, b in enumerate(batches)]
+    age = (sim.naive(ctx.as_of) - ended) / np.timedelta64(1, "h")
+    reviewed = rng.random(n) < np.where(age > 24, 0.7, 0.2)
+    notes_pool = np.array(["Delivery driver, expected.", "Neighbor's cat again.",
+                           "Family member arriving home.", "Checked footage - nothing wrong.",
+                           "Landscaper on schedule.", "Unknown car, keep an eye on it."],
+                          dtype=object)
+    notes = np.where(reviewed & (rng.random(n) < 0.3), rng.choice(notes_pool, n), None)
+    await ctx.write({
+        "id": np.arange(1, n + 1), "batch_id": ctx.uuids(n),
+        "camera_id": [b.camera_id for b in batches], "started_at": started, "ended_at": ended,
+        "risk_score": score, "risk_level": level,
+        "summary": [t[0] for t in texts], "reasoning": [t[1] for t in texts],
+        "detection_ids": [json.dumps(sorted(int(det["id"][i]) for i in b.detection_index))
+                          for b in batches],
+        "object_types": [sorted(set(c)) for c in classes],
+        "reviewed": reviewed, "notes": notes,
+        "is_fast_path": [b.fast_path for b in batches],
+    })
+
+
+@task("event_detections", upstream=["events", "detections"], tags=["pipeline"])
+async def event_detections(ctx: TaskContext) -> None:
+    """The event-detection junction, exactly what events.detection_ids lists."""
+    ev = await ctx.read("events", ["id", "detection_ids", "ended_at"])
+    lists = [json.loads(s) for s in ev["detection_ids"]]
+    counts = np.array([len(x) for x in lists])
+    await ctx.write({
+        "event_id": np.repeat(ev["id"], counts),
+        "detection_id": np.array([d for x in lists for d in x], dtype=np.int64),
+        "created_at": np.repeat(ev["ended_at"], counts) + np.timedelta64(2, "s"),
+    })
+
+
+RULES: tuple[dict[str, Any], ...] = (
+    {"name": "Night-time person", "description": "A person on any camera between 22:00 and 06:00",
+     "severity": "high", "risk_threshold": 40, "object_types": ["person"],
+     "schedule": {"start_hour": 22, "end_hour": 6}, "min_confidence": 0.6,
+     "dedup_key_template": "{camera_id}:{rule_id}", "cooldown_seconds": 600,
+     "channels": ["push", "sms"]},
+    {"name": "High risk anywhere", "description": "Any event the analysis rates 70 or above",
+     "severity": "critical", "risk_threshold": 70, "dedup_key_template": "{camera_id}:{rule_id}",
+     "cooldown_seconds": 300, "channels": ["push", "email", "sms"]},
+    {"name": "Vehicle in driveway", "description": "Cars and trucks on the driveway camera",
+     "severity": "low", "object_types": ["car", "truck"], "cameras": ["Driveway"],
+     "dedup_key_template": "{camera_id}:{object_type}:{rule_id}", "cooldown_seconds": 1800,
+     "channels": ["push"]},
+    {"name": "Package delivered", "description": "A package appears at the door",
+     "severity": "medium", "object_types": ["package"], "min_confidence": 0.5,
+     "dedup_key_template": "{camera_id}:{object_type}", "cooldown_seconds": 3600,
+     "channels": ["push", "email"]},
+    {"name": "Backyard motion", "description": "People or animals in the backyard",
+     "severity": "medium", "risk_threshold": 25, "object_types": ["person", "dog"],
+     "cameras": ["Backyard"], "dedup_key_template": "{camera_id}:{rule_id}",
+     "cooldown_seconds": 900, "channels": ["push"]},
+    {"name": "Loitering (disabled)", "description": "Kept for reference; replaced by zones",
+     "severity": "medium", "enabled": False, "risk_threshold": 20, "object_types": ["person"],
+     "dedup_key_template": "{camera_id}:{rule_id}", "cooldown_seconds": 300,
+     "channels": ["push"]},
+)
+
+
+@task("alert_rules", upstream=["cameras"], tags=["pipeline", "config"])
+async def alert_rules(ctx: TaskContext) -> None:
+    """Alert rules: night-time person, high risk, driveway vehicles, packages, ..."""
+    cams = await ctx.read("cameras", ["id", "name", "created_at"])
+    by_name = dict(zip(cams["name"].tolist(), cams["id"].tolist(), strict=True))
+    n = len(RULES)
+    created = cams["created_at"].max() + sim.seconds(ctx.rng.integers(sim.DAY, 30 * sim.DAY, n))
+    await ctx.write({
+        "id": ctx.uuids(n), "name": [r["name"] for r in RULES],
+        "description": [r["description"] for r in RULES],
+        "enabled": [r.get("enabled", True) for r in RULES],
+        "severity": [r["severity"] for r in RULES],
+        "risk_threshold": [r.get("risk_threshold") for r in RULES],
+        "object_types": [r.get("object_types") for r in RULES],
+        "camera_ids": [[by_name[c] for c in r.get("cameras", []) if c in by_name] or None
+                       for r in RULES],
+        "min_confidence": [r.get("min_confidence") for r in RULES],
+        "schedule": [r.get("schedule") for r in RULES],
+        "dedup_key_template": [r["dedup_key_template"] for r in RULES],
+        "cooldown_seconds": [r["cooldown_seconds"] for r in RULES],
+        "channels": [r["channels"] for r in RULES],
+        "created_at": created, "updated_at": created,
+    })
+
+
+async def event_facts(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
+    """What alert rules look at, per event (in id order)."""
+    ev = await ctx.read("events", ["id", "camera_id", "started_at", "ended_at", "risk_score",
+                                   "object_types", "detection_ids"])
+    det = await ctx.read("detections", ["id", "confidence"])
+    conf = dict(zip(det["id"].tolist(), det["confidence"].tolist(), strict=True))
+    hours = sim.hour_of(ev["started_at"])
+    return [{"id": int(ev["id"][i]), "camera_id": str(ev["camera_id"][i]),
+             "risk_score": int(ev["risk_score"][i]), "object_types": list(ev["object_types"][i]),
+             "max_confidence": max(conf[d] for d in json.loads(ev["detection_ids"][i])),
+             "hour": int(hours[i]), "ended_at": ev["ended_at"][i]}
+            for i in range(len(ev["id"]))]
+
+
+async def read_rules(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
+    r = await ctx.read("alert_rules")
+    keys = list(r)
+    return [{k: (r[k][i].item() if isinstance(r[k][i], np.generic) else r[k][i]) for k in keys}
+            for i in range(len(r["id"]))]
+
+
+@task("alerts", upstream=["events", "alert_rules", "detections"], tags=["pipeline"])
+async def alerts(ctx: TaskContext) -> None:
+    """Alerts only for events that match an enabled rule, deduplicated within its cooldown."""
+    facts = await event_facts(ctx)
+    rules = await read_rules(ctx)
+    last_sent: dict[str, np.datetime64] = {}
+    rows = []
+    for ev in facts:
+        for rule in rules:
+            if not sim.rule_matches(rule, ev):
+                continue
+            key = sim.dedup_key(rule["dedup_key_template"], str(rule["id"]), ev)
+            prev = last_sent.get(key)
+            if prev is not None and (ev["ended_at"] - prev) < np.timedelta64(
+                    int(rule["cooldown_seconds"]), "s"):
+                continue
+            last_sent[key] = ev["ended_at"]
+            rows.append((ev, rule, key))
+    n = len(rows)
+    rng = ctx.rng
+    created = np.array([r[0]["ended_at"] for r in rows], dtype="datetime64[us]") + sim.seconds(
+        rng.integers(1, 20, n))
+    status = rng.choice(np.array(vocab.ALERT_STATUSES, dtype=object), n, p=[0.1, 0.5, 0.25, 0.15])
+    delivered = np.where(status == "pending", np.datetime64("NaT"),
+                         created + sim.seconds(rng.integers(1, 30, n)))
+    updated = np.where(status == "pending", created,
+                       delivered + sim.seconds(rng.integers(0, 4 * 3600, n)))
+    await ctx.write({
+        "id": ctx.uuids(n), "event_id": [r[0]["id"] for r in rows],
+        "rule_id": [r[1]["id"] for r in rows], "severity": [r[1]["severity"] for r in rows],
+        "status": status, "created_at": created, "updated_at": updated.astype("datetime64[us]"),
+        "delivered_at": delivered.astype("datetime64[us]"),
+        "channels": [r[1]["channels"] for r in rows], "dedup_key": [r[2] for r in rows],
+        "metadata": [{"rule": r[1]["name"], "risk_score": r[0]["risk_score"]} for r in rows],
+    })
+
+
+@task("event_feedback", upstream=["events"], tags=["pipeline"],
+      params={"feedback_fraction": 0.3})
+async def event_feedback(ctx: TaskContext) -> None:
+    """User feedback on ~30 % of events: 70 % correct, 20 % partially correct, 10 % incorrect."""
+    ev = await ctx.read("events", ["id", "risk_level", "object_types", "ended_at"])
+    rng = ctx.rng
+    chosen = np.flatnonzero(rng.random(len(ev["id"])) < float(ctx.params["feedback_fraction"]))
+    n = len(chosen)
+    kind = rng.choice(np.array(vocab.FEEDBACK_TYPES, dtype=object), n, p=vocab.FEEDBACK_P)
+    levels = list(vocab.RISK_LEVELS)
+    corrected: list[str | None] = []
+    labels: list[Any] = []
+    texts = []
+    for k, i in zip(kind, chosen, strict=True):
+        lvl = str(ev["risk_level"][i])
+        if k == "correct":
+            corrected.append(None)
+            labels.append(None)
+            texts.append(str(rng.choice(["Accurate.", "Spot on.", "Correct call.", None])))
+        else:
+            step = 1 if k == "partially_correct" else int(rng.choice([-2, 2]))
+            j = int(np.clip(levels.index(lvl) + (step if rng.random() < 0.5 else -step), 0, 3))
+            if levels[j] == lvl:
+                j = (j + 1) % 4
+            corrected.append(levels[j])
+            types = list(ev["object_types"][i])
+            labels.append(types if k == "partially_correct" else [t for t in types
+                                                                    if t != "person"] or ["cat"])
+            texts.append("Risk should be " + levels[j] + ("; labels mostly right."
+                                                          if k == "partially_correct"
+                                                          else "; misidentified object."))
+    await ctx.write({
+        "id": np.arange(1, n + 1), "event_id": ev["id"][chosen], "feedback_type": kind,
+        "feedback_text": [t if t != "None" else None for t in texts],
+        "corrected_risk_level": corrected, "corrected_labels": labels,
+        "created_by": rng.choice(np.array(["john.smith", "jane.smith", "robert.johnson"],
+                                          dtype=object), n),
+        "created_at": ev["ended_at"][chosen] + sim.seconds(rng.integers(300, 2 * sim.DAY, n)),
+    })
+
+
+@task("event_audits", upstream=["events"], tags=["pipeline"])
+async def event_audits(ctx: TaskContext) -> None:
+    """Automated quality audits of the LLM analysis, one per event."""
+    ev = await ctx.read("events", ["id", "ended_at", "risk_score"])
+    n = len(ev["id"])
+    rng = ctx.rng
+    consistency = np.round(rng.beta(8, 2, n), 3)
+    utilization = np.round(rng.beta(5, 3, n), 3)
+    coherence = np.round(rng.beta(9, 2, n), 3)
+    overall = np.round((consistency + utilization + coherence) / 3, 3)
+    issues = [["low enrichment use"] if u < 0.4 else None for u in utilization.tolist()]
+    await ctx.write({
+        "id": np.arange(1, n + 1), "event_id": ev["id"],
+        "audited_at": ev["ended_at"] + sim.seconds(rng.integers(60, 3600, n)),
+        "model": np.full(n, "nemotron-mini", dtype=object),
+        "consistency_score": consistency, "enrichment_utilization": utilization,
+        "reasoning_coherence": coherence, "overall_quality": overall, "issues": issues,
+    })
+
+
+# -- invariants ---------------------------------------------------------------------------
+
+
+@invariant("detections_in_window", tables=["detections"])
+async def detections_in_window(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Every detection lies inside [as_of - days, as_of]."""
+    if ctx.as_of is None:
+        return []
+    det = await ctx.read("detections", ["id", "detected_at"])
+    days = int(ctx.params.get("days", 7))
+    end = np.datetime64(ctx.as_of.replace(tzinfo=None), "us")
+    start = end - np.timedelta64(days * sim.DAY, "s")
+    bad = (det["detected_at"] < start) | (det["detected_at"] > end)
+    return [(int(i),) for i in det["id"][bad][:5]]
+
+
+@invariant("events_are_batches_of_their_detections",
+           tables=["events", "detections", "event_detections"])
+async def events_are_batches(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Events equal the batcher's output; times, detection_ids and the junction agree."""
+    det = await _read_detections(ctx)
+    ev = await ctx.read("events", ["id", "camera_id", "started_at", "ended_at", "detection_ids",
+                                   "is_fast_path"])
+    junction = await ctx.read("event_detections", ["event_id", "detection_id"])
+    expected = {tuple(sorted(int(det["id"][i]) for i in b.detection_index)): b
+                for b in sim.batch_events(det)}
+    by_event: dict[int, list[int]] = {}
+    for e, d in zip(junction["event_id"].tolist(), junction["detection_id"].tolist(), strict=True):
+        by_event.setdefault(e, []).append(d)
+    when = dict(zip(det["id"].tolist(), det["detected_at"], strict=True))
+    bad: list[tuple[Any, ...]] = []
+    for i, eid in enumerate(ev["id"].tolist()):
+        ids = tuple(sorted(json.loads(ev["detection_ids"][i])))
+        batch = expected.get(ids)
+        if batch is None or batch.camera_id != ev["camera_id"][i] \
+                or batch.fast_path != bool(ev["is_fast_path"][i]):
+            bad.append((eid, "not a batch of one camera's detections"))
+        elif tuple(sorted(by_event.get(eid, []))) != ids:
+            bad.append((eid, "event_detections disagree with detection_ids"))
+        elif min(when[d] for d in ids) != ev["started_at"][i] or \
+                max(when[d] for d in ids) != ev["ended_at"][i]:
+            bad.append((eid, "started_at/ended_at do not match the detections"))
+    if len(expected) != len(ev["id"]):
+        bad.append(("events", f"{len(ev['id'])} events for {len(expected)} batches"))
+    return bad
+
+
+@invariant("risk_level_matches_score_band", tables=["events"])
+async def risk_level_matches_score(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """risk_level follows the fixed score bands (0-29 low, 30-59 medium, 60-84 high, 85+)."""
+    conds = " OR ".join(f"(risk_level = '{lvl}' AND risk_score NOT BETWEEN {lo} AND {hi})"
+                        for lo, hi, lvl in vocab.RISK_BANDS)
+    return await ctx.query(f"SELECT id, risk_score, risk_level FROM events WHERE {conds}")
+
+
+@invariant("alerts_match_enabled_rules", tables=["alerts", "alert_rules", "events", "detections"])
+async def alerts_match_rules(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Each alert's event matches its (enabled) rule, and the dedup key follows the template."""
+    facts = {f["id"]: f for f in await event_facts(ctx)}
+    rules = {str(r["id"]): r for r in await read_rules(ctx)}
+    al = await ctx.read("alerts", ["id", "event_id", "rule_id", "dedup_key"])
+    bad: list[tuple[Any, ...]] = []
+    for aid, eid, rid, key in zip(al["id"], al["event_id"].tolist(), al["rule_id"],
+                                  al["dedup_key"], strict=True):
+        rule = rules.get(str(rid))
+        if rule is None or not sim.rule_matches(rule, facts[eid]):
+            bad.append((aid, eid, "event does not match an enabled rule"))
+        elif key != sim.dedup_key(rule["dedup_key_template"], str(rid), facts[eid]):
+            bad.append((aid, key, "dedup key does not follow the rule's template"))
+    return bad
+
+
+@invariant("children_never_predate_parents",
+           tables=["events", "alerts", "event_feedback", "event_detections"])
+async def children_after_parents(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Alerts, feedback and junction rows are never older than their event."""
+    out: list[tuple[Any, ...]] = []
+    for table, col in (("alerts", "created_at"), ("event_feedback", "created_at"),
+                       ("event_detections", "created_at")):
+        out += await ctx.query(
+            f"SELECT '{table}', e.id FROM {table} c JOIN events e ON e.id = c.event_id "
+            f"WHERE c.{col} < e.started_at")
+    return out[:10]

@@ -1,0 +1,343 @@
+"""Tracking and scene understanding: entities, tracks, dwell times, faces, actions, scene
+changes and heatmaps, all derived from the detections."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import numpy as np
+
+from seedgraph import TaskContext, VerifyContext, invariant, task
+
+from . import sim, vocab
+
+RESIDENTS = 6  # recurring people: the household and its regular visitors
+HOME_VEHICLES = 3
+VEHICLES = ("car", "truck", "motorcycle")
+CLOTHING = ("black jacket", "blue jeans", "red hoodie", "grey coat", "white t-shirt",
+            "high-visibility vest", "green raincoat")
+ACTION_SUSPICIOUS = {"loitering", "climbing", "looking_around"}
+
+
+def assign_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str],
+                                                                           list[str]]:
+    """Which entity each detection shows (-1: none), plus each entity's type and trust.
+
+    Every visit's people are one entity: a recurring resident (trusted) with
+    probability 0.55, else a stranger seen on that visit only. Vehicles likewise,
+    with the household's cars; all dogs and cats are the family's pets. Uses the
+    shared stream "entities", so every task that calls it gets the same answer.
+    """
+    rng = ctx.rng_for("entities")
+    visit = sim.visits(det)
+    nvisit = int(visit.max()) + 1 if len(visit) else 0
+    kind = np.full(len(visit), "", dtype=object)
+    kind[det["object_type"] == "person"] = "person"
+    kind[np.isin(det["object_type"], VEHICLES)] = "vehicle"
+    kind[np.isin(det["object_type"], ("dog", "cat"))] = "animal"
+    resident_p = 1.0 / np.arange(1, RESIDENTS + 1)
+    vehicle_p = 1.0 / np.arange(1, HOME_VEHICLES + 1)
+    pick_resident = rng.random(nvisit) < 0.55
+    resident = rng.choice(RESIDENTS, nvisit, p=resident_p / resident_p.sum())
+    pick_home_car = rng.random(nvisit) < 0.6
+    home_car = rng.choice(HOME_VEHICLES, nvisit, p=vehicle_p / vehicle_p.sum())
+    types = ["person"] * RESIDENTS + ["vehicle"] * HOME_VEHICLES + ["animal"]
+    trust = ["trusted"] * (RESIDENTS + HOME_VEHICLES + 1)
+    entity_of = np.full(len(visit), -1, dtype=np.int64)
+    pet = RESIDENTS + HOME_VEHICLES
+    stranger: dict[tuple[int, str], int] = {}
+    order = np.lexsort((det["id"], visit))
+    for i in order.tolist():
+        k = kind[i]
+        if not k:
+            continue
+        v = int(visit[i])
+        if k == "animal":
+            entity_of[i] = pet
+        elif k == "person" and pick_resident[v]:
+            entity_of[i] = int(resident[v])
+        elif k == "vehicle" and pick_home_car[v]:
+            entity_of[i] = RESIDENTS + int(home_car[v])
+        else:
+            if (v, k) not in stranger:
+                stranger[(v, k)] = len(types)
+                types.append(k)
+                trust.append("untrusted" if rng.random() < 0.1 else "unknown")
+            entity_of[i] = stranger[(v, k)]
+    return entity_of, types, trust
+
+
+def person_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> np.ndarray:
+    entity_of, types, _ = assign_entities(ctx, det)
+    is_person = np.array([types[e] == "person" if e >= 0 else False for e in entity_of.tolist()],
+                         dtype=bool)
+    return np.where(is_person, entity_of, -1)
+
+
+def entity_ids(ctx: TaskContext, n: int) -> np.ndarray:
+    raw = ctx.rng_for("entity-ids").integers(0, 256, (n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    return np.array([str(uuid.UUID(bytes=r.tobytes())) for r in raw], dtype=object)
+
+
+def entity_centroids(ctx: TaskContext, n: int) -> np.ndarray:
+    return sim.unit_vectors(ctx.rng_for("entity-centroids"), n)
+
+
+async def _detections(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
+    return await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type",
+                                         "confidence", "bbox_x", "bbox_y", "bbox_width",
+                                         "bbox_height", "file_path"])
+
+
+@task("entities", upstream=["detections"], tags=["pipeline"])
+async def entities(ctx: TaskContext) -> None:
+    """Unique people, vehicles and pets for re-identification across cameras."""
+    det = await _detections(ctx)
+    entity_of, types, trust = assign_entities(ctx, det)
+    n = len(types)
+    seen = entity_of >= 0
+    first = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    last = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    counts = np.bincount(entity_of[seen], minlength=n)
+    best = np.full(n, -1, dtype=np.int64)
+    best_conf = np.full(n, -1.0)
+    for i in np.flatnonzero(seen).tolist():
+        e = int(entity_of[i])
+        t = det["detected_at"][i]
+        if np.isnat(first[e]) or t < first[e]:
+            first[e] = t
+        if np.isnat(last[e]) or t > last[e]:
+            last[e] = t
+        if det["confidence"][i] > best_conf[e]:
+            best_conf[e], best[e] = det["confidence"][i], int(det["id"][i])
+    keep = counts > 0
+    rng = ctx.rng
+    centroids = entity_centroids(ctx, n)
+    meta: list[Any] = []
+    for e in range(n):
+        if types[e] == "person":
+            meta.append({"clothing": str(rng.choice(CLOTHING)),
+                         "height_cm": int(rng.integers(120, 200))})
+        elif types[e] == "vehicle":
+            meta.append({"color": str(rng.choice(["silver", "black", "white", "blue", "red"])),
+                         "body": str(rng.choice(["sedan", "suv", "pickup", "van"]))})
+        else:
+            meta.append({"species": "dog", "name": "Max"})
+    ids = entity_ids(ctx, n)
+    await ctx.write({
+        "id": ids[keep], "entity_type": np.array(types, dtype=object)[keep],
+        "trust_status": np.array(trust, dtype=object)[keep],
+        "embedding_vector": [np.round(c, 4).tolist() for c in centroids[keep]],
+        "first_seen_at": first[keep], "last_seen_at": last[keep],
+        "detection_count": counts[keep],
+        "entity_metadata": [m for m, k in zip(meta, keep.tolist(), strict=True) if k],
+        "primary_detection_id": best[keep],
+    })
+
+
+def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """One track per (visit, entity): the box centres over the visit."""
+    entity_of, types, _ = assign_entities(ctx, det)
+    visit = sim.visits(det)
+    cx, cy = sim.box_centres(det)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i in np.flatnonzero(entity_of >= 0).tolist():
+        groups.setdefault((int(visit[i]), int(entity_of[i])), []).append(i)
+    ids = entity_ids(ctx, len(types))
+    out = []
+    for (_, e), members in groups.items():
+        members.sort(key=lambda i: (det["detected_at"][i], det["id"][i]))
+        t0 = det["detected_at"][members[0]]
+        pts = [[round(float(cx[i]), 4), round(float(cy[i]), 4),
+                round(float((det["detected_at"][i] - t0) / np.timedelta64(1, "s")), 2)]
+               for i in members]
+        xy = np.array([[p[0], p[1]] for p in pts])
+        dist = float(np.linalg.norm(np.diff(xy, axis=0), axis=1).sum()) if len(xy) > 1 else 0.0
+        out.append({"camera_id": str(det["camera_id"][members[0]]), "entity_id": ids[e],
+                    "object_type": str(det["object_type"][members[0]]), "trajectory": pts,
+                    "first": t0, "last": det["detected_at"][members[-1]],
+                    "distance": round(dist, 4)})
+    out.sort(key=lambda t: (t["first"], t["entity_id"]))
+    return out
+
+
+@task("tracks", upstream=["detections", "entities"], tags=["pipeline"])
+async def tracks(ctx: TaskContext) -> None:
+    """Movement trajectories: one per entity per visit, in normalised frame coordinates."""
+    det = await _detections(ctx)
+    tr = _tracks(ctx, det)
+    n = len(tr)
+    await ctx.write({
+        "id": np.arange(1, n + 1), "camera_id": [t["camera_id"] for t in tr],
+        "entity_id": [t["entity_id"] for t in tr], "object_type": [t["object_type"] for t in tr],
+        "trajectory": [t["trajectory"] for t in tr],
+        "first_seen_at": np.array([t["first"] for t in tr], dtype="datetime64[us]"),
+        "last_seen_at": np.array([t["last"] for t in tr], dtype="datetime64[us]"),
+        "point_count": [len(t["trajectory"]) for t in tr],
+        "total_distance": [t["distance"] for t in tr],
+    })
+
+
+@task("dwell_time_records", upstream=["tracks", "camera_zones", "detections", "entities"],
+      tags=["pipeline"])
+async def dwell_time_records(ctx: TaskContext) -> None:
+    """How long each tracked object stayed inside each zone it entered."""
+    det = await _detections(ctx)
+    tr = _tracks(ctx, det)
+    zones = await ctx.read("camera_zones", ["id", "camera_id", "polygon_coords"])
+    rows = []
+    for tid, t in enumerate(tr, start=1):
+        pts = np.array(t["trajectory"])
+        for zid, zcam, poly in zip(zones["id"], zones["camera_id"], zones["polygon_coords"],
+                                   strict=True):
+            if zcam != t["camera_id"]:
+                continue
+            inside = sim.point_in_polygon(pts[:, 0], pts[:, 1], poly)
+            if not inside.any():
+                continue
+            enter, leave = pts[inside, 2].min(), pts[inside, 2].max() + 2.0
+            entry = t["first"] + np.timedelta64(int(enter * 1e6), "us")
+            exit_ = t["first"] + np.timedelta64(int(leave * 1e6), "us")
+            total = round(float(leave - enter), 2)
+            rows.append((zid, tid, t["camera_id"], t["object_type"], entry, exit_, total,
+                         total > 30 and t["object_type"] == "person"))
+    await ctx.write_rows(["zone_id", "track_id", "camera_id", "object_class", "entry_time",
+                          "exit_time", "total_seconds", "triggered_alert"], rows)
+
+
+@task("face_detection_events", upstream=["detections", "entities", "known_persons"],
+      tags=["pipeline"])
+async def face_detection_events(ctx: TaskContext) -> None:
+    """Faces found in person detections; residents match a known person, strangers do not."""
+    det = await _detections(ctx)
+    kp = await ctx.read("known_persons", ["id"])
+    entity_of, _, trust = assign_entities(ctx, det)
+    rng = ctx.rng
+    face = (det["object_type"] == "person") & (det["bbox_height"] > 220) & (rng.random(
+        len(det["id"])) < 0.6)
+    idx = np.flatnonzero(face)
+    n = len(idx)
+    ent = entity_of[idx]
+    known = np.array([trust[e] == "trusted" and e < RESIDENTS for e in ent.tolist()], dtype=bool)
+    person = np.where(known, kp["id"][np.minimum(ent, len(kp["id"]) - 1) % len(kp["id"])], 0)
+    fw = (det["bbox_width"][idx] * 0.4).astype(np.int64)
+    await ctx.write({
+        "camera_id": det["camera_id"][idx], "detection_id": det["id"][idx],
+        "known_person_id": [int(p) if k else None for p, k in zip(person.tolist(),
+                                                                  known.tolist(), strict=True)],
+        "match_confidence": np.where(known, np.round(rng.beta(8, 2, n), 3), np.nan),
+        "face_quality": np.round(rng.beta(5, 2, n), 3),
+        "bbox": [[int(x + w * 0.3), int(y + h * 0.02), int(f), int(f * 1.25)] for x, y, w, h, f
+                 in zip(det["bbox_x"][idx].tolist(), det["bbox_y"][idx].tolist(),
+                        det["bbox_width"][idx].tolist(), det["bbox_height"][idx].tolist(),
+                        fw.tolist(), strict=True)],
+        "is_unknown": ~known, "detected_at": det["detected_at"][idx] + np.timedelta64(1, "s"),
+    })
+
+
+@task("action_events", upstream=["events"], tags=["pipeline"])
+async def action_events(ctx: TaskContext) -> None:
+    """X-CLIP action recognition on events that show a person."""
+    ev = await ctx.read("events", ["id", "camera_id", "object_types", "ended_at"])
+    rng = ctx.rng
+    idx = np.array([i for i, t in enumerate(ev["object_types"]) if "person" in list(t)],
+                   dtype=np.int64)
+    n = len(idx)
+    probs = np.array([0.38, 0.05, 0.08, 0.01, 0.16, 0.12, 0.08, 0.12])
+    action = rng.choice(np.array(vocab.ACTIONS, dtype=object), n, p=probs)
+    conf = np.round(rng.beta(5, 2, n), 3)
+    scores = []
+    for a, c in zip(action.tolist(), conf.tolist(), strict=True):
+        rest = [x for x in vocab.ACTIONS if x != a]
+        second = rest[int(rng.integers(len(rest)))]
+        scores.append({a: c, second: round((1 - c) * 0.6, 3)})
+    await ctx.write({
+        "camera_id": ev["camera_id"][idx], "event_id": ev["id"][idx], "action": action,
+        "confidence": conf, "is_suspicious": np.isin(action, list(ACTION_SUSPICIOUS)),
+        "frame_count": rng.integers(8, 64, n), "all_scores": scores,
+        "created_at": ev["ended_at"][idx] + np.timedelta64(5, "s"),
+    })
+
+
+@task("scene_changes", upstream=["cameras", "events"], tags=["pipeline"], params=["days"])
+async def scene_changes(ctx: TaskContext) -> None:
+    """Scene changes (objects left or removed, doors, lighting, tampering), a few per camera."""
+    cams = await ctx.read("cameras", ["id"])
+    ev = await ctx.read("events", ["id", "camera_id", "started_at"])
+    rng = ctx.rng
+    days = int(ctx.params["days"])
+    per = np.maximum(rng.poisson(0.4 * days, len(cams["id"])), 1)
+    cam = np.repeat(cams["id"], per)
+    n = len(cam)
+    start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
+    when = np.sort(start + sim.seconds(rng.integers(0, days * sim.DAY, n)))
+    before = sim.unit_vectors(rng, n)
+    change = rng.choice(np.array(vocab.SCENE_CHANGE_TYPES, dtype=object), n,
+                        p=[0.25, 0.2, 0.3, 0.2, 0.05])
+    spread = np.where(change == "camera_tampered", 3.0, rng.uniform(0.4, 1.2, n))
+    noisy = before + spread[:, None] * rng.standard_normal(before.shape) / np.sqrt(512)
+    after = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+    similarity = np.round(np.einsum("ij,ij->i", before, after), 4)
+    event_id: list[int | None] = []
+    for c, t in zip(cam, when, strict=True):
+        near = [int(e) for e, ec, et in zip(ev["id"], ev["camera_id"], ev["started_at"],
+                                            strict=True)
+                if ec == c and abs((et - t) / np.timedelta64(1, "s")) < 600]
+        event_id.append(near[0] if near else None)
+    resolved = rng.random(n) < 0.7
+    await ctx.write({
+        "camera_id": cam, "event_id": event_id, "change_type": change,
+        "severity": np.where(change == "camera_tampered", "high",
+                             rng.choice(np.array(["low", "medium"], dtype=object), n)),
+        "before_embedding": before, "after_embedding": after, "similarity_score": similarity,
+        "detected_at": when,
+        "resolved_at": np.where(resolved, when + sim.seconds(rng.integers(300, 6 * 3600, n)),
+                                np.datetime64("NaT")).astype("datetime64[us]"),
+        "details": [{"region": [round(float(a), 2) for a in rng.uniform(0, 1, 4)]}
+                    for _ in range(n)],
+    })
+
+
+@task("heatmap_data", upstream=["detections", "cameras"], tags=["pipeline"])
+async def heatmap_data(ctx: TaskContext) -> None:
+    """Hourly 16x9 grids of detection box centres per camera."""
+    det = await _detections(ctx)
+    cx, cy = sim.box_centres(det)
+    gx = np.clip((cx * 16).astype(np.int64), 0, 15)
+    gy = np.clip((cy * 9).astype(np.int64), 0, 8)
+    bucket = det["detected_at"].astype("datetime64[h]")
+    keys = sorted({(str(c), b) for c, b in zip(det["camera_id"], bucket, strict=True)},
+                  key=lambda k: (k[1], k[0]))
+    index = {k: i for i, k in enumerate(keys)}
+    grids = np.zeros((len(keys), 9, 16), dtype=np.int64)
+    for c, b, x, y in zip(det["camera_id"], bucket, gx.tolist(), gy.tolist(), strict=True):
+        grids[index[(str(c), b)], y, x] += 1
+    n = len(keys)
+    await ctx.write({
+        "camera_id": [k[0] for k in keys],
+        "bucket_start": np.array([k[1] for k in keys], dtype="datetime64[us]"),
+        "resolution": np.full(n, "hour", dtype=object), "grid_width": np.full(n, 16),
+        "grid_height": np.full(n, 9), "grid": [g.tolist() for g in grids],
+        "total_detections": grids.sum(axis=(1, 2)),
+    })
+
+
+@invariant("tracks_follow_their_detections", tables=["tracks", "entities"])
+async def tracks_follow_detections(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """A track lies within its entity's first/last sighting, and points match point_count."""
+    tr = await ctx.read("tracks", ["id", "entity_id", "first_seen_at", "last_seen_at",
+                                   "trajectory", "point_count"])
+    ent = await ctx.read("entities", ["id", "first_seen_at", "last_seen_at"])
+    span = {str(i): (f, last) for i, f, last in zip(ent["id"], ent["first_seen_at"],
+                                                    ent["last_seen_at"], strict=True)}
+    bad = []
+    for tid, eid, f, last, traj, k in zip(tr["id"].tolist(), tr["entity_id"], tr["first_seen_at"],
+                                          tr["last_seen_at"], tr["trajectory"],
+                                          tr["point_count"].tolist(), strict=True):
+        ef, el = span[str(eid)]
+        if f < ef or last > el or len(traj) != k:
+            bad.append((tid, str(eid)))
+    return bad[:10]
