@@ -1,0 +1,203 @@
+"""The home-security pack on SQLite and PostgreSQL: every table, every rule, every profile.
+
+The pack is seeded once per database (larger than the default, so distributions are
+measurable) and the realism rules are asserted against what landed in the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import numpy as np
+import pytest
+
+from seedgraph import api
+from seedgraph.verify import run_checks
+from tests.conftest import PgDatabases
+from tests.helpers import REPO, query, run_engine
+
+PACK = str(REPO / "tasks" / "home_security")
+SETS = {"images": 1500, "days": 14, "jobs": 400}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('hs') / 'hs.db'}"
+    else:
+        pg: PgDatabases = request.getfixturevalue("pg")
+        url = pg.new()
+    result = run_engine(url, pack=PACK, sets=SETS, seed=11, as_of="2026-01-15")
+    assert result.status == "done", [o for o in result.outcomes if o.status != "done"]
+    yield url
+
+
+def col(url: str, sql: str) -> list[Any]:
+    return [r[0] for r in query(url, sql)]
+
+
+def test_all_53_tables_are_filled_and_verify_passes(hs: str) -> None:
+    async def checks() -> list[Any]:
+        session = api.open_session(api.Options(pack=PACK, db=hs))
+        db = await api.open_db(session)
+        try:
+            return await run_checks(db, session.pack, list(session.graph.nodes),
+                                    params={"days": SETS["days"]}, as_of="2026-01-15")
+        finally:
+            await db.close()
+
+    results = anyio.run(checks)
+    failed = [(c.kind, c.name, c.sample) for c in results if not c.ok]
+    assert failed == []
+    assert sum(1 for c in results if c.kind == "rows") == 53
+    assert sum(1 for c in results if c.kind == "invariant") >= 14
+
+
+def test_detections_follow_a_daily_rhythm_inside_the_window(hs: str) -> None:
+    raw = col(hs, "SELECT detected_at FROM detections")
+    times = np.array([t.replace(tzinfo=None) if hasattr(t, "tzinfo") else t for t in raw],
+                     dtype="datetime64[us]")
+    hours = (times.astype("datetime64[h]").astype(np.int64) % 24)
+    by_hour = np.bincount(hours, minlength=24)
+    night, morning, evening = by_hour[1:5].mean(), by_hour[7:10].mean(), by_hour[17:20].mean()
+    assert morning > 3 * night and evening > 3 * night
+    assert times.min() >= np.datetime64("2026-01-01T00:00:00")
+    assert times.max() <= np.datetime64("2026-01-15T00:00:00")
+
+
+def test_each_image_yields_zero_to_four_detections(hs: str) -> None:
+    per_image = col(hs, "SELECT COUNT(*) FROM detections GROUP BY file_path")
+    assert max(per_image) <= 4 and min(per_image) >= 1
+    assert len(per_image) <= SETS["images"]
+
+
+def test_risk_is_skewed_low_with_consistent_levels(hs: str) -> None:
+    rows = query(hs, "SELECT risk_score, risk_level FROM events")
+    scores = np.array([r[0] for r in rows])
+    assert np.median(scores) < 35 and (scores >= 85).mean() < 0.05
+    bands = {"low": (0, 29), "medium": (30, 59), "high": (60, 84), "critical": (85, 100)}
+    assert all(bands[lvl][0] <= s <= bands[lvl][1] for s, lvl in rows)
+
+
+def test_summaries_read_like_analyses_of_the_event(hs: str) -> None:
+    rows = query(hs, "SELECT e.summary, e.reasoning, e.object_types, c.name FROM events e "
+                     "JOIN cameras c ON c.id = e.camera_id")
+    for summary, reasoning, types, camera in rows[:200]:
+        types = types if isinstance(types, list) else json.loads(types)
+        assert camera in summary
+        assert "Risk assessed as" in reasoning and "lorem" not in reasoning.lower()
+        words = {"person": ("person", "people")}
+        assert any(w in summary.lower() for t in types for w in words.get(t, (t,)))
+    assert len({r[0] for r in rows}) > 0.5 * len(rows)  # not one canned sentence
+
+
+def test_fast_path_events_are_single_confident_people(hs: str) -> None:
+    rows = query(hs, "SELECT e.detection_ids, d.object_type, d.confidence FROM events e "
+                     "JOIN event_detections ed ON ed.event_id = e.id "
+                     "JOIN detections d ON d.id = ed.detection_id WHERE e.is_fast_path")
+    assert rows
+    assert all(len(json.loads(ids)) == 1 and t == "person" and c >= 0.9 for ids, t, c in rows)
+
+
+def test_enrichment_distributions(hs: str) -> None:
+    ages = Counter(col(hs, "SELECT age_min FROM demographics_results"))
+    total = sum(ages.values())
+    assert total > 500
+    expected = {0: 0.10, 13: 0.25, 26: 0.35, 46: 0.20, 66: 0.10}
+    for lo, share in expected.items():
+        assert abs(ages[lo] / total - share) < 0.05, (lo, ages[lo] / total)
+    genders = Counter(col(hs, "SELECT gender FROM demographics_results"))
+    assert abs(genders["male"] / total - 0.48) < 0.05
+    assert abs(genders["unknown"] / total - 0.04) < 0.03
+    persons = col(hs, "SELECT COUNT(*) FROM detections WHERE object_type = 'person'")[0]
+    threats = col(hs, "SELECT COUNT(*) FROM threat_detections")[0]
+    assert total == persons and 0 < threats < 0.08 * persons
+
+
+def test_jobs_states_and_finished_at(hs: str) -> None:
+    states = Counter(col(hs, "SELECT status FROM jobs"))
+    n = sum(states.values())
+    for state, share in {"completed": 0.70, "failed": 0.15, "running": 0.10,
+                         "pending": 0.05}.items():
+        assert abs(states[state] / n - share) < 0.06, (state, states[state] / n)
+    bad = col(hs, "SELECT COUNT(*) FROM jobs WHERE (finished_at IS NULL) <> "
+                  "(status IN ('running', 'pending'))")[0]
+    assert bad == 0
+
+
+def test_feedback_on_a_third_of_events(hs: str) -> None:
+    events = col(hs, "SELECT COUNT(*) FROM events")[0]
+    kinds = Counter(col(hs, "SELECT feedback_type FROM event_feedback"))
+    n = sum(kinds.values())
+    assert abs(n / events - 0.30) < 0.06
+    assert abs(kinds["correct"] / n - 0.70) < 0.08
+
+
+def test_alerts_only_for_enabled_rules(hs: str) -> None:
+    disabled = col(hs, "SELECT COUNT(*) FROM alerts a JOIN alert_rules r ON r.id = a.rule_id "
+                       "WHERE NOT r.enabled")[0]
+    assert disabled == 0 and col(hs, "SELECT COUNT(*) FROM alerts")[0] > 0
+
+
+def test_showcase_rows_and_hashed_keys(hs: str) -> None:
+    assert query(hs, "SELECT address FROM properties WHERE name = 'Main Residence'")[0][0] \
+        .startswith("123 Oak Street")
+    members = col(hs, "SELECT name FROM household_members")
+    assert {"John Smith", "Jane Smith", "Tommy Smith", "Max"} <= set(members)
+    assert query(hs, "SELECT plate_number, make, model FROM registered_vehicles "
+                     "WHERE plate_number = 'ABC-1234'") == [("ABC-1234", "Toyota", "Camry")]
+    assert all(len(h) == 64 for h in col(hs, "SELECT key_hash FROM api_keys"))
+
+
+def test_prompt_versions_have_exactly_one_current(hs: str) -> None:
+    rows = query(hs, "SELECT prompt_config_id, SUM(CASE WHEN is_current THEN 1 ELSE 0 END), "
+                     "MAX(version), COUNT(*) FROM prompt_versions GROUP BY prompt_config_id")
+    assert rows and all(cur == 1 and mx == n for _, cur, mx, n in rows)
+
+
+def test_zone_anomaly_scores_are_deviation_over_std(hs: str) -> None:
+    rows = query(hs, "SELECT baseline_value, actual_value, deviation_score FROM zone_anomalies")
+    assert rows
+    for base, actual, score in rows:
+        assert (actual - base) * score >= 0  # sign agrees
+        assert abs(score) >= 1.0
+
+
+@pytest.mark.parametrize(("profile", "present", "absent"), [
+    ("minimal", {"cameras", "detections", "events", "event_detections", "alerts", "alert_rules"},
+     {"jobs", "pose_results", "households"}),
+    ("config-only", {"cameras", "camera_zones", "properties", "alert_rules", "prompt_configs"},
+     {"detections", "events", "alerts", "jobs"}),
+])
+def test_profiles_select_the_documented_tables(
+        profile: str, present: set[str], absent: set[str], tmp_path: Any) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    result = run_engine(url, pack=PACK, profile=profile)
+    ran = {o.table for o in result.outcomes if o.status == "done"}
+    assert present <= ran and not (absent & ran)
+    assert all(query(url, f'SELECT COUNT(*) FROM "{t}"')[0][0] > 0 for t in ran)
+
+
+def test_same_seed_same_events_on_a_second_database(hs: str, tmp_path: Any) -> None:
+    other = f"sqlite+aiosqlite:///{tmp_path / 'again.db'}"
+    run_engine(other, pack=PACK, sets=SETS, seed=11, as_of="2026-01-15", concurrency=1)
+    mine = query(hs, "SELECT id, risk_score, summary FROM events ORDER BY id")
+    theirs = query(other, "SELECT id, risk_score, summary FROM events ORDER BY id")
+    assert mine == theirs
+
+
+def test_reid_embeddings_are_unit_vectors_clustered_by_entity(hs: str) -> None:
+    rows = query(hs, "SELECT entity_id, embedding FROM reid_embeddings")
+    emb = np.array([r[1] if isinstance(r[1], list) else json.loads(r[1]) for r in rows])
+    assert emb.shape[1] == 512
+    assert np.allclose(np.linalg.norm(emb, axis=1), 1, atol=1e-6)
+    ids = np.array([str(r[0]) for r in rows])
+    uniq = np.unique(ids)
+    means = np.array([emb[ids == u].mean(axis=0) for u in uniq])
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    own = np.einsum("ij,ij->i", emb, means[np.searchsorted(uniq, ids)])
+    assert own.mean() > 0.8
