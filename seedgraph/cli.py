@@ -445,3 +445,51 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
     written = anyio.run(go)
     out.print(rows_table(f"exported to {output}/", ["table", "rows", "file"],
                          [(t, f"{n:,}", f"{t}.{fmt}") for t, n in written.items()]))
+
+
+@app.command()
+@handle_errors
+def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+         only: OnlyOpt = None, exclude: ExcludeOpt = None,
+         output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file: .svg .png .html .mmd .dot (default: draw in the terminal).")] = None,
+         status: Annotated[bool, typer.Option("--status", help="Colour nodes by the latest run's checkpoints (reads the database).")] = False,
+         highlight: Annotated[str | None, typer.Option("--highlight", help="Selector to emphasise within the whole graph.")] = None) -> None:
+    """Draw the task graph (terminal, SVG, PNG, HTML, Mermaid or DOT)."""
+    from seedgraph.plot import NodeStatus, format_for_path, render, render_terminal
+    from seedgraph.selector import select
+
+    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+    graph = session.graph
+    if only is not None or exclude is not None:
+        graph = graph.subgraph(select(graph, only, exclude)).copy()
+    marked = select(session.graph, highlight) if highlight else None
+    statuses: dict[str, NodeStatus] | None = None
+    if status:
+
+        async def gather() -> dict[str, NodeStatus]:
+            dbh = await api.open_db(session)
+            try:
+                latest = await checkpoints.latest_run(dbh)
+                found = {n: NodeStatus("never") for n in graph.nodes}
+                if latest is None:
+                    return found
+                for t in await checkpoints.task_records(dbh, latest.id):
+                    if t.table in found:
+                        found[t.table] = NodeStatus(t.status, t.rows, t.seconds, t.error)
+                return found
+            finally:
+                await dbh.close()
+
+        statuses = anyio.run(gather)
+    title = f"{session.pack.name}: {graph.number_of_nodes()} tasks"
+    if output is None:
+        render_terminal(graph, out, highlight=marked, status=statuses, title=title)
+        return
+    fmt = format_for_path(output)
+    data = render(graph, fmt, highlight=marked, status=statuses, title=title)
+    if isinstance(data, str):
+        output.write_text(data)
+    else:
+        output.write_bytes(data)
+    out.print(f"wrote {output} ({fmt}, {graph.number_of_nodes()} tasks, "
+              f"{graph.number_of_edges()} edges)")
