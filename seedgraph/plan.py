@@ -83,12 +83,13 @@ def resolve_params(
     ``layers[0]`` is the pack's PARAMS; later layers (config, profile, --set)
     may only name parameters some task declares.
     """
-    declared: dict[str, Any] = {}
+    declared: set[str] = set()
+    merged: dict[str, Any] = {}
     for t in tasks.values():
         for name, default in t.params.items():
-            if default is not None or name not in declared:
-                declared.setdefault(name, default)
-    merged: dict[str, Any] = dict(declared)
+            declared.add(name)
+            if default is not None:
+                merged.setdefault(name, default)
     for i, layer in enumerate(layers):
         for key, value in layer.items():
             if i > 0 and key not in declared and key not in layers[0]:
@@ -101,14 +102,13 @@ def resolve_params(
     per_task: dict[str, dict[str, Any]] = {}
     for name, t in tasks.items():
         values: dict[str, Any] = {}
-        for p, default in t.params.items():
-            value = merged.get(p, default)
-            if value is None:
+        for p in t.params:
+            if p not in merged:
                 raise PackError(
                     f"task '{name}' reads parameter '{p}' but it has no value; give it a "
                     f"default (@task(..., params={{'{p}': ...}}) or PARAMS) or --set {p}=..."
                 )
-            values[p] = value
+            values[p] = merged[p]
         per_task[name] = values
     return merged, per_task
 

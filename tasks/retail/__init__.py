@@ -1,0 +1,122 @@
+"""The Forge: a retail forecasting platform's history (stores, products, calendar, prices,
+promotions, daily inventory and sales), with time-series patterns a forecaster can learn.
+
+    seedgraph run --pack tasks/retail                              # retail_standard
+    seedgraph run --pack tasks/retail --profile holiday_rush --set stores=20
+    seedgraph run --pack tasks/retail --config tasks/retail/examples/config_holiday.yaml
+    seedgraph run --pack tasks/retail --append --set start_date=2025-01-01 --set end_date=2025-03-31
+    seedgraph clean --pack tasks/retail --only tag:facts --dry-run
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from seedgraph import Profile, UsageError
+
+from . import tasks  # noqa: F401  (the loader scans it for tasks and invariants)
+from .schema import METADATA
+
+NAME = "retail"
+
+PARAMS: dict[str, Any] = {
+    "stores": 10,
+    "products": 50,
+    "regions": ["North", "South", "East", "West"],
+    "store_types": ["supermarket", "express", "warehouse"],
+    "categories": ["Beverage", "Snack", "Dairy", "Frozen"],
+    "brands": ["BrandA", "BrandB", "Generic"],
+    "start_date": "2024-01-01",
+    "end_date": "2024-12-31",
+    "sparsity": 0.0,
+    "random_gaps_per_series": 0,
+    "base_demand": 20.0,
+    "trend": "linear",
+    "trend_slope": 0.05,  # % per day
+    "weekly_seasonality": [0.8, 0.9, 1.0, 1.0, 1.1, 1.3, 1.2],  # Monday .. Sunday
+    "monthly_seasonality": {"11": 1.1, "12": 1.4},
+    "holidays": None,  # None: US retail holidays of the years in range
+    "noise_sigma": 0.1,
+    "anomaly_probability": 0.01,
+    "anomaly_magnitude": 2.0,
+    "promotion_lift": 1.3,
+    "promotion_probability": 0.1,
+    "price_elasticity": -0.5,
+    "stockout_behavior": "zero",
+    "stockout_probability": 0.05,
+    "new_product_ramp_days": 30,
+    "new_product_fraction": 0.1,
+    "eol_fraction": 0.05,
+}
+
+PROFILES = [
+    Profile("retail_standard", "normal retail patterns (default)"),
+    Profile("holiday_rush", "Q4 surge with Black Friday and Christmas peaks", params={
+        "start_date": "2024-10-01", "end_date": "2024-12-31", "trend": "exponential",
+        "trend_slope": 0.2, "monthly_seasonality": {"10": 1.0, "11": 1.3, "12": 1.8},
+        "promotion_probability": 0.25, "stockout_probability": 0.15}),
+    Profile("high_variance", "noisy, unpredictable demand with frequent anomalies", params={
+        "noise_sigma": 0.6, "anomaly_probability": 0.05, "anomaly_magnitude": 3.0}),
+    Profile("stockout_heavy", "frequent lost shipments and empty shelves", params={
+        "stockout_probability": 0.35}),
+    Profile("new_launches", "many new products ramping up", params={
+        "new_product_fraction": 0.4, "new_product_ramp_days": 45}),
+    Profile("sparse", "many missing store x product combinations and data gaps", params={
+        "sparsity": 0.5, "random_gaps_per_series": 3}),
+]
+DEFAULT_PROFILE = "retail_standard"
+
+# the document's YAML sections -> flat parameter names
+_SECTIONS: dict[str, dict[str, str]] = {
+    "time_series": {k: k for k in ("base_demand", "trend", "trend_slope", "noise_sigma",
+                                   "anomaly_probability", "anomaly_magnitude",
+                                   "monthly_seasonality")}
+    | {"weekly_seasonality": "weekly_seasonality"},
+    "retail": {k: k for k in ("promotion_lift", "promotion_probability", "price_elasticity",
+                              "stockout_behavior", "stockout_probability",
+                              "new_product_ramp_days", "new_product_fraction", "eol_fraction")},
+    "sparsity": {"missing_combinations_pct": "sparsity",
+                 "random_gaps_per_series": "random_gaps_per_series"},
+    "date_range": {"start": "start_date", "end": "end_date"},
+}
+_DIMENSIONS = {"stores": {"count": "stores", "regions": "regions", "types": "store_types"},
+               "products": {"count": "products", "categories": "categories",
+                            "brands": "brands"}}
+
+
+def _unknown(where: str, key: str, valid: Any) -> UsageError:
+    return UsageError(f"unknown key '{key}' in {where}; valid keys: {', '.join(sorted(valid))}")
+
+
+def config_params(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Translate The Forge's YAML configuration (dimensions, date_range, time_series, retail,
+    sparsity, holidays) into this pack's flat parameters."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key == "holidays":
+            out["holidays"] = [{**h, "date": str(h["date"])} for h in value]
+        elif key == "dimensions":
+            for dim, body in dict(value).items():
+                if dim not in _DIMENSIONS:
+                    raise _unknown("dimensions", dim, _DIMENSIONS)
+                for k, v in dict(body).items():
+                    if k not in _DIMENSIONS[dim]:
+                        raise _unknown(f"dimensions.{dim}", k, _DIMENSIONS[dim])
+                    out[_DIMENSIONS[dim][k]] = v
+        elif key in _SECTIONS:
+            for k, v in dict(value).items():
+                if k not in _SECTIONS[key]:
+                    raise _unknown(key, k, _SECTIONS[key])
+                out[_SECTIONS[key][k]] = str(v) if key == "date_range" else v
+        elif key in PARAMS:
+            out[key] = value
+        else:
+            raise _unknown("the config file", key,
+                           [*_SECTIONS, "dimensions", "holidays", *PARAMS])
+    if "monthly_seasonality" in out:
+        out["monthly_seasonality"] = {str(k): v for k, v in out["monthly_seasonality"].items()}
+    return out
+
+
+__all__ = ["DEFAULT_PROFILE", "METADATA", "NAME", "PARAMS", "PROFILES", "config_params"]
