@@ -367,11 +367,12 @@ class PgTx(Tx):
                                       format="binary")
 
     async def defer_indexes(self, table: str) -> list[str]:
-        """Drop the indexes of an empty *table* for a bulk load; return the statements
-        that rebuild them (run them before commit, as pgbench -i does).
+        """Drop the indexes and foreign keys of an empty *table* for a bulk load; return the
+        statements that rebuild them (run before commit, as pgbench -i and pg_restore do).
 
-        Keys referenced by a foreign key stay in place; everything happens inside the
-        task's transaction, so a failure leaves the table as it was.
+        Keys other tables' foreign keys depend on stay in place; everything happens inside
+        the task's transaction, so a failure (including a foreign key that does not hold
+        when it is re-added) leaves the table as it was.
         """
         if await self.conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})"):
             return []
@@ -388,6 +389,9 @@ class PgTx(Tx):
             ORDER BY 1
             """, quote(table))
         restore: list[str] = []
+        foreign = await self.conn.fetch(
+            "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
+            "WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname", quote(table))
         for r in rows:
             if r["referenced"]:
                 continue
@@ -399,6 +403,13 @@ class PgTx(Tx):
             else:
                 await self.conn.execute(f"DROP INDEX {r['index_name']}")
                 restore.append(str(r["index_def"]))
+        # foreign keys are checked row by row by triggers; one validation pass at the end
+        # (as pg_restore does) is far cheaper than a million trigger calls
+        for r in foreign:
+            await self.conn.execute(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
+            restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
+                           f"{r['def']}")
         return restore
 
     async def empty(self, tables: Sequence[str]) -> None:

@@ -26,7 +26,7 @@ SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
               "promotion_probability", "price_elasticity", "stockout_behavior",
               "stockout_probability", "new_product_ramp_days", "sparsity",
               "random_gaps_per_series"]
-BLOCK_CELLS = 400_000  # series x days simulated at once: bounds memory
+BLOCK_CELLS = 150_000  # series x days simulated at once: bounds memory
 
 
 def _day(value: np.datetime64, dialect: str) -> Any:
