@@ -503,6 +503,7 @@ class SqliteTx(Tx):
         self.conn = conn
         self._db = db
         self._began = False
+        self._deferred_fk = False
 
     async def _begin(self) -> None:
         if not self._began:
@@ -541,12 +542,27 @@ class SqliteTx(Tx):
 
     async def consume(self, table: str, columns: Sequence[str],
                       chunks: MemoryObjectReceiveStream[Any]) -> None:
+        if not self._began:
+            # a bulk load checks its foreign keys once, in after_load, instead of per row
+            await _run(self.conn, "PRAGMA foreign_keys=OFF")
+            self._deferred_fk = True
         await self._begin()
         sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
                f"VALUES ({', '.join('?' for _ in columns)})")
         async with chunks:
             async for rows in chunks:
                 await self.conn.executemany(sql, rows)
+
+    async def after_load(self, spec: TableSpec) -> None:
+        if not self._deferred_fk:
+            return
+        bad = await self.fetch(f"PRAGMA foreign_key_check({quote(spec.name)})")
+        if bad:
+            table, rowid, parent, _ = bad[0]
+            raise DatabaseError(
+                f"{len(bad)} row(s) of '{table}' reference missing rows of '{parent}' "
+                f"(first: rowid {rowid}); the table was not loaded"
+            )
 
     async def finish(self, ok: bool) -> None:
         if not self._began:

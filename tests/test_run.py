@@ -184,3 +184,14 @@ def test_append_skips_rows_already_present(db_url: str) -> None:
     # the append did not disturb what seedgraph recorded: a normal run is still a no-op
     again = run_engine(db_url)
     assert {o.status for o in again.outcomes} == {"up-to-date"}
+
+
+def test_a_dangling_foreign_key_fails_the_task_and_loads_nothing(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_DANGLE", "orders")
+    result = run_engine(db_url, chunk_rows=100)  # many chunks: the bulk path on both databases
+    by = {o.table: o for o in result.outcomes}
+    assert by["orders"].status == "failed"
+    assert "customers" in (by["orders"].error or "")
+    assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] == 0
+    assert by["customers"].status == "done"

@@ -74,6 +74,9 @@ async def orders(ctx: TaskContext) -> None:
     placed = signup + (ctx.rng.random(n) * span).astype("timedelta64[s]")
     status = ctx.rng.choice(np.array(["new", "paid", "shipped"], dtype=object), n, p=[.2, .3, .5])
     ids = np.arange(1, n + 1)
+    if os.environ.get("MINI_DANGLE") == "orders":
+        cust = cust.copy()
+        cust[-1] = 10**6  # a customer that does not exist
     step = max(1, n // 4)
     for start in range(0, n, step):
         sl = slice(start, start + step)

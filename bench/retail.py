@@ -1,0 +1,101 @@
+"""The headline benchmark: `pgbench -i -s 10` vs seedgraph seeding 1,000,000 sales_daily rows.
+
+    .venv/bin/python bench/retail.py [--pg-url postgresql://user@host:port/db]   # or: make bench
+
+Both run against the same PostgreSQL server (without --pg-url a throwaway server is
+started from the machine's binaries). seedgraph seeds the retail pack with every
+pattern on (trend, weekly/monthly seasonality, holidays, noise, anomalies,
+promotions, price elasticity, stockouts, launches, end-of-life): 50 stores x 100
+products x 200 days = 1,000,000 sales_daily rows, plus the same number of inventory
+snapshots the sales are simulated against. Prints wall times, the ratio, per-task
+times, and the seedgraph process's peak RSS; then the same seeding into SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.pgserver import find_bindir, start_server  # noqa: E402
+
+PACK = str(REPO / "tasks" / "retail")
+SETS = ["stores=50", "products=100", "start_date=2024-01-01", "end_date=2024-07-18"]
+
+
+def child(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB and stdout of a child process."""
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, done.stdout
+
+
+async def fresh_db(admin: str, name: str) -> str:
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def seed(db: str) -> tuple[float, int, dict[str, tuple[int, float]]]:
+    cmd = [sys.executable, "-m", "seedgraph", "run", "--pack", PACK, "--db", db, "--seed", "42",
+           "--json"]
+    for s in SETS:
+        cmd += ["--set", s]
+    wall, rss, out = child(cmd)
+    doc = json.loads(out)
+    return wall, rss, {t["table"]: (t["rows"], t["seconds"]) for t in doc["tasks"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pg-url", help="admin URL of a running server")
+    args = ap.parse_args()
+    server = None if args.pg_url else start_server()
+    admin = args.pg_url or (server.admin_url if server else "")
+    try:
+        bindir = find_bindir()
+        assert bindir is not None, "PostgreSQL binaries not found"
+        host, port = admin.split("@")[1].split("/")[0].split(":")
+        pgbench_db = asyncio.run(fresh_db(admin, "sg_bench_pgbench"))
+        pg_wall, _, _ = child([str(bindir / "pgbench"), "-i", "-s", "10", "-q", "-h", host,
+                               "-p", port, "-U", "postgres", pgbench_db.rsplit("/", 1)[1]])
+        target = asyncio.run(fresh_db(admin, "sg_bench_retail"))
+        sg_wall, sg_rss, tasks = seed(target)
+        sales_rows, sales_s = tasks["sales_daily"]
+        with tempfile.TemporaryDirectory() as tmp:
+            lite_wall, lite_rss, lite_tasks = seed(f"sqlite:///{tmp}/retail.db")
+        lite_rows, lite_s = lite_tasks["sales_daily"]
+        print(f"pgbench -i -s 10 (1,000,000 rows)           {pg_wall:7.2f} s")
+        print(f"seedgraph retail -> PostgreSQL, whole run    {sg_wall:7.2f} s   "
+              f"ratio {sg_wall / pg_wall:.2f}x   peak RSS {sg_rss} MB")
+        for name, (rows, secs) in tasks.items():
+            print(f"    {name:<26} {rows:>10,} rows {secs:7.2f} s")
+        print(f"  sales_daily alone: {sales_rows:,} rows in {sales_s:.2f} s = "
+              f"{sales_rows / sales_s:,.0f} rows/s, ratio {sales_s / pg_wall:.2f}x pgbench")
+        print(f"seedgraph retail -> SQLite, whole run        {lite_wall:7.2f} s   "
+              f"peak RSS {lite_rss} MB")
+        print(f"  sales_daily alone: {lite_rows:,} rows in {lite_s:.2f} s = "
+              f"{lite_rows / lite_s:,.0f} rows/s")
+    finally:
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
