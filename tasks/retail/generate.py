@@ -195,19 +195,22 @@ def simulate(s: Settings, dates: np.ndarray, stores: Sequence[Mapping[str, Any]]
              store_rng: Sequence[np.random.Generator], series: Sequence[np.ndarray],
              base_price: np.ndarray, popularity: np.ndarray, lifecycle: np.ndarray,
              price: Sequence[np.ndarray], promo: Sequence[np.ndarray],
-             discount: Sequence[np.ndarray], start_on_hand: Sequence[np.ndarray | None]) -> Block:
+             discount: Sequence[np.ndarray],
+             start: Sequence[tuple[np.ndarray, np.ndarray] | None]) -> Block:
     """Simulate demand, ordering and sales for a block of stores.
 
     ``series[i]`` holds the product indices store i carries; ``price[i]``,
     ``promo[i]`` and ``discount[i]`` are (len(series[i]), D) matrices;
-    ``lifecycle`` is (n_products, D); randomness for store i comes only from
+    ``lifecycle`` is (n_products, D); ``start[i]`` is (on hand, on order) carried over
+    from the last snapshot when appending (on order arrives on the first day), or
+    None for a fresh history; randomness for store i comes only from
     ``store_rng[i]``, so results do not depend on how stores are blocked.
     """
     mult = day_multipliers(s, dates, s.start)
     rows_store, rows_product, demand_parts, disrupt_parts, gap_parts = [], [], [], [], []
-    price_rows, promo_rows, start_parts = [], [], []
+    price_rows, promo_rows, start_parts, carried = [], [], [], []
     for st, rng, prods, pm, pr, dc, init in zip(stores, store_rng, series, price, promo,
-                                                discount, start_on_hand, strict=True):
+                                                discount, start, strict=True):
         k, d = len(prods), len(dates)
         paid = pm * (1.0 - dc)
         elastic = np.power(np.maximum(paid, 0.01) / base_price[prods][:, None],
@@ -233,7 +236,8 @@ def simulate(s: Settings, dates: np.ndarray, stores: Sequence[Mapping[str, Any]]
         price_rows.append(np.round(paid, 2))
         promo_rows.append(pr)
         level = np.ceil(mean.mean(axis=1) * 7 + 5)
-        start_parts.append(level if init is None else init.astype(float))
+        start_parts.append(level if init is None else init[0].astype(float))
+        carried.append(np.zeros(k) if init is None else init[1].astype(float))
     demand = np.concatenate(demand_parts)
     disrupted = np.concatenate(disrupt_parts)
     daily_mean = demand.mean(axis=1)
@@ -242,9 +246,10 @@ def simulate(s: Settings, dates: np.ndarray, stores: Sequence[Mapping[str, Any]]
     n, d = demand.shape
     on_hand = np.concatenate(start_parts)
     arrivals = np.zeros((n, d + LEAD_TIME_DAYS + 1))
+    arrivals[:, 0] = np.concatenate(carried)
     out = {k: np.zeros((n, d), dtype=np.int64) for k in ("sold", "hand", "recv", "order", "lost")}
     backlog = np.zeros(n)
-    pending = np.zeros(n)
+    pending = arrivals[:, 0].copy()
     for t in range(d):
         arrived = np.where(disrupted[:, t], 0.0, arrivals[:, t])
         pending -= arrivals[:, t]

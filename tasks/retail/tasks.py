@@ -234,24 +234,28 @@ async def blocks(ctx: TaskContext) -> AsyncIterator[tuple[gen.Block, np.ndarray]
             disc_mats.append(discount)
             rngs.append(ctx.rng_for("retail-sim", sid, str(s.start)))
             init = start_state.get(sid)
-            inits.append(None if init is None else np.array(
-                [init.get(int(prods["id"][p]), 0) for p in idx.tolist()]))
+            if init is None:
+                inits.append(None)
+            else:
+                pairs = [init.get(int(prods["id"][p]), (0, 0)) for p in idx.tolist()]
+                inits.append((np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])))
         block = gen.simulate(s, dates, part, rngs, series, base_price, popularity, lifecycle,
                              pmats, promo_mats, disc_mats, inits)
         yield replace(block, product_id=prods["id"][block.product_id]), dates
 
 
-async def _start_state(ctx: TaskContext, start: np.datetime64) -> dict[int, dict[int, int]]:
+async def _start_state(ctx: TaskContext, start: np.datetime64
+                       ) -> dict[int, dict[int, tuple[int, int]]]:
     """Appending: each series continues from its last snapshot before the new range."""
     if not ctx.append:
         return {}
     rows = await ctx.query(
-        "SELECT store_id, product_id, on_hand_qty + on_order_qty FROM inventory_snapshot_daily "
+        "SELECT store_id, product_id, on_hand_qty, on_order_qty FROM inventory_snapshot_daily "
         "WHERE date = (SELECT MAX(date) FROM inventory_snapshot_daily WHERE date < ?)",
         (_day(start, ctx.dialect),))
-    out: dict[int, dict[int, int]] = {}
-    for sid, pid, qty in rows:
-        out.setdefault(int(sid), {})[int(pid)] = int(qty)
+    out: dict[int, dict[int, tuple[int, int]]] = {}
+    for sid, pid, hand, order in rows:
+        out.setdefault(int(sid), {})[int(pid)] = (int(hand), int(order))
     return out
 
 

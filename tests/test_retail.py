@@ -1,0 +1,219 @@
+"""The retail pack on SQLite and PostgreSQL: patterns, scenarios, constraints, append, delete."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from tasks.retail import PARAMS, config_params
+from tasks.retail import generate as gen
+from tests.conftest import PgDatabases
+from tests.helpers import REPO, checksums, cli, query, run_engine
+
+PACK = str(REPO / "tasks" / "retail")
+SMALL = {"stores": 5, "products": 20}
+FACTS = ["price_history", "promotion", "inventory_snapshot_daily", "sales_daily"]
+
+
+def fresh(request: pytest.FixtureRequest, tmp: Path, kind: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp / 'retail.db'}"
+    pg: PgDatabases = request.getfixturevalue("pg")
+    return pg.new()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def retail(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[str]:
+    url = fresh(request, tmp_path_factory.mktemp("retail"), request.param)
+    result = run_engine(url, pack=PACK, sets=SMALL, seed=5)
+    assert result.status == "done"
+    yield url
+
+
+def mean_by(url: str, sql: str) -> dict[Any, float]:
+    return {k: float(v) for k, v in query(url, sql)}
+
+
+def test_every_constraint_and_invariant_holds(retail: str) -> None:
+    r = cli("verify", "--pack", PACK, "--db", retail)
+    assert r.returncode == 0, r.stderr
+    assert "all checks passed" in r.stdout
+    n = query(retail, "SELECT COUNT(*) FROM sales_daily")[0][0]
+    assert n == 5 * 20 * 366
+
+
+def test_weekends_sell_more_than_weekdays(retail: str) -> None:
+    m = mean_by(retail, "SELECT c.is_weekend, AVG(s.quantity) FROM sales_daily s "
+                        "JOIN calendar c ON c.date = s.date GROUP BY c.is_weekend")
+    assert m[True] / m[False] > 1.15
+
+
+def test_december_lift(retail: str) -> None:
+    m = mean_by(retail, "SELECT c.month, AVG(s.quantity) FROM sales_daily s "
+                        "JOIN calendar c ON c.date = s.date GROUP BY c.month")
+    summer = np.mean([m[6], m[7], m[8], m[9]])
+    assert m[12] / summer > 1.25
+
+
+def test_promotions_lift_sales(retail: str) -> None:
+    m = mean_by(retail, "SELECT on_promotion, AVG(quantity) FROM sales_daily "
+                        "GROUP BY on_promotion")
+    assert m[True] / m[False] > 1.15
+    inside = query(retail, "SELECT COUNT(*) FROM sales_daily s JOIN promotion p ON "
+                           "p.store_id = s.store_id AND p.product_id = s.product_id AND "
+                           "s.date BETWEEN p.start_date AND p.end_date WHERE NOT s.on_promotion")
+    assert inside[0][0] == 0
+
+
+def test_promotion_prices_are_discounted(retail: str) -> None:
+    rows = query(retail, "SELECT s.unit_price, h.price, p.discount_pct FROM sales_daily s "
+                         "JOIN price_history h ON h.store_id = s.store_id AND "
+                         "h.product_id = s.product_id AND s.date BETWEEN h.valid_from AND "
+                         "h.valid_to JOIN promotion p ON p.store_id = s.store_id AND "
+                         "p.product_id = s.product_id AND s.date BETWEEN p.start_date AND "
+                         "p.end_date LIMIT 200")
+    assert rows
+    for paid, price, discount in rows:
+        assert abs(float(paid) - round(float(price) * (1 - float(discount)), 2)) < 0.011
+
+
+def test_zero_sales_while_the_shelf_is_empty(retail: str) -> None:
+    yesterday = "s.date - 1" if "postgresql" in retail else "date(s.date, '-1 day')"
+    rows = query(retail, "SELECT s.quantity FROM sales_daily s JOIN inventory_snapshot_daily i "
+                         "ON i.date = s.date AND i.store_id = s.store_id AND "
+                         "i.product_id = s.product_id JOIN inventory_snapshot_daily y ON "
+                         f"y.date = {yesterday} AND y.store_id = s.store_id AND "
+                         "y.product_id = s.product_id WHERE y.on_hand_qty + i.received_qty = 0")
+    assert len(rows) > 0, "the run should contain stockouts"
+    assert all(q == 0 for (q,) in rows)
+    lost = query(retail, "SELECT COUNT(*) FROM inventory_snapshot_daily WHERE lost_sales_qty > 0")
+    assert lost[0][0] > 0
+
+
+def test_price_elasticity_sign() -> None:
+    """With everything else flat, doubling the price cuts demand by 2 ** elasticity."""
+    params = {**PARAMS, "noise_sigma": 0.0, "anomaly_probability": 0.0, "trend": "none",
+              "weekly_seasonality": [1.0] * 7, "monthly_seasonality": {}, "holidays": [],
+              "stockout_probability": 0.0, "price_elasticity": -1.0, "base_demand": 200.0,
+              "start_date": "2024-01-01", "end_date": "2024-03-31"}
+    s = gen.settings(params)
+    days = len(s.dates)
+    price = np.full((1, days), 10.0)
+    price[0, days // 2:] = 20.0
+    block = gen.simulate(s, s.dates, [{"id": 1, "size_factor": 1.0}],
+                         [np.random.default_rng(1)], [np.array([0])], np.array([10.0]),
+                         np.array([1.0]), np.ones((1, days)), [price],
+                         [np.zeros((1, days), dtype=bool)], [np.zeros((1, days))], [None])
+    cheap = block.quantity[0, 5: days // 2].mean()
+    dear = block.quantity[0, days // 2 + 5:].mean()
+    assert dear < cheap and abs(dear / cheap - 0.5) < 0.1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_sparse_scenario_removes_combinations_and_dates(
+        kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    url = fresh(request, tmp_path, kind)
+    run_engine(url, pack=PACK, profile="sparse", sets={**SMALL, "stores": 8,
+                                                       "end_date": "2024-03-31"})
+    combos = query(url, "SELECT COUNT(*) FROM (SELECT DISTINCT store_id, product_id "
+                        "FROM inventory_snapshot_daily) t")[0][0]
+    assert abs(combos / (8 * 20) - 0.5) < 0.12
+    sales = query(url, "SELECT COUNT(*) FROM sales_daily")[0][0]
+    snaps = query(url, "SELECT COUNT(*) FROM inventory_snapshot_daily")[0][0]
+    assert sales < snaps  # data gaps drop sales rows
+
+
+def test_scenarios_differ_as_intended(tmp_path: Path) -> None:
+    def cv(profile: str) -> float:
+        url = f"sqlite:///{tmp_path / (profile + '.db')}"
+        run_engine(url, pack=PACK, profile=profile, sets={**SMALL, "end_date": "2024-03-31"})
+        q = np.array([r[0] for r in query(url, "SELECT quantity FROM sales_daily "
+                                              "WHERE store_id = 1 AND product_id = 2")])
+        return float(q.std() / max(q.mean(), 1e-9))
+
+    assert cv("high_variance") > 1.3 * cv("retail_standard")
+    url = f"sqlite:///{tmp_path / 'rush.db'}"
+    run_engine(url, pack=PACK, profile="holiday_rush", sets=SMALL)
+    first, last = query(url, "SELECT MIN(date), MAX(date) FROM calendar")[0]
+    assert str(first).startswith("2024-10-01") and str(last).startswith("2024-12-31")
+    assert query(url, "SELECT holiday_name FROM calendar WHERE date = '2024-11-29'") == [
+        ("Black Friday",)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_append_adds_a_later_range_idempotently(
+        kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    url = fresh(request, tmp_path, kind)
+    base = {**SMALL, "stores": 2, "products": 5}
+    run_engine(url, pack=PACK, sets={**base, "end_date": "2024-03-31"})
+    before = checksums(url, ["store", "product"])
+    old_sales = query(url, "SELECT COUNT(*) FROM sales_daily")[0][0]
+    later = {**base, "start_date": "2024-04-01", "end_date": "2024-05-31"}
+    first = run_engine(url, pack=PACK, sets=later, append=True)
+    added = {o.table: o.rows for o in first.outcomes}
+    assert added["sales_daily"] == 2 * 5 * 61 and added["store"] == 0
+    assert checksums(url, ["store", "product"]) == before
+    assert query(url, "SELECT COUNT(*) FROM sales_daily WHERE date < '2024-04-01'")[0][0] \
+        == old_sales
+    snapshot = checksums(url, ["calendar", *FACTS])
+    again = run_engine(url, pack=PACK, sets=later, append=True)
+    assert all(o.rows == 0 for o in again.outcomes)
+    assert checksums(url, ["calendar", *FACTS]) == snapshot
+    verify = cli("verify", "--pack", PACK, "--db", url)
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_scoped_delete_keeps_dimensions(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    run_engine(url, pack=PACK, sets={**SMALL, "end_date": "2024-01-31"})
+    dry = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts", "--dry-run", "--json")
+    doc = json.loads(dry.stdout)
+    assert doc["deleted"] is False and doc["rows"]["sales_daily"] == 5 * 20 * 31
+    assert cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts").returncode == 1
+    prod = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts", "--confirm",
+               env={"APP_ENV": "production"})
+    assert prod.returncode == 1 and "--allow-production" in prod.stderr
+    ok = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts", "--confirm")
+    assert ok.returncode == 0, ok.stderr
+    assert query(url, "SELECT COUNT(*) FROM sales_daily")[0][0] == 0
+    assert query(url, "SELECT COUNT(*) FROM store")[0][0] == 5
+
+
+def test_the_documents_yaml_config_translates_to_params() -> None:
+    doc = yaml.safe_load((REPO / "tasks/retail/examples/config_holiday.yaml").read_text())
+    doc.pop("seed")
+    params = config_params(doc)
+    assert params["stores"] == 15 and params["products"] == 100
+    assert params["regions"][-1] == "Central" and params["start_date"] == "2024-10-01"
+    assert params["trend"] == "exponential" and params["monthly_seasonality"]["12"] == 1.8
+    assert params["promotion_probability"] == 0.25
+    assert params["holidays"][1] == {"date": "2024-11-29", "name": "Black Friday",
+                                     "multiplier": 3.0}
+    with pytest.raises(Exception, match="valid keys"):
+        config_params({"time_series": {"base_demnd": 3}})
+
+
+def test_config_files_run_end_to_end(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    cfg = tmp_path / "small.yaml"
+    doc = yaml.safe_load((REPO / "tasks/retail/examples/config_holiday.yaml").read_text())
+    doc["dimensions"]["stores"]["count"] = 2
+    doc["dimensions"]["products"]["count"] = 4
+    cfg.write_text(yaml.safe_dump(doc))
+    r = cli("run", "--pack", PACK, "--db", url, "--config", str(cfg), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert query(url, "SELECT seed FROM seedgraph_runs") == [(2024,)]
+    assert query(url, "SELECT COUNT(*) FROM store")[0][0] == 2
+    toml_db = f"sqlite:///{tmp_path / 't.db'}"
+    r = cli("run", "--pack", PACK, "--db", toml_db, "--config",
+            str(REPO / "tasks/retail/examples/config_holiday.toml"), "--profile", "rush_small",
+            "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert query(toml_db, "SELECT COUNT(*) FROM store")[0][0] == 3
