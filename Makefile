@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench clean-demo
+.PHONY: install demo test lint typecheck pytest bench bench-load clean-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ pytest: install
 ## Retail benchmark: pgbench -i -s 10 vs seedgraph seeding >= 1M sales_daily rows.
 bench: install
 	$(BIN)/python bench/retail.py
+
+## Raw load speed of the engine: one 1M-row table, PostgreSQL and SQLite.
+bench-load: install
+	$(BIN)/python bench/load_speed.py
 
 clean-demo:
 	rm -f seedgraph.db seedgraph.db-wal seedgraph.db-shm seedgraph.db.lock
