@@ -152,3 +152,31 @@ def test_env_database_url_is_used(tmp_path: Path) -> None:
             env={"SEEDGRAPH_DATABASE_URL": f"sqlite:///{db}"})
     assert r.returncode == 0, r.stderr
     assert query(f"sqlite:///{db}", "SELECT COUNT(*) FROM audit_notes")[0][0] == 10
+
+
+def test_schema_create_and_drop(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    created = cli("schema", "create", "--pack", MINI, "--db", db)
+    assert created.returncode == 0 and "created 7 table(s)" in created.stdout
+    refused = cli("schema", "drop", "--pack", MINI, "--db", db, "--only", "audit_notes")
+    assert refused.returncode == 1 and "--confirm" in refused.stderr
+    dropped = cli("schema", "drop", "--pack", MINI, "--db", db, "--only", "audit_notes",
+                  "--confirm")
+    assert dropped.returncode == 0, dropped.stderr
+    tables = {r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "audit_notes" not in tables and "orders" in tables
+
+
+def test_run_refuses_production_without_the_flag(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'prod.db'}"
+    r = cli("run", "--pack", MINI, "--db", db, env={"SEEDGRAPH_ENV": "production"})
+    assert r.returncode == 1 and "--allow-production" in r.stderr
+    ok = cli("run", "--pack", MINI, "--db", db, "--only", "audit_notes", "--quiet",
+             "--allow-production", env={"SEEDGRAPH_ENV": "production"})
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_default_pack_comes_from_the_project_config(tmp_path: Path) -> None:
+    r = cli("list", "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 53
