@@ -340,7 +340,8 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
     if k in (ColumnKind.JSON, ColumnKind.JSONB):
         if isinstance(values, np.ndarray) and values.ndim == 2:
             out = np.empty(n, dtype=object)
-            out[:] = [json.dumps(r) for r in values.tolist()]
+            rounded = np.round(values, 7) if values.dtype.kind == "f" else values
+            out[:] = [json.dumps(r) for r in rounded.tolist()]
             return out, None
         obj = _objects(values, n)
         out = np.empty(n, dtype=object)
@@ -420,8 +421,8 @@ def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) ->
     if k is ColumnKind.UUID:
         return [None if v is None else v.replace("-", "") for v in arr]
     if k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY):
-        if arr.ndim == 2:
-            return [json.dumps(r) for r in arr.tolist()]
+        if arr.ndim == 2:  # JSON text; 7 significant digits (float32) keeps it short
+            return [json.dumps(r) for r in np.round(arr, 7).tolist()]
         return [None if v is None else json.dumps(v.tolist()) for v in arr]
     if k in (ColumnKind.INT4_ARRAY, ColumnKind.INT8_ARRAY, ColumnKind.TEXT_ARRAY):
         return [None if v is None else json.dumps(v) for v in arr]

@@ -214,11 +214,16 @@ class Database:
         order = spec.primary_key or tuple(cols)
         sql = (f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(table)} "
                f"ORDER BY {', '.join(quote(c) for c in order)}")
-        rows = await self.query(sql)
+        rows = await self._rows(sql)
         out: dict[str, np.ndarray] = {}
         for i, c in enumerate(cols):
             out[c] = decode([r[i] for r in rows], spec.by_name[c], self.dialect)
+        del rows
         return out
+
+    async def _rows(self, sql: str) -> Sequence[Sequence[Any]]:
+        """Rows as the driver returns them (no copy into tuples): for column reads."""
+        return await self.query(sql)
 
     # -- schema -----------------------------------------------------------
 
@@ -485,6 +490,11 @@ class PgDatabase(Database):
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._pool.acquire() as conn:
             return [tuple(r) for r in await conn.fetch(_pg_sql(sql), *params)]
+
+    async def _rows(self, sql: str) -> Sequence[Sequence[Any]]:
+        async with self._pool.acquire() as conn:
+            rows: Sequence[Sequence[Any]] = await conn.fetch(sql)
+            return rows
 
 
 # -- SQLite ------------------------------------------------------------------

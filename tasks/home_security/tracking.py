@@ -188,22 +188,28 @@ async def dwell_time_records(ctx: TaskContext) -> None:
     det = await _detections(ctx)
     tr = _tracks(ctx, det)
     zones = await ctx.read("camera_zones", ["id", "camera_id", "polygon_coords"])
+    counts = np.array([len(t["trajectory"]) for t in tr], dtype=np.int64)
+    owner = np.repeat(np.arange(len(tr)), counts)
+    pts = np.array([p for t in tr for p in t["trajectory"]], dtype=float).reshape(-1, 3)
+    track_cam = np.array([t["camera_id"] for t in tr], dtype=object)
     rows = []
-    for tid, t in enumerate(tr, start=1):
-        pts = np.array(t["trajectory"])
-        for zid, zcam, poly in zip(zones["id"], zones["camera_id"], zones["polygon_coords"],
-                                   strict=True):
-            if zcam != t["camera_id"]:
-                continue
-            inside = sim.point_in_polygon(pts[:, 0], pts[:, 1], poly)
-            if not inside.any():
-                continue
-            enter, leave = pts[inside, 2].min(), pts[inside, 2].max() + 2.0
-            entry = t["first"] + np.timedelta64(int(enter * 1e6), "us")
-            exit_ = t["first"] + np.timedelta64(int(leave * 1e6), "us")
-            total = round(float(leave - enter), 2)
-            rows.append((zid, tid, t["camera_id"], t["object_type"], entry, exit_, total,
-                         total > 30 and t["object_type"] == "person"))
+    for zid, zcam, poly in zip(zones["id"], zones["camera_id"], zones["polygon_coords"],
+                               strict=True):
+        on_cam = track_cam[owner] == zcam
+        inside = np.zeros(len(owner), dtype=bool)
+        inside[on_cam] = sim.point_in_polygon(pts[on_cam, 0], pts[on_cam, 1], poly)
+        enter = np.full(len(tr), np.inf)
+        leave = np.full(len(tr), -np.inf)
+        np.minimum.at(enter, owner[inside], pts[inside, 2])
+        np.maximum.at(leave, owner[inside], pts[inside, 2])
+        for k in np.flatnonzero(np.isfinite(enter)).tolist():
+            t = tr[k]
+            total = round(float(leave[k] + 2.0 - enter[k]), 2)
+            rows.append((zid, k + 1, t["camera_id"], t["object_type"],
+                         t["first"] + np.timedelta64(int(enter[k] * 1e6), "us"),
+                         t["first"] + np.timedelta64(int((leave[k] + 2.0) * 1e6), "us"),
+                         total, total > 30 and t["object_type"] == "person"))
+    rows.sort(key=lambda r: (r[1], str(r[0])))
     await ctx.write_rows(["zone_id", "track_id", "camera_id", "object_class", "entry_time",
                           "exit_time", "total_seconds", "triggered_alert"], rows)
 
