@@ -1,0 +1,170 @@
+"""Column kinds: normalisation, the binary COPY encoder and SQLite rows round-trip every kind."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from seedgraph import UsageError
+from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, sqlite_rows, table_spec
+from seedgraph.pgcopy import encode_binary
+
+JSONB = postgresql.JSONB().with_variant(sa.JSON(), "sqlite")
+FLOATS = postgresql.ARRAY(sa.Float).with_variant(sa.JSON(), "sqlite")
+
+META = sa.MetaData()
+TABLE = sa.Table(
+    "kinds", META,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("small", sa.SmallInteger), sa.Column("big", sa.BigInteger),
+    sa.Column("f8", sa.Float), sa.Column("money", sa.Numeric(12, 2)),
+    sa.Column("flag", sa.Boolean), sa.Column("txt", sa.Text),
+    sa.Column("day", sa.Date), sa.Column("at", sa.DateTime(timezone=True)),
+    sa.Column("naive", sa.DateTime), sa.Column("clock", sa.Time),
+    sa.Column("uid", sa.Uuid(as_uuid=False)), sa.Column("doc", JSONB),
+    sa.Column("vec", FLOATS), sa.Column("raw", sa.LargeBinary),
+)
+
+N = 6
+VALUES: dict[str, Any] = {
+    "id": np.arange(1, N + 1),
+    "small": [1, -2, None, 32767, 0, 5],
+    "big": np.array([2**62, -(2**62), 0, 1, 7, 9]),
+    "f8": [0.5, -1e-9, None, 1e300, 3.25, float("nan")],
+    "money": [0.01, -12345.67, 0, 9999999999.99, None, 2.5],
+    "flag": [True, False, None, True, False, True],
+    "txt": ["plain", "tab\there", "new\nline", "back\\slash", "", None],
+    "day": np.array(["1999-12-31", "2000-01-01", "1970-01-01", "2099-06-30", "NaT",
+                     "2026-01-15"], dtype="datetime64[D]"),
+    "at": [dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC),
+           dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+           None, dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+           dt.datetime(2030, 5, 5, 5, 5, 5, tzinfo=dt.UTC), dt.datetime(1990, 1, 1)],
+    "naive": np.array(["2026-01-15T00:00:00", "1969-07-20T20:17:40", "NaT",
+                       "2000-01-01T00:00:00.000001", "2024-02-29T12:00:00", "2001-09-09T01:46:40"],
+                      dtype="datetime64[us]"),
+    "clock": [dt.time(23, 0), "07:30", None, dt.time(0, 0, 0, 1), "12:00:59", dt.time(14, 0)],
+    "uid": [str(uuid.UUID(int=i)) for i in range(5)] + [None],
+    "doc": [{"a": 1}, [1, 2, "x"], None, "\"already json\"", {"nested": {"k": [True, None]}},
+            {"unicode": "é€😀"}],
+    "vec": np.arange(N * 3, dtype=float).reshape(N, 3) / 7,
+    "raw": [b"\x00\x01", b"", None, bytes(range(256)), b"x", b"\xff"],
+}
+
+
+def _normalised(dialect: str) -> tuple[list[ColumnSpec], list[tuple[np.ndarray, Any]]]:
+    spec = table_spec(TABLE, dialect)
+    cols = [spec.by_name[c] for c in VALUES]
+    return cols, [normalize(VALUES[c.name], c, N) for c in cols]
+
+
+def _check(back: dict[str, np.ndarray]) -> None:
+    assert back["id"].tolist() == list(range(1, N + 1))
+    assert back["big"].tolist() == VALUES["big"].tolist()
+    assert np.isnan(back["small"][2]) and back["small"][3] == 32767
+    assert back["money"][1] == -12345.67 and back["money"][3] == 9999999999.99
+    assert back["money"][0] == 0.01 and np.isnan(back["money"][4])
+    assert np.isnan(back["f8"][5]) and back["f8"][3] == 1e300  # NaN is NULL
+    assert back["flag"].tolist() == [True, False, None, True, False, True]
+    assert back["txt"].tolist() == VALUES["txt"]
+    assert str(back["day"][0]) == "1999-12-31" and np.isnat(back["day"][4])
+    assert str(back["at"][1]) == "1999-12-31T21:59:59.999999"  # converted to UTC
+    assert np.isnat(back["at"][2]) and str(back["naive"][1]) == "1969-07-20T20:17:40.000000"
+    assert back["clock"][1] == np.timedelta64(27_000_000_000, "us")
+    assert back["uid"].tolist() == VALUES["uid"]
+    assert back["doc"][0] == {"a": 1} and back["doc"][3] == "already json"
+    assert back["doc"][5] == {"unicode": "é€😀"} and back["doc"][2] is None
+    # float arrays: a 2-D array on PostgreSQL, parsed JSON lists on SQLite (a JSON column there)
+    assert np.allclose(np.array(list(back["vec"]), dtype=float), VALUES["vec"])
+    assert back["raw"][3] == bytes(range(256)) and back["raw"][2] is None
+
+
+def test_binary_copy_round_trips_every_kind(pg_url: str) -> None:
+    async def go() -> dict[str, np.ndarray]:
+        dsn = pg_url.replace("postgresql+asyncpg://", "postgresql://")
+        conn = await asyncpg.connect(dsn)
+        try:
+            ddl = str(sa.schema.CreateTable(TABLE).compile(dialect=postgresql.dialect()))
+            await conn.execute(ddl)
+            cols, values = _normalised("postgresql")
+            data = encode_binary(values, cols)
+            await conn.copy_to_table("kinds", source=_chunks(data), columns=[c.name for c in cols],
+                                     format="binary")
+            rows = await conn.fetch(f"SELECT {', '.join(VALUES)} FROM kinds ORDER BY id")
+            return {c.name: decode([r[i] for r in rows], c, "postgresql")
+                    for i, c in enumerate(cols)}
+        finally:
+            await conn.close()
+
+    _check(asyncio.run(go()))
+
+
+async def _chunks(data: bytes) -> Any:
+    for i in range(0, len(data), 7):  # odd chunk sizes: the stream is one byte sequence
+        yield data[i : i + 7]
+
+
+def test_sqlite_rows_round_trip_and_read_as_sqlalchemy_types(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    META.create_all(engine)
+    cols, values = _normalised("sqlite")
+    con = sqlite3.connect(path)
+    con.executemany(f"INSERT INTO kinds ({', '.join(VALUES)}) VALUES "
+                    f"({', '.join('?' for _ in VALUES)})", sqlite_rows(values, cols))
+    con.commit()
+    rows = con.execute(f"SELECT {', '.join(VALUES)} FROM kinds ORDER BY id").fetchall()
+    _check({c.name: decode([r[i] for r in rows], c, "sqlite") for i, c in enumerate(cols)})
+    with engine.connect() as c:
+        first = c.execute(sa.select(TABLE).order_by(TABLE.c.id)).first()
+    assert first is not None
+    assert first.day == dt.date(1999, 12, 31) and first.flag is True
+    assert first.at == dt.datetime(2026, 1, 15, 12, 30) and first.money == Decimal("0.01")
+    assert first.uid == VALUES["uid"][0] and first.clock == dt.time(23, 0)
+
+
+def test_not_null_and_bad_values_are_clear_errors() -> None:
+    col = ColumnSpec("qty", ColumnKind.INT4, nullable=False)
+    with pytest.raises(UsageError, match="'qty' is NOT NULL"):
+        normalize([1, None], col, 2)
+    with pytest.raises(UsageError, match="out of range"):
+        normalize(np.array([2**40]), col, 1)
+    with pytest.raises(UsageError, match="expected 3"):
+        normalize([1, 2], col, 3)
+    with pytest.raises(UsageError, match="HH:MM"):
+        normalize(["25h"], ColumnSpec("t", ColumnKind.TIME), 1)
+
+
+def test_numeric_encoding_handles_any_scale(pg_url: str) -> None:
+    async def go() -> list[Any]:
+        conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await conn.execute("CREATE TABLE n (a numeric(10,6), b numeric, c numeric(20,0))")
+            specs = [ColumnSpec("a", ColumnKind.NUMERIC, scale=6),
+                     ColumnSpec("b", ColumnKind.NUMERIC, scale=None),
+                     ColumnSpec("c", ColumnKind.NUMERIC, scale=0)]
+            vals = [np.array([1.234567, -0.000001, 0.0, 3999.5]),
+                    np.array([1.5, -2.25, 100.0, 0.125]),
+                    np.array([1e15, -7.0, 0.0, 42.0])]
+            data = encode_binary([normalize(v, s, 4) for v, s in zip(vals, specs, strict=True)],
+                                 specs)
+            await conn.copy_to_table("n", source=_chunks(data), format="binary")
+            return [tuple(r) for r in await conn.fetch("SELECT a, b, c FROM n")]
+        finally:
+            await conn.close()
+
+    rows = asyncio.run(go())
+    assert rows[0] == (Decimal("1.234567"), Decimal("1.5"), Decimal("1000000000000000"))
+    assert rows[1] == (Decimal("-0.000001"), Decimal("-2.25"), Decimal("-7"))
+    assert rows[3] == (Decimal("3999.500000"), Decimal("0.125"), Decimal("42"))
