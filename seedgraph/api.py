@@ -247,7 +247,10 @@ async def run(options: Options, listener: Listener = lambda e: None,
     """``seedgraph run``: plan, empty what must be rebuilt, execute, record."""
     check_production(options, "seed this database")
     session = open_session(options)
-    concurrency = options.concurrency or session.config.concurrency or 4
+    if options.concurrency is not None:
+        concurrency = options.concurrency
+    else:
+        concurrency = session.config.concurrency or 4
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     db = await open_db(session, concurrency)

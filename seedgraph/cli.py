@@ -18,6 +18,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from seedgraph import api, checkpoints
 from seedgraph.config import parse_sets
@@ -58,7 +59,7 @@ ProdOpt = Annotated[bool, typer.Option("--allow-production", help="Run even when
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -128,7 +129,7 @@ def run(
     if result.status != "done":
         failed = [o for o in result.outcomes if o.status == "failed"]
         for o in failed:
-            err.print(f"[bold red]failed:[/] {o.table}: {o.error}", soft_wrap=True)
+            err.print(f"[bold red]failed:[/] {o.table}: {escape(o.error or '')}", soft_wrap=True)
         err.print("fix the cause, then continue with `seedgraph run --resume`")
         raise typer.Exit(1)
 
@@ -409,10 +410,10 @@ def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
         out.print(rows_table(f"verify: {len(checks)} checks", ["kind", "passed", "failed"],
                              [(k, v[0], v[1]) for k, v in sorted(kinds.items())]))
         for c in failed:
-            err.print(f"[bold red]FAIL[/] {c.kind} {c.name}: {c.violations} violation(s)"
-                      + (f" — {c.detail}" if c.detail else ""), soft_wrap=True)
+            err.print(f"[bold red]FAIL[/] {c.kind} {escape(c.name)}: {c.violations} violation(s)"
+                      + (f" — {escape(c.detail)}" if c.detail else ""), soft_wrap=True)
             for r in c.sample:
-                err.print(f"    {r}", soft_wrap=True)
+                err.print(f"    {escape(str(r))}", soft_wrap=True)
         if not failed:
             out.print("[green]all checks passed[/]")
     if failed:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -73,7 +74,7 @@ class RichReporter:
             if tid is not None:
                 self.progress.remove_task(tid)
             style = STATUS_STYLE.get(event.status, "")
-            extra = f" — {event.error}" if event.error else ""
+            extra = f" — {escape(event.error)}" if event.error else ""
             self.progress.console.print(
                 f"[{style}]{event.status:>11}[/] {event.table:<28} {event.rows:>10,} rows "
                 f"{event.seconds:7.2f}s{extra}")

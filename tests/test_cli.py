@@ -100,6 +100,8 @@ def test_plan_shows_levels_and_reasons(db_url: str) -> None:
         (["run", "--db", "mysql://x/y"], "not supported", 2),
         (["run", "--resume", "--seed", "3"], "drop --seed", 2),
         (["run", "--pack", "no/such/pack"], "does not exist", 1),
+        (["run", "--concurrency", "0"], "at least 1", 2),
+        (["plot", "-o", "graph.jpeg"], ".svg", 2),
     ],
 )
 def test_bad_input_gets_a_clear_error_and_no_traceback(
