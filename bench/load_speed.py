@@ -12,47 +12,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import asyncpg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import child, fresh_db  # noqa: E402
 from tests.pgserver import find_bindir, start_server  # noqa: E402
 
 PACK = str(REPO / "bench" / "packs" / "wide")
 
-
-def timed(cmd: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MB) and stdout of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) // 1024, done.stdout
 
 
 def task_seconds(stdout: str) -> float:
     """The load itself, as `seedgraph run --json` reports it (no interpreter start-up)."""
     return float(json.loads(stdout)["tasks"][0]["seconds"])
 
-
-async def fresh_db(admin: str, name: str) -> str:
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin.rsplit("/", 1)[0] + "/" + name
 
 
 def main() -> None:
@@ -74,18 +52,18 @@ def main() -> None:
         h, p = host.split(":")
         bench_db = asyncio.run(fresh_db(admin, "sg_bench_pgbench"))
         scale = max(1, args.rows // 100_000)
-        pg_wall, _, _ = timed([pgbench, "-i", "-s", str(scale), "-q", "-h", h, "-p", p,
+        pg_wall, _, _ = child([pgbench, "-i", "-s", str(scale), "-q", "-h", h, "-p", p,
                             "-U", "postgres", bench_db.rsplit("/", 1)[1]])
         target = asyncio.run(fresh_db(admin, "sg_bench_seedgraph"))
         seed_cmd = [sys.executable, "-m", "seedgraph", "run", "--pack", PACK, "--db", target,
                     "--seed", "1", "--as-of", "2025-01-01", "--json", "--set", f"rows={args.rows}"]
-        sg_wall, sg_rss, sg_out = timed(seed_cmd)
+        sg_wall, sg_rss, sg_out = child(seed_cmd)
         sg_load = task_seconds(sg_out)
         with tempfile.TemporaryDirectory() as tmp:
             lite = [sys.executable, "-m", "seedgraph", "run", "--pack", PACK,
                     "--db", f"sqlite:///{tmp}/bench.db", "--seed", "1", "--as-of", "2025-01-01",
                     "--json", "--set", f"rows={args.rows}"]
-            lite_wall, lite_rss, lite_out = timed(lite)
+            lite_wall, lite_rss, lite_out = child(lite)
             lite_load = task_seconds(lite_out)
         print(f"rows                      {args.rows:,}")
         print(f"pgbench -i -s {scale:<3}          {pg_wall:6.2f} s   "

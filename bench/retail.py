@@ -16,40 +16,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import asyncpg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import child, fresh_db  # noqa: E402
 from tests.pgserver import find_bindir, start_server  # noqa: E402
 
 PACK = str(REPO / "tasks" / "retail")
 SETS = ["stores=50", "products=100", "start_date=2024-01-01", "end_date=2024-07-18"]
 
 
-def child(cmd: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB and stdout of a child process."""
-    t0 = time.perf_counter()
-    done = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, done.stdout
-
-
-async def fresh_db(admin: str, name: str) -> str:
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return admin.rsplit("/", 1)[0] + "/" + name
 
 
 def seed(db: str) -> tuple[float, int, dict[str, tuple[int, float]]]:

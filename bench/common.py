@@ -1,0 +1,31 @@
+"""Helpers shared by the benchmark scripts: child processes and fresh databases."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def child(cmd: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (MB, largest child so far) and stdout of a child process."""
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, done.stdout
+
+
+async def fresh_db(admin: str, name: str) -> str:
+    """Drop and create database *name* on the server of *admin*; return its URL."""
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin.rsplit("/", 1)[0] + "/" + name
