@@ -117,14 +117,18 @@ def layout(graph: nx.DiGraph, sweeps: int = 12) -> Layout:
         count = _total(layers, segments)
         if count < best_count:
             best, best_count = [list(layer) for layer in layers], count
-    tallest = max((len(layer) for layer in best), default=1)
+    def step(n: str) -> float:  # virtual points of long edges take a thin slot
+        return ROW_H * 0.3 if n.startswith("\x00") else ROW_H
+
+    heights = [sum(step(n) for n in layer) for layer in best]
+    tallest = max(heights, default=ROW_H)
     positions: dict[str, tuple[float, float]] = {}
     for i, layer in enumerate(best):
-        offset = (tallest - len(layer)) * ROW_H / 2
-        for k, n in enumerate(layer):
-            positions[n] = (MARGIN + i * COL_W + NODE_W / 2,
-                            MARGIN + 30 + offset + k * ROW_H + NODE_H / 2)
+        y = MARGIN + 30 + (tallest - heights[i]) / 2
+        for n in layer:
+            positions[n] = (MARGIN + i * COL_W + NODE_W / 2, y + step(n) / 2)
+            y += step(n)
     width = MARGIN * 2 + max(len(best) - 1, 0) * COL_W + NODE_W
-    height = MARGIN * 2 + 30 + tallest * ROW_H
+    height = MARGIN * 2 + 30 + tallest
     return Layout(tuple(tuple(layer) for layer in best), positions, routes, before, best_count,
                   width, height)
