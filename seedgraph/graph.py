@@ -5,7 +5,7 @@ Pure: takes values, returns values. Edges point upstream -> downstream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import networkx as nx
 
@@ -92,6 +92,3 @@ def children_first(graph: nx.DiGraph, nodes: Iterable[str]) -> list[str]:
     """*nodes* children before parents: the order to empty tables in."""
     return list(reversed(parents_first(graph, nodes)))
 
-
-def tags_of(graph: nx.DiGraph) -> Mapping[str, tuple[str, ...]]:
-    return {n: graph.nodes[n].get("tags", ()) for n in graph}
