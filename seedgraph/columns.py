@@ -54,6 +54,7 @@ __all__ = [
     "decode",
     "kind_for",
     "normalize",
+    "sqlite_groups",
     "sqlite_rows",
     "table_spec",
 ]
@@ -433,6 +434,21 @@ def sqlite_rows(columns: Sequence[Column], specs: Sequence[ColumnSpec]) -> list[
     """Row tuples for ``executemany``, stored the way SQLAlchemy's SQLite dialect stores them."""
     converted = [_sqlite_column(a, m, c) for (a, m), c in zip(columns, specs, strict=True)]
     return list(zip(*converted, strict=True))
+
+
+def sqlite_groups(columns: Sequence[Column], specs: Sequence[ColumnSpec], group: int
+                  ) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Parameters for multi-row INSERTs: one flat list per *group* rows, then the leftover
+    rows one by one. Binding a statement per row costs SQLite more than the insert."""
+    converted = [_sqlite_column(a, m, c) for (a, m), c in zip(columns, specs, strict=True)]
+    n = len(converted[0]) if converted else 0
+    grid = np.empty((n, len(converted)), dtype=object)
+    for j, values in enumerate(converted):
+        grid[:, j] = values
+    full = n - n % group
+    grouped: list[list[Any]] = grid[:full].reshape(-1, group * len(converted)).tolist()
+    rest: list[list[Any]] = grid[full:].tolist()
+    return grouped, rest
 
 
 # -- decoding what the database returns ------------------------------------------

@@ -507,6 +507,12 @@ async def _run(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ())
         return max(cur.rowcount, 0)
 
 
+def _group_rows(columns: int) -> int:
+    """Rows per multi-row INSERT: as many as fit in 999 parameters (SQLite's historic
+    limit; 3.32+ allows more, but larger statements gain nothing)."""
+    return max(1, 999 // max(columns, 1))
+
+
 class SqliteTx(Tx):
     def __init__(self, db: SqliteDatabase, conn: aiosqlite.Connection) -> None:
         super().__init__(db)
@@ -533,22 +539,29 @@ class SqliteTx(Tx):
     async def load(self, spec: TableSpec, cols: Sequence[ColumnSpec],
                    values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
                    append: bool) -> int:
-        from seedgraph.columns import sqlite_rows
-
-        rows = sqlite_rows(values, cols)
         await self._begin()
-        verb = "INSERT OR IGNORE" if append else "INSERT"
-        sql = (f"{verb} INTO {quote(spec.name)} ({', '.join(quote(c.name) for c in cols)}) "
-               f"VALUES ({', '.join('?' for _ in cols)})")
         before = self.conn.total_changes
-        await self.conn.executemany(sql, rows)
+        await self._insert("INSERT OR IGNORE" if append else "INSERT", spec.name,
+                           [c.name for c in cols], self.encode(values, cols))
         return self.conn.total_changes - before
 
     def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
                cols: Sequence[ColumnSpec]) -> Any:
-        from seedgraph.columns import sqlite_rows
+        from seedgraph.columns import sqlite_groups
 
-        return sqlite_rows(values, cols)
+        return sqlite_groups(values, cols, _group_rows(len(cols)))
+
+    async def _insert(self, verb: str, table: str, columns: Sequence[str],
+                      groups: tuple[list[list[Any]], list[list[Any]]]) -> None:
+        """Run multi-row INSERTs of ``_group_rows`` rows each, then the leftover rows."""
+        grouped, rest = groups
+        one = f"({', '.join('?' for _ in columns)})"
+        head = f"{verb} INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+        if grouped:
+            await self.conn.executemany(
+                head + ", ".join([one] * _group_rows(len(columns))), grouped)
+        if rest:
+            await self.conn.executemany(head + one, rest)
 
     async def consume(self, table: str, columns: Sequence[str],
                       chunks: MemoryObjectReceiveStream[Any]) -> None:
@@ -557,11 +570,9 @@ class SqliteTx(Tx):
             await _run(self.conn, "PRAGMA foreign_keys=OFF")
             self._deferred_fk = True
         await self._begin()
-        sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-               f"VALUES ({', '.join('?' for _ in columns)})")
         async with chunks:
-            async for rows in chunks:
-                await self.conn.executemany(sql, rows)
+            async for groups in chunks:
+                await self._insert("INSERT", table, columns, groups)
 
     async def after_load(self, spec: TableSpec) -> None:
         if not self._deferred_fk:
