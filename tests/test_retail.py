@@ -98,21 +98,24 @@ def test_zero_sales_while_the_shelf_is_empty(retail: str) -> None:
 
 
 def test_price_elasticity_sign() -> None:
-    """With everything else flat, doubling the price cuts demand by 2 ** elasticity."""
+    """With everything else flat, doubling the price cuts demand by 2 ** elasticity
+    (two series side by side, one at twice the other's price, simulated in chunks)."""
     params = {**PARAMS, "noise_sigma": 0.0, "anomaly_probability": 0.0, "trend": "none",
               "weekly_seasonality": [1.0] * 7, "monthly_seasonality": {}, "holidays": [],
               "stockout_probability": 0.0, "price_elasticity": -1.0, "base_demand": 200.0,
               "start_date": "2024-01-01", "end_date": "2024-03-31"}
     s = gen.settings(params)
     days = len(s.dates)
-    price = np.full((1, days), 10.0)
-    price[0, days // 2:] = 20.0
-    block = gen.simulate(s, s.dates, [{"id": 1, "size_factor": 1.0}],
-                         [np.random.default_rng(1)], [np.array([0])], np.array([10.0]),
-                         np.array([1.0]), np.ones((1, days)), [price],
-                         [np.zeros((1, days), dtype=bool)], [np.zeros((1, days))], [None])
-    cheap = block.quantity[0, 5: days // 2].mean()
-    dear = block.quantity[0, days // 2 + 5:].mean()
+    no_windows = gen.Windows(*(np.zeros(0, dtype=np.int64),) * 4)
+    series = gen.Series(store_id=np.array([1, 1]), product=np.array([0, 1]),
+                        scale=np.array([200.0, 200.0]), base_price=np.array([10.0, 10.0]),
+                        launch=np.full(2, np.nan), eol=np.full(2, np.nan),
+                        prices=gen.Windows(series=np.array([1]), first=np.array([0]),
+                                           last=np.array([days - 1]), value=np.array([20.0])),
+                        promos=no_windows)
+    sold = np.concatenate([c.quantity for c in gen.simulate(
+        s, series, np.random.default_rng(1), origin=s.start, chunk_cells=50)])
+    cheap, dear = sold[5:, 0].mean(), sold[5:, 1].mean()
     assert dear < cheap and abs(dear / cheap - 0.5) < 0.1
 
 

@@ -8,15 +8,16 @@ Demand for store s, product p, day d is
     x lognormal noise x anomalies
 
 and units sold are a Poisson draw of it, capped by what is on hand: inventory is
-simulated day by day (vectorised over every series of a block of stores) with an
-order-up-to policy, a lead time and random lost shipments, so a stockout means
-zero (or backlogged) sales while on-hand is zero.
+simulated day by day (vectorised over every series, a chunk of days at a time) with
+an order-up-to policy, a lead time and random lost shipments, so a stockout means
+zero (or backlogged) sales while on-hand is zero. Chunks come out in the tables'
+key order (date, store, product), which is what both databases load fastest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,104 +173,157 @@ def day_multipliers(s: Settings, dates: np.ndarray, origin: np.datetime64) -> np
     weekly = np.asarray(s.weekly)[dow]
     monthly = np.array([s.monthly.get(int(m), 1.0) for m in range(1, 13)])[month - 1]
     holiday = np.array([s.holidays.get(x, ("", 1.0))[1] for x in dates])
-    return trend * weekly * monthly * holiday
+    out: np.ndarray = trend * weekly * monthly * holiday
+    return out
 
 
 @dataclass(frozen=True, slots=True)
-class Block:
-    """A block of stores' series: one row per (store, product), one column per day."""
+class Windows:
+    """Date windows painted onto series x day matrices (price or promotion windows).
 
-    store_id: np.ndarray  # (n,)
-    product_id: np.ndarray  # (n,) product indices into the product arrays
-    quantity: np.ndarray  # (n, D) units sold
-    price: np.ndarray  # (n, D) unit price paid (after promotion discounts)
-    promo: np.ndarray  # (n, D) bool
-    on_hand: np.ndarray  # (n, D) end of day
-    received: np.ndarray  # (n, D)
-    on_order: np.ndarray  # (n, D)
-    lost: np.ndarray  # (n, D)
-    gap: np.ndarray  # (n, D) bool: no sales row (data gaps)
-
-
-def simulate(s: Settings, dates: np.ndarray, stores: Sequence[Mapping[str, Any]],
-             store_rng: Sequence[np.random.Generator], series: Sequence[np.ndarray],
-             base_price: np.ndarray, popularity: np.ndarray, lifecycle: np.ndarray,
-             price: Sequence[np.ndarray], promo: Sequence[np.ndarray],
-             discount: Sequence[np.ndarray],
-             start: Sequence[tuple[np.ndarray, np.ndarray] | None]) -> Block:
-    """Simulate demand, ordering and sales for a block of stores.
-
-    ``series[i]`` holds the product indices store i carries; ``price[i]``,
-    ``promo[i]`` and ``discount[i]`` are (len(series[i]), D) matrices;
-    ``lifecycle`` is (n_products, D); ``start[i]`` is (on hand, on order) carried over
-    from the last snapshot when appending (on order arrives on the first day), or
-    None for a fresh history; randomness for store i comes only from
-    ``store_rng[i]``, so results do not depend on how stores are blocked.
+    ``series`` indexes the simulation's series; ``first`` and ``last`` are day offsets
+    from the simulation's start (inclusive); windows of one series never overlap.
     """
-    mult = day_multipliers(s, dates, s.start)
-    rows_store, rows_product, demand_parts, disrupt_parts, gap_parts = [], [], [], [], []
-    price_rows, promo_rows, start_parts, carried = [], [], [], []
-    for st, rng, prods, pm, pr, dc, init in zip(stores, store_rng, series, price, promo,
-                                                discount, start, strict=True):
-        k, d = len(prods), len(dates)
-        paid = pm * (1.0 - dc)
-        elastic = np.power(np.maximum(paid, 0.01) / base_price[prods][:, None],
-                           s.price_elasticity)
-        lift = np.where(pr, s.promotion_lift, 1.0)
-        noise = rng.lognormal(-0.5 * s.noise_sigma ** 2, s.noise_sigma, (k, d))
-        anomaly = np.where(rng.random((k, d)) < s.anomaly_probability,
-                           np.where(rng.random((k, d)) < 0.5, s.anomaly_magnitude,
-                                    1.0 / s.anomaly_magnitude), 1.0)
-        mean = (s.base_demand * float(st["size_factor"]) * popularity[prods][:, None]
-                * mult[None, :] * lifecycle[prods] * elastic * lift * noise * anomaly)
-        demand_parts.append(rng.poisson(mean))
-        disrupt_parts.append(rng.random((k, d)) < s.stockout_probability)
-        gaps = np.zeros((k, d), dtype=bool)
-        for _ in range(s.random_gaps_per_series):
-            begin = rng.integers(0, max(d, 1), k)
-            length = rng.integers(3, 11, k)
-            cols = np.arange(d)[None, :]
-            gaps |= (cols >= begin[:, None]) & (cols < (begin + length)[:, None])
-        gap_parts.append(gaps)
-        rows_store.append(np.full(k, int(st["id"])))
-        rows_product.append(prods)
-        price_rows.append(np.round(paid, 2))
-        promo_rows.append(pr)
-        level = np.ceil(mean.mean(axis=1) * 7 + 5)
-        start_parts.append(level if init is None else init[0].astype(float))
-        carried.append(np.zeros(k) if init is None else init[1].astype(float))
-    demand = np.concatenate(demand_parts)
-    disrupted = np.concatenate(disrupt_parts)
-    daily_mean = demand.mean(axis=1)
-    order_up_to = np.ceil(daily_mean * 7 + 5)
-    reorder_at = np.ceil(daily_mean * 3 + 2)
-    n, d = demand.shape
-    on_hand = np.concatenate(start_parts)
-    arrivals = np.zeros((n, d + LEAD_TIME_DAYS + 1))
-    arrivals[:, 0] = np.concatenate(carried)
-    out = {k: np.zeros((n, d), dtype=np.int64) for k in ("sold", "hand", "recv", "order", "lost")}
+
+    series: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    value: np.ndarray
+
+    def paint(self, out: np.ndarray, day0: int, fill: Any) -> None:
+        """Write ``value`` (or *fill*) into ``out[day - day0, series]`` for days inside."""
+        days = out.shape[0]
+        hit = (self.last >= day0) & (self.first < day0 + days)
+        a = np.maximum(self.first[hit], day0) - day0
+        b = np.minimum(self.last[hit], day0 + days - 1) - day0 + 1
+        length = b - a
+        if not length.sum():
+            return
+        row_start = np.repeat(np.cumsum(length) - length, length)
+        day = np.repeat(a, length) + np.arange(int(length.sum())) - row_start
+        out[day, np.repeat(self.series[hit], length)] = (
+            np.repeat(self.value[hit], length) if fill is None else fill)
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """Every (store, product) a store carries, in (store_id, product_id) order, with what
+    the simulation needs per series."""
+
+    store_id: np.ndarray
+    product: np.ndarray  # index into the product arrays
+    scale: np.ndarray  # base demand x store size x product popularity
+    base_price: np.ndarray
+    launch: np.ndarray  # day offset of launch from the start (NaN: launched long ago)
+    eol: np.ndarray  # day offset of end-of-life (NaN: none)
+    prices: Windows
+    promos: Windows
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of consecutive days for every series; arrays are (days, series), so
+    ``ravel()`` lists rows in (date, store_id, product_id) order, the tables' key."""
+
+    dates: np.ndarray
+    quantity: np.ndarray  # units sold
+    price: np.ndarray  # unit price paid (after promotion discounts)
+    promo: np.ndarray  # bool
+    on_hand: np.ndarray  # end of day
+    received: np.ndarray
+    on_order: np.ndarray
+    lost: np.ndarray
+    gap: np.ndarray  # bool: no sales row (data gaps)
+
+
+def lifecycle(s: Settings, series: Series, days: np.ndarray) -> np.ndarray:
+    """Launch ramp and end-of-life decline per (day, series); *days* are offsets."""
+    ramp = max(s.new_product_ramp_days, 1)
+    age = days[:, None] - series.launch[None, :]
+    up = np.where(np.isnan(series.launch)[None, :], 1.0, np.clip((age + 1) / ramp, 0, 1))
+    after = days[:, None] - series.eol[None, :]
+    down = np.where(np.isnan(series.eol)[None, :], 1.0, np.clip(1 - after / 30, 0, 1))
+    both: np.ndarray = up * down
+    return both
+
+
+def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: np.datetime64,
+             start: tuple[np.ndarray, np.ndarray] | None = None,
+             chunk_cells: int = 150_000) -> Iterator[Chunk]:
+    """Simulate demand, ordering and sales day by day for every series at once.
+
+    Yields chunks of consecutive days (at most *chunk_cells* cells, so memory stays
+    bounded however long the range). Stores order up to a week of forecast demand
+    (an exponentially weighted average of the demand they saw) when stock plus open
+    orders falls under three days' worth; deliveries take ``LEAD_TIME_DAYS`` and are
+    lost with ``stockout_probability``. *start* is (on hand, on order) carried over
+    from the last snapshot when appending; on-order stock arrives on the first day.
+    *origin* is the first day of the whole history (the trend counts from it).
+    """
+    dates = s.dates
+    n, total = len(series.store_id), len(dates)
+    per_chunk = max(1, chunk_cells // max(n, 1))
+    mult = day_multipliers(s, dates, origin)
+    slots = LEAD_TIME_DAYS + 1
+    arrivals = np.zeros((slots, n), dtype=np.int64)
+    gap_begin = rng.integers(0, max(total, 1), (s.random_gaps_per_series, n))
+    gap_end = gap_begin + rng.integers(3, 11, (s.random_gaps_per_series, n))
+    forecast = on_hand = pending = None
     backlog = np.zeros(n)
-    pending = arrivals[:, 0].copy()
-    for t in range(d):
-        arrived = np.where(disrupted[:, t], 0.0, arrivals[:, t])
-        pending -= arrivals[:, t]
-        available = on_hand + arrived
-        want = demand[:, t] + (backlog if s.stockout_behavior == "backlog" else 0.0)
-        sold = np.minimum(want, available)
-        unmet = want - sold
-        if s.stockout_behavior == "backlog":
-            backlog = np.minimum(unmet, daily_mean * 3)
-        on_hand = available - sold
-        position = on_hand + pending
-        order = np.where(position <= reorder_at, order_up_to - position, 0.0)
-        arrivals[:, t + LEAD_TIME_DAYS] += order
-        pending += order
-        out["sold"][:, t], out["hand"][:, t], out["recv"][:, t] = sold, on_hand, arrived
-        out["order"][:, t], out["lost"][:, t] = pending, np.where(
-            s.stockout_behavior == "zero", unmet, 0)
-    return Block(
-        store_id=np.concatenate(rows_store), product_id=np.concatenate(rows_product),
-        quantity=out["sold"], price=np.concatenate(price_rows), promo=np.concatenate(promo_rows),
-        on_hand=out["hand"], received=out["recv"], on_order=out["order"], lost=out["lost"],
-        gap=np.concatenate(gap_parts),
-    )
+    if start is not None:
+        arrivals[0] = start[1]
+    for day0 in range(0, total, per_chunk):
+        days = np.arange(day0, min(day0 + per_chunk, total))
+        d = len(days)
+        price = np.broadcast_to(series.base_price, (d, n)).copy()
+        series.prices.paint(price, day0, None)
+        discount = np.zeros((d, n))
+        series.promos.paint(discount, day0, None)
+        promo = np.zeros((d, n), dtype=bool)
+        series.promos.paint(promo, day0, True)
+        paid = np.round(price * (1.0 - discount), 2)
+        elastic = np.power(np.maximum(paid, 0.01) / series.base_price, s.price_elasticity)
+        noise = rng.lognormal(-0.5 * s.noise_sigma ** 2, s.noise_sigma, (d, n))
+        anomaly = np.where(rng.random((d, n)) < s.anomaly_probability,
+                           np.where(rng.random((d, n)) < 0.5, s.anomaly_magnitude,
+                                    1.0 / s.anomaly_magnitude), 1.0)
+        mean = (series.scale * mult[days][:, None] * lifecycle(s, series, days) * elastic
+                * np.where(promo, s.promotion_lift, 1.0) * noise * anomaly)
+        demand = rng.poisson(mean)
+        disrupted = rng.random((d, n)) < s.stockout_probability
+        gap = np.zeros((d, n), dtype=bool)
+        for b, e in zip(gap_begin, gap_end, strict=True):
+            gap |= (days[:, None] >= b) & (days[:, None] < e)
+        if forecast is None:
+            forecast = mean[:7].mean(axis=0)
+            pending = arrivals[0].copy()
+            on_hand = (np.ceil(forecast * 7 + 5).astype(np.int64) if start is None
+                       else np.asarray(start[0], dtype=np.int64))
+        assert on_hand is not None and pending is not None
+        out = {k: np.zeros((d, n), dtype=np.int64) for k in ("sold", "hand", "recv", "order",
+                                                             "lost")}
+        for i, t in enumerate(days.tolist()):
+            slot = t % slots
+            arrived = np.where(disrupted[i], 0, arrivals[slot])
+            pending = pending - arrivals[slot]
+            arrivals[slot] = 0
+            available = on_hand + arrived
+            want = demand[i] + (backlog if s.stockout_behavior == "backlog" else 0)
+            sold = np.minimum(want, available).astype(np.int64)
+            unmet = want - sold
+            if s.stockout_behavior == "backlog":
+                backlog = np.minimum(unmet, np.ceil(forecast * 3))
+            on_hand = available - sold
+            forecast = 0.8 * forecast + 0.2 * demand[i]
+            position = on_hand + pending
+            order = np.where(position <= np.ceil(forecast * 3 + 2),
+                             np.ceil(forecast * 7 + 5).astype(np.int64) - position, 0)
+            arrivals[(t + LEAD_TIME_DAYS) % slots] += order
+            pending = pending + order
+            out["sold"][i], out["hand"][i], out["recv"][i] = sold, on_hand, arrived
+            out["order"][i] = pending
+            if s.stockout_behavior == "zero":
+                out["lost"][i] = unmet
+        yield Chunk(dates=dates[days], quantity=out["sold"], price=paid, promo=promo,
+                    on_hand=out["hand"], received=out["recv"], on_order=out["order"],
+                    lost=out["lost"], gap=gap)

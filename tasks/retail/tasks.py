@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +25,6 @@ SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
               "promotion_probability", "price_elasticity", "stockout_behavior",
               "stockout_probability", "new_product_ramp_days", "sparsity",
               "random_gaps_per_series"]
-BLOCK_CELLS = 150_000  # series x days simulated at once: bounds memory
 
 
 def _day(value: np.datetime64, dialect: str) -> Any:
@@ -97,166 +95,157 @@ def _defaults() -> dict[str, Any]:
     return dict(PARAMS)
 
 
-def assortment(ctx: TaskContext, store_id: int, n_products: int, sparsity: float) -> np.ndarray:
-    """Which products a store carries (sparsity removes store x product combinations)."""
-    carried = ctx.rng_for("assortment", store_id).random(n_products) >= sparsity
-    if not carried.any():
-        carried[0] = True
-    return np.flatnonzero(carried)
+def carried(ctx: TaskContext, store_ids: np.ndarray, n_products: int, sparsity: float
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (store id, product index) a store carries, in store then product order;
+    sparsity removes combinations (each store keeps at least one product)."""
+    stores, products = [], []
+    for sid in store_ids.tolist():
+        keep = ctx.rng_for("assortment", sid).random(n_products) >= sparsity
+        if not keep.any():
+            keep[0] = True
+        idx = np.flatnonzero(keep)
+        stores.append(np.full(len(idx), sid))
+        products.append(idx)
+    return np.concatenate(stores), np.concatenate(products)
+
+
+def _span(ctx: TaskContext) -> tuple[np.datetime64, int]:
+    start = gen._date(ctx.params["start_date"], "start_date")
+    end = gen._date(ctx.params["end_date"], "end_date")
+    return start, max(int((end - start).astype(np.int64)) + 1, 1)
 
 
 @task("price_history", upstream=["store", "product"], tags=["facts"],
       params=["start_date", "end_date", "sparsity"])
 async def price_history(ctx: TaskContext) -> None:
-    """Non-overlapping price windows per store and product, covering the date range."""
+    """Non-overlapping price windows per store and product, covering the date range:
+    about one price change every 75 days, each a small random step from the last."""
     stores = await ctx.read("store", ["id"])
     prods = await ctx.read("product", ["id", "base_price"])
-    start = gen._date(ctx.params["start_date"], "start_date")
-    end = gen._date(ctx.params["end_date"], "end_date")
-    span = int((end - start).astype(np.int64)) + 1
-    for sid in stores["id"].tolist():
-        rng = ctx.rng_for("prices", sid, str(start))
-        idx = assortment(ctx, sid, len(prods["id"]), float(ctx.params["sparsity"]))
-        cols: dict[str, list[Any]] = {k: [] for k in ("store_id", "product_id", "valid_from",
-                                                       "valid_to", "price")}
-        for p in idx.tolist():
-            cuts = np.sort(rng.choice(np.arange(1, span), size=min(span - 1, rng.poisson(
-                span / 75)), replace=False)) if span > 1 else np.array([], dtype=np.int64)
-            bounds = np.concatenate([[0], cuts, [span]])
-            level = float(prods["base_price"][p]) * rng.uniform(0.95, 1.1)
-            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-                level *= float(np.exp(rng.normal(0, 0.06)))
-                cols["store_id"].append(sid)
-                cols["product_id"].append(int(prods["id"][p]))
-                cols["valid_from"].append(start + np.timedelta64(a, "D"))
-                cols["valid_to"].append(start + np.timedelta64(b - 1, "D"))
-                cols["price"].append(round(level, 2))
-        cols["valid_from"] = np.array(cols["valid_from"], dtype="datetime64[D]")  # type: ignore[assignment]
-        cols["valid_to"] = np.array(cols["valid_to"], dtype="datetime64[D]")  # type: ignore[assignment]
-        await ctx.write(cols)
+    start, span = _span(ctx)
+    store_id, product = carried(ctx, stores["id"], len(prods["id"]),
+                                float(ctx.params["sparsity"]))
+    n = len(store_id)
+    rng = ctx.rng_for("prices", str(start))
+    changes = rng.poisson(span / 75, n)
+    owner = np.repeat(np.arange(n), changes)
+    cuts = owner * span + rng.integers(1, max(span, 2), len(owner))
+    starts = np.unique(np.concatenate([np.arange(n) * span, cuts[cuts % span > 0]]))
+    series, first = starts // span, starts % span
+    last = np.append(first[1:] - 1, span - 1)
+    last[np.append(series[1:] != series[:-1], True)] = span - 1
+    opening = np.log(prods["base_price"].astype(float)[product] * rng.uniform(0.95, 1.1, n))
+    steps = np.cumsum(rng.normal(0, 0.06, len(starts)))
+    head = np.searchsorted(series, np.arange(n))
+    level = opening[series] + steps - np.where(head > 0, steps[head - 1], 0.0)[series]
+    await ctx.write({
+        "store_id": store_id[series], "product_id": prods["id"][product[series]],
+        "valid_from": start + first.astype("timedelta64[D]"),
+        "valid_to": start + last.astype("timedelta64[D]"),
+        "price": np.round(np.exp(level), 2),
+    })
 
 
 @task("promotion", upstream=["store", "product"], tags=["facts"],
       params=["start_date", "end_date", "sparsity", "promotion_probability"])
 async def promotion(ctx: TaskContext) -> None:
-    """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product."""
+    """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product:
+    every 7-20 days a product gets a promotion with ``promotion_probability``."""
     stores = await ctx.read("store", ["id"])
     prods = await ctx.read("product", ["id"])
-    start = gen._date(ctx.params["start_date"], "start_date")
-    end = gen._date(ctx.params["end_date"], "end_date")
-    span = int((end - start).astype(np.int64)) + 1
+    start, span = _span(ctx)
+    store_id, product = carried(ctx, stores["id"], len(prods["id"]),
+                                float(ctx.params["sparsity"]))
+    n = len(store_id)
+    rng = ctx.rng_for("promotions", str(start))
     prob = float(ctx.params["promotion_probability"])
-    for sid in stores["id"].tolist():
-        rng = ctx.rng_for("promotions", sid, str(start))
-        rows = []
-        for p in assortment(ctx, sid, len(prods["id"]), float(ctx.params["sparsity"])).tolist():
-            day = int(rng.integers(0, 21))
-            while day < span:
-                if rng.random() < prob:
-                    length = int(rng.integers(3, 15))
-                    last = min(day + length - 1, span - 1)
-                    rows.append((sid, int(prods["id"][p]), start + np.timedelta64(day, "D"),
-                                 start + np.timedelta64(last, "D"),
-                                 str(rng.choice(PROMO_NAMES)),
-                                 round(float(rng.uniform(0.1, 0.4)), 2)))
-                    day = last + 1
-                day += int(rng.integers(7, 21))
-        if rows:
-            await ctx.write_rows(["store_id", "product_id", "start_date", "end_date", "name",
-                                  "discount_pct"], rows)
+    day = rng.integers(0, 21, n)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while (live := np.flatnonzero(day < span)).size:
+        hit = rng.random(live.size) < prob
+        length = rng.integers(3, 15, live.size)
+        last = np.minimum(day[live] + length - 1, span - 1)
+        found.append((live[hit], day[live][hit], last[hit]))
+        day[live] = np.where(hit, last + 1, day[live]) + rng.integers(7, 21, live.size)
+    series, first, last = (np.concatenate(parts) for parts in zip(*found, strict=True)) \
+        if found else (np.zeros(0, dtype=np.int64),) * 3
+    order = np.lexsort((first, series))
+    series, first, last = series[order], first[order], last[order]
+    k = len(series)
+    await ctx.write({
+        "store_id": store_id[series], "product_id": prods["id"][product[series]],
+        "start_date": start + first.astype("timedelta64[D]"),
+        "end_date": start + last.astype("timedelta64[D]"),
+        "name": np.array(PROMO_NAMES, dtype=object)[rng.integers(0, len(PROMO_NAMES), k)],
+        "discount_pct": np.round(rng.uniform(0.1, 0.4, k), 2),
+    })
 
 
-async def _windows(ctx: TaskContext, table: str, cols: list[str], start: np.datetime64,
-                   end: np.datetime64) -> dict[str, np.ndarray]:
+async def _windows(ctx: TaskContext, table: str, value: str, keys: np.ndarray, width: int,
+                   start: np.datetime64, end: np.datetime64) -> gen.Windows:
+    """A window table's rows overlapping [start, end], as day offsets per series; *keys*
+    are the series' ``store_id * width + product_id`` in ascending order."""
     lo, hi = ("valid_from", "valid_to") if table == "price_history" else ("start_date",
                                                                           "end_date")
-    data = await ctx.read(table, cols)
-    keep = (data[hi] >= start) & (data[lo] <= end)
-    return {k: v[keep] for k, v in data.items()}
+    data = await ctx.read(table, ["store_id", "product_id", lo, hi, value])
+    key = data["store_id"].astype(np.int64) * width + data["product_id"]
+    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    keep = (keys[pos] == key) & (data[hi] >= start) & (data[lo] <= end)
+    return gen.Windows(series=pos[keep], first=(data[lo][keep] - start).astype(np.int64),
+                       last=(data[hi][keep] - start).astype(np.int64),
+                       value=data[value][keep].astype(float))
 
 
-async def blocks(ctx: TaskContext) -> AsyncIterator[tuple[gen.Block, np.ndarray]]:
-    """Simulate the date range block by block of stores (shared by inventory and sales)."""
+async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[gen.Chunk, np.ndarray,
+                                                              np.ndarray]]:
+    """The shared inventory and sales simulation, chunk by chunk of days, with each
+    series' store and product ids."""
     s = gen.settings(ctx.params)
-    dates = s.dates
     stores = await ctx.read("store", ["id", "size_factor"])
     prods = await ctx.read("product", ["id", "base_price", "launch_date", "eol_date"])
-    prices = await _windows(ctx, "price_history", ["store_id", "product_id", "valid_from",
-                                                   "valid_to", "price"], s.start, s.end)
-    promos = await _windows(ctx, "promotion", ["store_id", "product_id", "start_date",
-                                               "end_date", "discount_pct"], s.start, s.end)
-    start_state = await _start_state(ctx, s.start)
-    n_prod, n_days = len(prods["id"]), len(dates)
-    pid_index = {int(p): i for i, p in enumerate(prods["id"].tolist())}
-    popularity = ctx.rng_for("popularity").lognormal(0, 0.6, n_prod)
-    base_price = prods["base_price"].astype(float)
-    lifecycle = np.ones((n_prod, n_days))
-    ramp = max(s.new_product_ramp_days, 1)
-    for i in range(n_prod):
-        launch, eol = prods["launch_date"][i], prods["eol_date"][i]
-        if not np.isnat(launch):
-            age = (dates - launch).astype(np.int64)
-            lifecycle[i] *= np.clip((age + 1) / ramp, 0, 1)
-        if not np.isnat(eol):
-            after = (dates - eol).astype(np.int64)
-            lifecycle[i] *= np.clip(1 - after / 30, 0, 1)
-    per_block = max(1, BLOCK_CELLS // max(n_prod * n_days, 1))
-    for b in range(0, len(stores["id"]), per_block):
-        part = [{"id": int(stores["id"][i]), "size_factor": float(stores["size_factor"][i])}
-                for i in range(b, min(b + per_block, len(stores["id"])))]
-        series, pmats, promo_mats, disc_mats, rngs, inits = [], [], [], [], [], []
-        for st in part:
-            sid = st["id"]
-            idx = assortment(ctx, sid, n_prod, s.sparsity)
-            pos = {int(p): k for k, p in enumerate(idx.tolist())}
-            price = np.tile(base_price[idx][:, None], (1, n_days))
-            m = prices["store_id"] == sid
-            for p, a, z, v in zip(prices["product_id"][m].tolist(), prices["valid_from"][m],
-                                  prices["valid_to"][m], prices["price"][m].tolist(),
-                                  strict=True):
-                k = pos.get(pid_index[p])
-                if k is not None:
-                    price[k, (dates >= a) & (dates <= z)] = v
-            on_promo = np.zeros((len(idx), n_days), dtype=bool)
-            discount = np.zeros((len(idx), n_days))
-            m = promos["store_id"] == sid
-            for p, a, z, v in zip(promos["product_id"][m].tolist(), promos["start_date"][m],
-                                  promos["end_date"][m], promos["discount_pct"][m].tolist(),
-                                  strict=True):
-                k = pos.get(pid_index[p])
-                if k is not None:
-                    window = (dates >= a) & (dates <= z)
-                    on_promo[k, window] = True
-                    discount[k, window] = v
-            series.append(idx)
-            pmats.append(price)
-            promo_mats.append(on_promo)
-            disc_mats.append(discount)
-            rngs.append(ctx.rng_for("retail-sim", sid, str(s.start)))
-            init = start_state.get(sid)
-            if init is None:
-                inits.append(None)
-            else:
-                pairs = [init.get(int(prods["id"][p]), (0, 0)) for p in idx.tolist()]
-                inits.append((np.array([a for a, _ in pairs]), np.array([b for _, b in pairs])))
-        block = gen.simulate(s, dates, part, rngs, series, base_price, popularity, lifecycle,
-                             pmats, promo_mats, disc_mats, inits)
-        yield replace(block, product_id=prods["id"][block.product_id]), dates
+    store_id, product = carried(ctx, stores["id"], len(prods["id"]), s.sparsity)
+    product_id = prods["id"][product]
+    width = int(prods["id"].max()) + 1
+    keys = store_id.astype(np.int64) * width + product_id
+    popularity = ctx.rng_for("popularity").lognormal(0, 0.6, len(prods["id"]))
+    size = stores["size_factor"][np.searchsorted(stores["id"], store_id)]
+
+    def offset(col: str) -> np.ndarray:
+        days = prods[col][product]
+        return np.where(np.isnat(days), np.nan, (days - s.start).astype(np.int64))
+
+    base_price = prods["base_price"].astype(float)[product]
+    series = gen.Series(
+        store_id=store_id, product=product, scale=s.base_demand * size * popularity[product],
+        base_price=base_price, launch=offset("launch_date"), eol=offset("eol_date"),
+        prices=await _windows(ctx, "price_history", "price", keys, width, s.start, s.end),
+        promos=await _windows(ctx, "promotion", "discount_pct", keys, width, s.start, s.end))
+    first_day = await ctx.query("SELECT MIN(date) FROM calendar")
+    origin = gen._date(first_day[0][0], "calendar date") if first_day[0][0] else s.start
+    carry = await _start_state(ctx, s.start, keys, width)
+    for chunk in gen.simulate(s, series, ctx.rng_for("retail-sim", str(s.start)),
+                              origin=origin, start=carry):
+        yield chunk, store_id, product_id
 
 
-async def _start_state(ctx: TaskContext, start: np.datetime64
-                       ) -> dict[int, dict[int, tuple[int, int]]]:
+async def _start_state(ctx: TaskContext, start: np.datetime64, keys: np.ndarray, width: int
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
     """Appending: each series continues from its last snapshot before the new range."""
     if not ctx.append:
-        return {}
+        return None
     rows = await ctx.query(
         "SELECT store_id, product_id, on_hand_qty, on_order_qty FROM inventory_snapshot_daily "
         "WHERE date = (SELECT MAX(date) FROM inventory_snapshot_daily WHERE date < ?)",
         (_day(start, ctx.dialect),))
-    out: dict[int, dict[int, tuple[int, int]]] = {}
-    for sid, pid, hand, order in rows:
-        out.setdefault(int(sid), {})[int(pid)] = (int(hand), int(order))
-    return out
+    hand, order = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+    if rows:
+        sid, pid, h, o = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
+        pos = np.searchsorted(keys, sid * width + pid)
+        ok = pos < len(keys)
+        ok[ok] = keys[pos[ok]] == (sid * width + pid)[ok]
+        hand[pos[ok]], order[pos[ok]] = h[ok], o[ok]
+    return hand, order
 
 
 @task("inventory_snapshot_daily", upstream=["store", "product", "calendar", "price_history",
@@ -264,13 +253,13 @@ async def _start_state(ctx: TaskContext, start: np.datetime64
       tags=["facts"], params=SIM_PARAMS)
 async def inventory_snapshot_daily(ctx: TaskContext) -> None:
     """End-of-day stock per store and product, from the replenishment simulation."""
-    async for b, dates in blocks(ctx):
-        n, d = b.quantity.shape
+    async for c, store_id, product_id in simulation(ctx):
+        days = len(c.dates)
         await ctx.write({
-            "date": np.tile(dates, n), "store_id": np.repeat(b.store_id, d),
-            "product_id": np.repeat(b.product_id, d), "on_hand_qty": b.on_hand.ravel(),
-            "received_qty": b.received.ravel(), "on_order_qty": b.on_order.ravel(),
-            "lost_sales_qty": b.lost.ravel(),
+            "date": np.repeat(c.dates, len(store_id)), "store_id": np.tile(store_id, days),
+            "product_id": np.tile(product_id, days), "on_hand_qty": c.on_hand.ravel(),
+            "received_qty": c.received.ravel(), "on_order_qty": c.on_order.ravel(),
+            "lost_sales_qty": c.lost.ravel(),
         })
 
 
@@ -279,16 +268,17 @@ async def inventory_snapshot_daily(ctx: TaskContext) -> None:
       tags=["facts"], params=SIM_PARAMS)
 async def sales_daily(ctx: TaskContext) -> None:
     """Daily units and revenue per store and product (data gaps leave rows out)."""
-    async for b, dates in blocks(ctx):
-        n, d = b.quantity.shape
-        keep = ~b.gap.ravel()
-        qty = b.quantity.ravel()[keep]
-        price = b.price.ravel()[keep]
+    async for c, store_id, product_id in simulation(ctx):
+        days = len(c.dates)
+        keep = ~c.gap.ravel()
+        qty = c.quantity.ravel()[keep]
+        price = c.price.ravel()[keep]
         await ctx.write({
-            "date": np.tile(dates, n)[keep], "store_id": np.repeat(b.store_id, d)[keep],
-            "product_id": np.repeat(b.product_id, d)[keep], "quantity": qty,
+            "date": np.repeat(c.dates, len(store_id))[keep],
+            "store_id": np.tile(store_id, days)[keep],
+            "product_id": np.tile(product_id, days)[keep], "quantity": qty,
             "unit_price": price, "revenue": np.round(qty * price, 2),
-            "on_promotion": b.promo.ravel()[keep],
+            "on_promotion": c.promo.ravel()[keep],
         })
 
 
