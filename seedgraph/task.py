@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, overload
 
 from seedgraph.errors import PackError
@@ -46,16 +48,38 @@ class TaskDef:
         return self.table
 
     def source_digest(self) -> str:
-        """Digest of the task's code: its function and the module it lives in."""
+        """Digest of the task's code: its function, its module, and every module of the
+        same package that module uses, directly or not (so editing a shared helper such
+        as a simulation module reruns the tasks built on it)."""
         h = hashlib.sha256()
         try:
             h.update(inspect.getsource(self.fn).encode())
             module = inspect.getmodule(self.fn)
-            if module is not None:
-                h.update(inspect.getsource(module).encode())
+            for mod in _package_closure(module) if module is not None else []:
+                h.update(inspect.getsource(mod).encode())
         except (OSError, TypeError):
             h.update(getattr(self.fn, "__qualname__", repr(self.fn)).encode())
         return h.hexdigest()
+
+
+def _package_closure(module: ModuleType) -> list[ModuleType]:
+    """*module* and the modules of its top-level package it reaches through its globals
+    (imported modules, and the modules of imported functions and classes)."""
+    root = module.__name__.split(".")[0]
+    found: dict[str, ModuleType] = {}
+    todo = [module]
+    while todo:
+        mod = todo.pop()
+        if mod.__name__ in found:
+            continue
+        found[mod.__name__] = mod
+        for value in vars(mod).values():
+            home = value if isinstance(value, ModuleType) else sys.modules.get(
+                getattr(value, "__module__", None) or "")
+            if (home is not None and home.__name__ not in found
+                    and home.__name__.split(".")[0] == root and hasattr(home, "__file__")):
+                todo.append(home)
+    return [found[k] for k in sorted(found)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from seedgraph import PackError, TaskContext, UsageError, task
 from seedgraph.graph import build_graph
+from seedgraph.pack import load_pack
 from seedgraph.plan import Schedule, TableState, make_plan, resolve_params, task_fingerprints
 from seedgraph.task import TaskDef
 
@@ -131,3 +133,23 @@ def test_schedule_does_not_wait_for_unrelated_tasks() -> None:
     s.ready()
     s.mark_done("a")
     assert s.ready() == ["b"]  # x still running; b starts anyway
+
+
+def test_code_digest_covers_the_pack_modules_a_task_uses(tmp_path: Path) -> None:
+    """Editing a helper module the task imports changes its digest; an unrelated module of
+    the same pack does not."""
+    body = ("from seedgraph import task\nfrom . import helper\n\n"
+            "@task('t')\nasync def t(ctx):\n    await ctx.write({'v': helper.values()})\n")
+
+    def digest(name: str, helper: str, other: str) -> str:
+        pack = tmp_path / name
+        pack.mkdir()
+        (pack / "__init__.py").write_text("from . import tasks, other  # noqa: F401\n")
+        (pack / "tasks.py").write_text(body)
+        (pack / "helper.py").write_text(helper)
+        (pack / "other.py").write_text(other)
+        return load_pack(str(pack)).tasks["t"].source_digest()
+
+    base = digest("a", "def values():\n    return [1]\n", "X = 1\n")
+    assert digest("b", "def values():\n    return [1]\n", "X = 2\n") == base
+    assert digest("c", "def values():\n    return [2]\n", "X = 1\n") != base
