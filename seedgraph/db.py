@@ -300,6 +300,9 @@ class Database:
 # -- PostgreSQL ---------------------------------------------------------------
 
 
+BULK_MAINTENANCE_MEM = "256MB"  # raised to this, never lowered, for index rebuilds
+
+
 class PgTx(Tx):
     def __init__(self, db: PgDatabase, conn: asyncpg.Connection) -> None:
         super().__init__(db)
@@ -415,6 +418,13 @@ class PgTx(Tx):
                 f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
             restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
                            f"{r['def']}")
+        if restore:
+            # index builds sort in memory when they can (the default 64MB spills a
+            # million-row key to disk); SET LOCAL lasts until this transaction ends
+            await self.conn.execute(
+                "SELECT set_config('maintenance_work_mem', $1, true) WHERE pg_size_bytes("
+                "current_setting('maintenance_work_mem')) < pg_size_bytes($1)",
+                BULK_MAINTENANCE_MEM)
         return restore
 
     async def empty(self, tables: Sequence[str]) -> None:
