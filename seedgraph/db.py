@@ -301,6 +301,7 @@ class Database:
 
 
 BULK_MAINTENANCE_MEM = "256MB"  # raised to this, never lowered, for index rebuilds
+FK_LOCK_ATTEMPTS = 5  # tries to lock a bulk load's parent tables before keeping its keys
 
 
 class PgTx(Tx):
@@ -397,9 +398,6 @@ class PgTx(Tx):
             ORDER BY 1
             """, quote(table))
         restore: list[str] = []
-        foreign = await self.conn.fetch(
-            "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
-            "WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname", quote(table))
         for r in rows:
             if r["referenced"]:
                 continue
@@ -411,13 +409,7 @@ class PgTx(Tx):
             else:
                 await self.conn.execute(f"DROP INDEX {r['index_name']}")
                 restore.append(str(r["index_def"]))
-        # foreign keys are checked row by row by triggers; one validation pass at the end
-        # (as pg_restore does) is far cheaper than a million trigger calls
-        for r in foreign:
-            await self.conn.execute(
-                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
-            restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
-                           f"{r['def']}")
+        restore += await self._defer_foreign_keys(table)
         if restore:
             # index builds sort in memory when they can (the default 64MB spills a
             # million-row key to disk); SET LOCAL lasts until this transaction ends
@@ -425,6 +417,42 @@ class PgTx(Tx):
                 "SELECT set_config('maintenance_work_mem', $1, true) WHERE pg_size_bytes("
                 "current_setting('maintenance_work_mem')) < pg_size_bytes($1)",
                 BULK_MAINTENANCE_MEM)
+        return restore
+
+    async def _defer_foreign_keys(self, table: str) -> list[str]:
+        """Drop *table*'s foreign keys for the load and return the statements that re-add
+        them: triggers check each row (about 10 us per row and key), one validation pass
+        at the end, as pg_restore does, is far cheaper.
+
+        Dropping a foreign key locks its parent table exclusively until commit, so the
+        parents are locked first, all at once and without waiting: a task that waited
+        here while holding other locks could deadlock with a sibling checking rows
+        against the same parents. When a parent is busy after a few tries the keys stay
+        and are checked row by row.
+        """
+        foreign = await self.conn.fetch(
+            "SELECT conname, pg_get_constraintdef(oid) AS def, confrelid::regclass::text "
+            "AS parent FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' "
+            "ORDER BY conname", quote(table))
+        if not foreign:
+            return []
+        parents = ", ".join(sorted({str(r["parent"]) for r in foreign}))
+        for attempt in range(FK_LOCK_ATTEMPTS):
+            try:
+                async with self.conn.transaction():  # a savepoint: a failed LOCK keeps nothing
+                    await self.conn.execute(
+                        f"LOCK TABLE {parents} IN ACCESS EXCLUSIVE MODE NOWAIT")
+                break
+            except asyncpg.LockNotAvailableError:
+                if attempt == FK_LOCK_ATTEMPTS - 1:
+                    return []
+                await anyio.sleep(0.05 * (attempt + 1))
+        restore = []
+        for r in foreign:
+            await self.conn.execute(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
+            restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
+                           f"{r['def']}")
         return restore
 
     async def empty(self, tables: Sequence[str]) -> None:

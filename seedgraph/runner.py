@@ -26,7 +26,7 @@ from seedgraph.context import TaskContext
 from seedgraph.db import Database
 from seedgraph.errors import TaskFailed
 from seedgraph.events import Listener, RunFinished, TaskFinished, TaskProgress, TaskStarted
-from seedgraph.load import TableWriter
+from seedgraph.load import BULK_ROWS, TableWriter
 from seedgraph.plan import Plan, Schedule
 from seedgraph.task import TaskDef
 
@@ -157,7 +157,8 @@ class _Execution:
             try:
                 async with anyio.create_task_group() as tg:
                     writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
-                                         task_group=tg, bulk_rows=self.s.chunk_rows)
+                                         task_group=tg,
+                                         bulk_rows=min(self.s.chunk_rows, BULK_ROWS))
                     ctx = TaskContext(
                         table=name, seed=self.s.seed, as_of=self.s.as_of,
                         params=self.params.get(name, {}), upstream=task.upstream,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import anyio
+import asyncpg
 import pytest
 
 from seedgraph import NothingToResumeError, RunLockedError, SafetyError, SchemaMismatchError
 from seedgraph.db import Database, parse_url
 from seedgraph.events import Event, TaskFinished, TaskStarted
+from tests.conftest import PgDatabases
 from tests.helpers import MINI_TABLES, checksums, execute, query, run_engine
 
 
@@ -195,3 +198,37 @@ def test_a_dangling_foreign_key_fails_the_task_and_loads_nothing(
     assert "customers" in (by["orders"].error or "")
     assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] == 0
     assert by["customers"].status == "done"
+
+
+def test_a_bulk_load_whose_parent_is_busy_keeps_its_keys(pg: PgDatabases) -> None:
+    """Another session holds a lock on a parent table: the bulk load does not wait for it
+    (waiting could deadlock), keeps the foreign keys and checks rows one by one instead;
+    the result is the same, and a dangling key still fails the task."""
+    pg_url, reference = pg.new(), pg.new()
+    run_engine(reference, chunk_rows=100)
+    run_engine(pg_url, only="+customers", chunk_rows=100)
+    locked, release = threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg", "postgresql"))
+        async with conn.transaction():
+            await conn.execute("LOCK TABLE customers IN ACCESS SHARE MODE")
+            locked.set()
+            # let go after 20 s whatever happens, so a load that waits fails instead of hanging
+            await anyio.to_thread.run_sync(release.wait, 20)
+        await conn.close()
+
+    holder = threading.Thread(target=anyio.run, args=(hold,))
+    holder.start()
+    try:
+        assert locked.wait(30)
+        t0 = time.perf_counter()
+        result = run_engine(pg_url, chunk_rows=100)
+        assert result.status == "done" and time.perf_counter() - t0 < 15
+        keys = query(pg_url, "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'f' "
+                             "AND conrelid = 'orders'::regclass")
+        assert keys[0][0] == 1
+        assert checksums(pg_url, MINI_TABLES) == checksums(reference, MINI_TABLES)
+    finally:
+        release.set()
+        holder.join()
