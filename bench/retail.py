@@ -9,6 +9,7 @@ promotions, price elasticity, stockouts, launches, end-of-life): 50 stores x 100
 products x 200 days = 1,000,000 sales_daily rows, plus the same number of inventory
 snapshots the sales are simulated against. Prints wall times, the ratio, per-task
 times, and the seedgraph process's peak RSS; then the same seeding into SQLite.
+Each measurement runs --repeat times (default 3) and the median run is reported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -42,9 +44,16 @@ def seed(db: str) -> tuple[float, int, dict[str, tuple[int, float]]]:
     return wall, rss, {t["table"]: (t["rows"], t["seconds"]) for t in doc["tasks"]}
 
 
+def median(runs: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The middle run by wall time (the first element of each result)."""
+    return sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pg-url", help="admin URL of a running server")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each measurement; the median run is reported (default 3)")
     args = ap.parse_args()
     server = None if args.pg_url else start_server()
     admin = args.pg_url or (server.admin_url if server else "")
@@ -53,14 +62,17 @@ def main() -> None:
         assert bindir is not None, "PostgreSQL binaries not found"
         host, port = admin.split("@")[1].split("/")[0].split(":")
         pgbench_db = asyncio.run(fresh_db(admin, "sg_bench_pgbench"))
-        pg_wall, _, _ = child([str(bindir / "pgbench"), "-i", "-s", "10", "-q", "-h", host,
-                               "-p", port, "-U", "postgres", pgbench_db.rsplit("/", 1)[1]])
-        target = asyncio.run(fresh_db(admin, "sg_bench_retail"))
-        sg_wall, sg_rss, tasks = seed(target)
+        pgbench = [str(bindir / "pgbench"), "-i", "-s", "10", "-q", "-h", host, "-p", port,
+                   "-U", "postgres", pgbench_db.rsplit("/", 1)[1]]
+        pg_wall = median([child(pgbench) for _ in range(args.repeat)])[0]
+        sg_wall, sg_rss, tasks = median(
+            [seed(asyncio.run(fresh_db(admin, "sg_bench_retail"))) for _ in range(args.repeat)])
         sales_rows, sales_s = tasks["sales_daily"]
         with tempfile.TemporaryDirectory() as tmp:
-            lite_wall, lite_rss, lite_tasks = seed(f"sqlite:///{tmp}/retail.db")
+            lite_wall, lite_rss, lite_tasks = median(
+                [seed(f"sqlite:///{tmp}/retail{i}.db") for i in range(args.repeat)])
         lite_rows, lite_s = lite_tasks["sales_daily"]
+        print(f"median of {args.repeat} runs each")
         print(f"pgbench -i -s 10 (1,000,000 rows)           {pg_wall:7.2f} s")
         print(f"seedgraph retail -> PostgreSQL, whole run    {sg_wall:7.2f} s   "
               f"ratio {sg_wall / pg_wall:.2f}x   peak RSS {sg_rss} MB")
