@@ -55,7 +55,6 @@ __all__ = [
     "kind_for",
     "normalize",
     "sqlite_groups",
-    "sqlite_rows",
     "table_spec",
 ]
 
@@ -430,16 +429,11 @@ def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) ->
     return list(arr)
 
 
-def sqlite_rows(columns: Sequence[Column], specs: Sequence[ColumnSpec]) -> list[tuple[Any, ...]]:
-    """Row tuples for ``executemany``, stored the way SQLAlchemy's SQLite dialect stores them."""
-    converted = [_sqlite_column(a, m, c) for (a, m), c in zip(columns, specs, strict=True)]
-    return list(zip(*converted, strict=True))
-
-
 def sqlite_groups(columns: Sequence[Column], specs: Sequence[ColumnSpec], group: int
                   ) -> tuple[list[list[Any]], list[list[Any]]]:
-    """Parameters for multi-row INSERTs: one flat list per *group* rows, then the leftover
-    rows one by one. Binding a statement per row costs SQLite more than the insert."""
+    """Parameters for multi-row INSERTs, stored the way SQLAlchemy's SQLite dialect stores
+    them: one flat list per *group* rows, then the leftover rows one by one (binding a
+    statement per row costs SQLite more than the insert)."""
     converted = [_sqlite_column(a, m, c) for (a, m), c in zip(columns, specs, strict=True)]
     n = len(converted[0]) if converted else 0
     grid = np.empty((n, len(converted)), dtype=object)

@@ -7,6 +7,7 @@ modules, so the same function can be imported, tested and reused freely.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import sys
@@ -51,15 +52,22 @@ class TaskDef:
         """Digest of the task's code: its function, its module, and every module of the
         same package that module uses, directly or not (so editing a shared helper such
         as a simulation module reruns the tasks built on it)."""
-        h = hashlib.sha256()
-        try:
-            h.update(inspect.getsource(self.fn).encode())
-            module = inspect.getmodule(self.fn)
-            for mod in _package_closure(module) if module is not None else []:
-                h.update(inspect.getsource(mod).encode())
-        except (OSError, TypeError):
-            h.update(getattr(self.fn, "__qualname__", repr(self.fn)).encode())
-        return h.hexdigest()
+        return _code_digest(self.fn)
+
+
+@functools.cache
+def _code_digest(fn: TaskFn) -> str:
+    """Computed once per function and process: reading and tokenising the sources is
+    the costly part of planning, and the code that runs cannot change under it."""
+    h = hashlib.sha256()
+    try:
+        h.update(inspect.getsource(fn).encode())
+        module = inspect.getmodule(fn)
+        for mod in _package_closure(module) if module is not None else []:
+            h.update(inspect.getsource(mod).encode())
+    except (OSError, TypeError):
+        h.update(getattr(fn, "__qualname__", repr(fn)).encode())
+    return h.hexdigest()
 
 
 def _package_closure(module: ModuleType) -> list[ModuleType]:

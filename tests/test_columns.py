@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph import UsageError
-from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, sqlite_rows, table_spec
+from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, sqlite_groups, table_spec
 from seedgraph.pgcopy import encode_binary
 
 JSONB = postgresql.JSONB().with_variant(sa.JSON(), "sqlite")
@@ -115,14 +115,18 @@ async def _chunks(data: bytes) -> Any:
         yield data[i : i + 7]
 
 
-def test_sqlite_rows_round_trip_and_read_as_sqlalchemy_types(tmp_path: Path) -> None:
+def test_sqlite_groups_round_trip_and_read_as_sqlalchemy_types(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
     engine = sa.create_engine(f"sqlite:///{path}")
     META.create_all(engine)
     cols, values = _normalised("sqlite")
     con = sqlite3.connect(path)
-    con.executemany(f"INSERT INTO kinds ({', '.join(VALUES)}) VALUES "
-                    f"({', '.join('?' for _ in VALUES)})", sqlite_rows(values, cols))
+    one = f"({', '.join('?' for _ in VALUES)})"
+    head = f"INSERT INTO kinds ({', '.join(VALUES)}) VALUES "
+    grouped, rest = sqlite_groups(values, cols, 2)  # pairs of rows, then the odd one out
+    assert grouped and len(grouped[0]) == 2 * len(VALUES)
+    con.executemany(head + f"{one}, {one}", grouped)
+    con.executemany(head + one, rest)
     con.commit()
     rows = con.execute(f"SELECT {', '.join(VALUES)} FROM kinds ORDER BY id").fetchall()
     _check({c.name: decode([r[i] for r in rows], c, "sqlite") for i, c in enumerate(cols)})
