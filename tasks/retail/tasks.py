@@ -182,6 +182,12 @@ async def promotion(ctx: TaskContext) -> None:
     })
 
 
+def _locate(keys: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each *key* sits in the ascending *keys*, and whether it is there at all."""
+    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    return pos, keys[pos] == key
+
+
 async def _windows(ctx: TaskContext, table: str, value: str, keys: np.ndarray, width: int,
                    start: np.datetime64, end: np.datetime64) -> gen.Windows:
     """A window table's rows overlapping [start, end], as day offsets per series; *keys*
@@ -189,9 +195,8 @@ async def _windows(ctx: TaskContext, table: str, value: str, keys: np.ndarray, w
     lo, hi = ("valid_from", "valid_to") if table == "price_history" else ("start_date",
                                                                           "end_date")
     data = await ctx.read(table, ["store_id", "product_id", lo, hi, value])
-    key = data["store_id"].astype(np.int64) * width + data["product_id"]
-    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-    keep = (keys[pos] == key) & (data[hi] >= start) & (data[lo] <= end)
+    pos, found = _locate(keys, data["store_id"].astype(np.int64) * width + data["product_id"])
+    keep = found & (data[hi] >= start) & (data[lo] <= end)
     return gen.Windows(series=pos[keep], first=(data[lo][keep] - start).astype(np.int64),
                        last=(data[hi][keep] - start).astype(np.int64),
                        value=data[value][keep].astype(float))
@@ -241,9 +246,7 @@ async def _start_state(ctx: TaskContext, start: np.datetime64, keys: np.ndarray,
     hand, order = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
     if rows:
         sid, pid, h, o = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
-        pos = np.searchsorted(keys, sid * width + pid)
-        ok = pos < len(keys)
-        ok[ok] = keys[pos[ok]] == (sid * width + pid)[ok]
+        pos, ok = _locate(keys, sid * width + pid)
         hand[pos[ok]], order[pos[ok]] = h[ok], o[ok]
     return hand, order
 
