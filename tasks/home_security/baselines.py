@@ -90,9 +90,10 @@ async def class_baselines(ctx: TaskContext) -> None:
                 continue
             per_hour = np.bincount(sim.hour_of(det["detected_at"][mm]), minlength=24)
             for hour in range(24):
-                rows.append((cam, cls, hour, round(per_hour[hour] / days, 4), days))
-    await ctx.write_rows(["camera_id", "detection_class", "hour", "frequency", "sample_count"],
-                         rows)
+                rows.append((cam, cls, hour, round(per_hour[hour] / days, 4), days,
+                             sim.naive(ctx.as_of)))
+    await ctx.write_rows(["camera_id", "detection_class", "hour", "frequency", "sample_count",
+                          "last_updated"], rows)
 
 
 @task("zone_activity_baselines", upstream=["detections", "camera_zones"], tags=["baselines"],

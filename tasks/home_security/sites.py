@@ -107,9 +107,9 @@ async def registered_vehicles(ctx: TaskContext) -> None:
         make, model = VEHICLES[int(ctx.rng.integers(len(VEHICLES)))]
         rows.append((hid, owners.get(hid), plate, make, model,
                      str(ctx.rng.choice(COLORS)), int(ctx.rng.integers(2012, 2026))))
-    rows = rows[:n]
+    rows = [(*r, at) for r, at in zip(rows[:n], _created(ctx, n), strict=True)]
     await ctx.write_rows(["household_id", "owner_member_id", "plate_number", "make", "model",
-                          "color", "year"], rows)
+                          "color", "year", "created_at"], rows)
 
 
 @task("notification_preferences", upstream=["household_members"], tags=["sites", "config"])
