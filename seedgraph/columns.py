@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import uuid as _uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ class ColumnSpec:
     computed: bool = False  # generated columns are never written
     autoincrement: bool = False
     pg_type: str = ""  # e.g. "integer", "numeric(12,2)", "my_enum" (for enums: binary = text)
+    volatile_default: str = ""  # a server default that differs per load, e.g. "now()"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +182,31 @@ def table_spec(table: sa.Table, dialect: str) -> TableSpec:
             name=c.name, kind=kind, nullable=bool(c.nullable), scale=scale,
             has_default=c.server_default is not None or c.default is not None,
             computed=c.computed is not None, autoincrement=auto, pg_type=pg_type,
+            volatile_default=_volatile_default(c),
         ))
     return TableSpec(name=table.name, columns=tuple(cols), primary_key=pk)
+
+
+_VOLATILE = re.compile(
+    r"\b(now|current_timestamp|current_date|current_time|localtimestamp|localtime|"
+    r"clock_timestamp|statement_timestamp|transaction_timestamp|timeofday|random|"
+    r"gen_random_uuid|uuid_generate_v\d\w*)\b", re.IGNORECASE)
+
+
+def _volatile_default(column: sa.Column[Any]) -> str:
+    """The SQL of *column*'s server default when it gives a new value on every load
+    (the clock, a random number or UUID), else "" (constants and sequences are stable)."""
+    default = column.server_default
+    arg = getattr(default, "arg", None)
+    if arg is None:
+        return ""
+    if isinstance(arg, str):
+        return ""  # a literal value
+    try:
+        sql = str(arg.compile(dialect=_DIALECTS["postgresql"]))
+    except Exception:
+        return ""
+    return sql if _VOLATILE.search(sql) else ""
 
 
 # -- normalising what a task wrote --------------------------------------------

@@ -16,12 +16,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from faker import Faker
 
+from seedgraph.columns import ColumnKind
 from seedgraph.errors import UsageError, did_you_mean
 
 if TYPE_CHECKING:
     from seedgraph.columns import TableSpec
 
 __all__ = ["Reader", "TaskContext", "VerifyContext", "Writer", "derive_seed"]
+
+
+CHUNK_BYTES = 32 * 2**20  # a chunk also stops at about this many bytes of column data
+_OBJECT_BYTES = 64  # assumed per value of an object column (strings, lists, JSON)
 
 
 def derive_seed(seed: int, *key: str | int) -> int:
@@ -123,6 +128,7 @@ class TaskContext:
         self._chunk_rows = chunk_rows
         self._pending: dict[str, list[Any]] | None = None
         self._pending_n = 0
+        self._pending_bytes = 0
         self.rows_written = 0
 
     # -- randomness -------------------------------------------------------
@@ -185,7 +191,8 @@ class TaskContext:
 
         Every value is a sequence of the same length (numpy arrays are fastest).
         Columns left out take the database default. Batches are buffered and
-        streamed to the database in chunks of ``chunk_rows`` rows.
+        streamed to the database in chunks of ``chunk_rows`` rows (fewer when rows
+        are wide: a chunk stops at about ``CHUNK_BYTES`` of column data).
         """
         lengths = {name: len(values) for name, values in columns.items()}
         if not lengths:
@@ -206,12 +213,26 @@ class TaskContext:
         if self._pending is not None and list(self._pending) != list(columns):
             await self.flush()
         if self._pending is None:
+            self._check_left_out(columns)
             self._pending = {name: [] for name in columns}
         for name, values in columns.items():
             self._pending[name].append(values)
         self._pending_n += n
-        if self._pending_n >= self._chunk_rows:
+        self._pending_bytes += n * _row_bytes(columns)
+        if self._pending_n >= self._chunk_rows or self._pending_bytes >= CHUNK_BYTES:
             await self.flush()
+
+    def _check_left_out(self, columns: Mapping[str, Any]) -> None:
+        """A column left out takes the database default; one that reads the clock (or
+        draws a random value) would make two runs of the same seed differ."""
+        for col in self._spec.columns:
+            if col.volatile_default and not col.computed and col.name not in columns:
+                raise UsageError(
+                    f"task '{self.table}' left out column '{col.name}', whose database "
+                    f"default {col.volatile_default} differs on every run, so the same seed "
+                    f"and as_of would not give the same rows; write it, e.g. "
+                    f"'{col.name}': {_stable_example(col.kind)}"
+                )
 
     async def write_rows(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Append row tuples; convenient for small hand-written tables."""
@@ -232,15 +253,37 @@ class TaskContext:
             self._pending_n = 0
             return
         pending, n = self._pending, self._pending_n
-        self._pending, self._pending_n = None, 0
+        self._pending, self._pending_n, self._pending_bytes = None, 0, 0
         merged = {name: _concat(parts) for name, parts in pending.items()}
+        step = max(1, min(self._chunk_rows, CHUNK_BYTES // _row_bytes(merged)))
         start = 0
         while start < n:
-            stop = min(n, start + self._chunk_rows)
+            stop = min(n, start + step)
             chunk = {name: values[start:stop] for name, values in merged.items()}
             await self._writer.write_batch(chunk, stop - start)
             self.rows_written += stop - start
             start = stop
+
+
+def _stable_example(kind: ColumnKind) -> str:
+    """What to write instead of a volatile default, for the error message."""
+    if kind in (ColumnKind.TIMESTAMP, ColumnKind.TIMESTAMPTZ, ColumnKind.DATE):
+        return "np.full(n, np.datetime64(ctx.as_of.replace(tzinfo=None), 'us')) (from ctx.as_of)"
+    if kind is ColumnKind.UUID:
+        return "ctx.uuids(n)"
+    return "values drawn from ctx.rng"
+
+
+def _row_bytes(columns: Mapping[str, Any]) -> int:
+    """About how many bytes one row of these columns takes in memory: wide rows (an
+    embedding per row) get fewer rows per chunk, so a chunk's memory stays bounded."""
+    total = 0
+    for values in columns.values():
+        if isinstance(values, np.ndarray) and values.dtype != object and len(values):
+            total += values.nbytes // len(values)
+        else:
+            total += _OBJECT_BYTES
+    return max(total, 1)
 
 
 def _concat(parts: list[Any]) -> Any:

@@ -200,6 +200,20 @@ def test_a_dangling_foreign_key_fails_the_task_and_loads_nothing(
     assert by["customers"].status == "done"
 
 
+def test_a_column_left_to_a_clock_default_fails_the_task(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A default of now() would make two runs of the same seed differ: the task fails,
+    names the column and says what to write instead, and loads nothing."""
+    monkeypatch.setenv("MINI_LEAVE_OUT", "audit_notes")
+    result = run_engine(db_url)
+    by = {o.table: o for o in result.outcomes}
+    assert by["audit_notes"].status == "failed"
+    assert "'noted_at'" in (by["audit_notes"].error or "")
+    assert "ctx.as_of" in (by["audit_notes"].error or "")
+    assert query(db_url, "SELECT COUNT(*) FROM audit_notes")[0][0] == 0
+    assert by["orders"].status == "done"
+
+
 def test_a_bulk_load_whose_parent_is_busy_keeps_its_keys(pg: PgDatabases) -> None:
     """Another session holds a lock on a parent table: the bulk load does not wait for it
     (waiting could deadlock), keeps the foreign keys and checks rows one by one instead;

@@ -7,7 +7,7 @@
 Failure and delay injection (for scheduling, failure and crash tests) come from
 environment variables, which do not enter fingerprints:
 ``MINI_FAIL=orders`` makes a task raise; ``MINI_SLEEP=orders:2.5,products:1`` sleeps
-between chunks.
+between chunks; ``MINI_LEAVE_OUT=audit_notes`` leaves out a column whose default is now().
 """
 
 from seedgraph import Profile

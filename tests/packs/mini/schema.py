@@ -53,4 +53,6 @@ audit_notes = sa.Table(
     "audit_notes", METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("note", sa.Text, nullable=False),
+    sa.Column("noted_at", sa.DateTime(timezone=True), server_default=sa.func.now(),
+              nullable=False),
 )
