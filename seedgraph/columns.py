@@ -446,8 +446,9 @@ def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) ->
     if k is ColumnKind.UUID:
         return [None if v is None else v.replace("-", "") for v in arr]
     if k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY):
-        if arr.ndim == 2:  # JSON text; 7 significant digits (float32) keeps it short
-            return [json.dumps(r) for r in np.round(arr, 7).tolist()]
+        if arr.ndim == 2:  # JSON text; 7 decimals keep it short; a row at a time keeps
+            # the Python floats of one row alive, not those of the whole chunk
+            return [json.dumps(r.tolist()) for r in np.round(arr, 7)]
         return [None if v is None else json.dumps(v.tolist()) for v in arr]
     if k in (ColumnKind.INT4_ARRAY, ColumnKind.INT8_ARRAY, ColumnKind.TEXT_ARRAY):
         return [None if v is None else json.dumps(v) for v in arr]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Reader", "TaskContext", "VerifyContext", "Writer", "derive_seed"]
 
 
-CHUNK_BYTES = 32 * 2**20  # a chunk also stops at about this many bytes of column data
+CHUNK_BYTES = 8 * 2**20  # a chunk also stops at about this many bytes of column data
 _OBJECT_BYTES = 64  # assumed per value of an object column (strings, lists, JSON)
 
 
@@ -52,7 +52,8 @@ class Reader(Protocol):
 class Writer(Protocol):
     """Appends a batch of rows (already normalised column-wise) to the task's table."""
 
-    async def write_batch(self, columns: Mapping[str, Any], n: int) -> None: ...
+    async def write_batch(self, columns: Mapping[str, Any], n: int, *,
+                          full: bool = False) -> None: ...
 
 
 class _Params(Mapping[str, Any]):
@@ -260,7 +261,8 @@ class TaskContext:
         while start < n:
             stop = min(n, start + step)
             chunk = {name: values[start:stop] for name, values in merged.items()}
-            await self._writer.write_batch(chunk, stop - start)
+            # full: as big as a chunk gets (rows or bytes), so the table is a big one
+            await self._writer.write_batch(chunk, stop - start, full=stop - start == step)
             self.rows_written += stop - start
             start = stop
 

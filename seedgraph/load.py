@@ -77,12 +77,15 @@ class TableWriter:
     def _streams(self) -> bool:
         return not self.append and self._tg is not None
 
-    async def write_batch(self, columns: Mapping[str, Any], n: int) -> None:
+    async def write_batch(self, columns: Mapping[str, Any], n: int, *,
+                          full: bool = False) -> None:
+        """Load one chunk; *full* says the task's writer had more than a chunk buffered
+        (wide rows make a chunk of fewer than ``bulk_rows`` rows)."""
         names = tuple(columns)
         cols = self._check_columns(names)
         values = [normalize(columns[c.name], c, n) for c in cols]
         if self._streams:
-            await self._send(names, cols, values)
+            await self._send(names, cols, values, big=full or n >= self._bulk_rows)
             self.rows += n
         else:
             self.rows += await self.tx.load(self.spec, cols, values, n, self.append)
@@ -90,12 +93,12 @@ class TableWriter:
             self._on_rows(self.rows)
 
     async def _send(self, names: tuple[str, ...], cols: list[ColumnSpec],
-                    values: list[tuple[np.ndarray, np.ndarray | None]]) -> None:
+                    values: list[tuple[np.ndarray, np.ndarray | None]], *, big: bool) -> None:
         if self._stream is not None and self._stream_cols != names:
             await self.close()
         if self._stream is None:
             assert self._tg is not None
-            if not self._started and len(values[0][0]) >= self._bulk_rows:
+            if not self._started and big:
                 # a big table: load without indexes, rebuild them before commit
                 self._restore = await self.tx.defer_indexes(self.spec.name)
             self._started = True

@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from seedgraph import UsageError
+from seedgraph import TaskContext, UsageError
 from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, sqlite_groups, table_spec
+from seedgraph.context import CHUNK_BYTES
 from seedgraph.pgcopy import encode_binary
 
 JSONB = postgresql.JSONB().with_variant(sa.JSON(), "sqlite")
@@ -172,3 +173,39 @@ def test_numeric_encoding_handles_any_scale(pg_url: str) -> None:
     assert rows[0] == (Decimal("1.234567"), Decimal("1.5"), Decimal("1000000000000000"))
     assert rows[1] == (Decimal("-0.000001"), Decimal("-2.25"), Decimal("-7"))
     assert rows[3] == (Decimal("3999.500000"), Decimal("0.125"), Decimal("42"))
+
+
+class _Recorder:
+    """Collects what a TaskContext hands its writer (the chunks, not a database)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[int, bool, int]] = []
+
+    async def write_batch(self, columns: Any, n: int, *, full: bool = False) -> None:
+        self.chunks.append((n, full, sum(np.asarray(v).nbytes for v in columns.values())))
+
+
+def test_wide_rows_make_smaller_chunks_that_still_count_as_big() -> None:
+    """512 floats a row: a chunk stops at about CHUNK_BYTES of data, not at chunk_rows,
+    and every chunk but the last is marked full (so the load takes the bulk path)."""
+    table = sa.Table("emb", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("v", postgresql.ARRAY(sa.Float)))
+    recorder = _Recorder()
+    ctx = TaskContext(table="emb", seed=1, as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                      params={}, upstream=[], dialect="postgresql", reader=None,  # type: ignore[arg-type]
+                      writer=recorder, spec=table_spec(table, "postgresql"), chunk_rows=50_000)
+    n = 10_000
+    asyncio.run(ctx.write({"id": np.arange(n), "v": np.ones((n, 512))}))
+    asyncio.run(ctx.flush())
+    assert sum(c[0] for c in recorder.chunks) == n == ctx.rows_written
+    assert len(recorder.chunks) > 1
+    assert all(nbytes <= CHUNK_BYTES + 4104 for _, _, nbytes in recorder.chunks)
+    assert [full for _, full, _ in recorder.chunks] == [True] * (len(recorder.chunks) - 1) + [
+        recorder.chunks[-1][0] == recorder.chunks[0][0]]
+    narrow = _Recorder()
+    ctx = TaskContext(table="emb", seed=1, as_of=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                      params={}, upstream=[], dialect="postgresql", reader=None,  # type: ignore[arg-type]
+                      writer=narrow, spec=table_spec(table, "postgresql"), chunk_rows=4_000)
+    asyncio.run(ctx.write({"id": np.arange(n), "v": np.ones((n, 2))}))
+    asyncio.run(ctx.flush())
+    assert [(c[0], c[1]) for c in narrow.chunks] == [(4000, True), (4000, True), (2000, False)]

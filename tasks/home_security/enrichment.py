@@ -11,6 +11,8 @@ from seedgraph import TaskContext, VerifyContext, invariant, task
 from . import sim, vocab
 from .tracking import entity_centroids, entity_ids, person_entities
 
+EMBEDDING_ROWS = 4096  # re-ID vectors generated at once
+
 
 async def _persons(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
     det = await ctx.read("detections", ["id", "object_type", "detected_at", "bbox_x", "bbox_y",
@@ -114,11 +116,17 @@ async def reid_embeddings(ctx: TaskContext) -> None:
     keep = entity_of >= 0
     count = int(entity_of.max()) + 1 if keep.any() else 0
     centroids = entity_centroids(ctx, count)
-    await ctx.write({
-        "detection_id": det["id"][keep], "entity_id": entity_ids(ctx, count)[entity_of[keep]],
-        "embedding": sim.around(ctx.rng, centroids[entity_of[keep]], 0.45),
-        "created_at": det["detected_at"][keep] + np.timedelta64(1, "s"),
-    })
+    ids = entity_ids(ctx, count)
+    rows = np.flatnonzero(keep)
+    for part in np.array_split(rows, max(1, len(rows) // EMBEDDING_ROWS)):
+        # piece by piece (each piece's noise continues the same random stream, so the
+        # vectors do not depend on the piece size): a whole table of 512-dim vectors
+        # and their temporaries took gigabytes at 100,000 images
+        await ctx.write({
+            "detection_id": det["id"][part], "entity_id": ids[entity_of[part]],
+            "embedding": sim.around(ctx.rng, centroids[entity_of[part]], 0.45),
+            "created_at": det["detected_at"][part] + np.timedelta64(1, "s"),
+        })
 
 
 @invariant("enrichment_only_for_people", tables=["detections", "demographics_results",
