@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 from seedgraph import api
 from seedgraph.verify import run_checks
@@ -67,6 +68,24 @@ def test_detections_follow_a_daily_rhythm_inside_the_window(hs: str) -> None:
     assert morning > 3 * night and evening > 3 * night
     assert times.min() >= np.datetime64("2026-01-01T00:00:00")
     assert times.max() <= np.datetime64("2026-01-15T00:00:00")
+
+
+def test_nothing_happens_after_as_of(hs: str) -> None:
+    """Every timestamp is at or before the run's as_of (2026-01-15), except expiry dates."""
+    session = api.open_session(api.Options(pack=PACK, db=hs))
+    # SQLite stores timestamps as text with six decimals; PostgreSQL compares instants
+    as_of = "'2026-01-15 00:00:00.000000'" if hs.startswith("sqlite") else \
+        "'2026-01-15 00:00:00+00'"
+    later = {}
+    assert session.pack.metadata is not None
+    for table in session.pack.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, sa.DateTime) and column.name != "expires_at":
+                found = query(hs, f'SELECT COUNT(*) FROM "{table.name}" '
+                                  f'WHERE "{column.name}" > {as_of}')[0][0]
+                if found:
+                    later[f"{table.name}.{column.name}"] = found
+    assert later == {}
 
 
 def test_each_image_yields_zero_to_four_detections(hs: str) -> None:

@@ -22,7 +22,8 @@ async def _persons(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
 
 
 def _later(ctx: TaskContext, ts: np.ndarray) -> np.ndarray:
-    return ts + ctx.rng.integers(200_000, 3_000_000, len(ts)).astype("timedelta64[us]")
+    return sim.not_after(ctx.as_of, ts + ctx.rng.integers(200_000, 3_000_000, len(ts))
+                         .astype("timedelta64[us]"))
 
 
 @task("demographics_results", upstream=["detections"], tags=["enrichment"])

@@ -71,7 +71,8 @@ async def jobs(ctx: TaskContext) -> None:
     now = sim.naive(ctx.as_of)
     created = np.sort(now - sim.seconds(rng.integers(3 * 3600, days * sim.DAY, n)))
     running = status == "running"
-    created[running] = now - sim.seconds(rng.integers(60, 1800, int(running.sum())))
+    # a running job's life so far (queueing, a failed try, the retry) fits in the last hour
+    created[running] = now - sim.seconds(rng.integers(1800, 3600, int(running.sum())))
     kinds = rng.choice(np.array(vocab.JOB_TYPES, dtype=object), n)
     ids = ctx.uuids(n)
     rows = []

@@ -112,7 +112,8 @@ async def logs(ctx: TaskContext) -> None:
             source="frontend", user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)")
     n = len(rows["timestamp"])
     rows["request_id"] = list(ctx.uuids(n))
-    rows["timestamp"] = np.array(rows["timestamp"], dtype="datetime64[us]")  # type: ignore[assignment]
+    rows["timestamp"] = sim.not_after(  # type: ignore[assignment]
+        ctx.as_of, np.array(rows["timestamp"], dtype="datetime64[us]"))
     await ctx.write(rows)
 
 
@@ -132,7 +133,8 @@ async def audit_logs(ctx: TaskContext) -> None:
     for eid, reviewed, ended in zip(ev["id"].tolist(), ev["reviewed"].tolist(), ev["ended_at"],
                                     strict=True):
         if reviewed:
-            rows.append((ended + np.timedelta64(int(rng.integers(600, 86_400)), "s"),
+            rows.append((min(ended + np.timedelta64(int(rng.integers(600, 86_400)), "s"),
+                             sim.naive(ctx.as_of)),
                          "event_reviewed", "event", str(eid), str(rng.choice(
                              ["john.smith", "jane.smith", "robert.johnson"])), None, "success"))
     for _ in range(max(2, len(rows) // 8)):

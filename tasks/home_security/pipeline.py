@@ -279,8 +279,9 @@ async def alerts(ctx: TaskContext) -> None:
     await ctx.write({
         "id": ctx.uuids(n), "event_id": [r[0]["id"] for r in rows],
         "rule_id": [r[1]["id"] for r in rows], "severity": [r[1]["severity"] for r in rows],
-        "status": status, "created_at": created, "updated_at": updated.astype("datetime64[us]"),
-        "delivered_at": delivered.astype("datetime64[us]"),
+        "status": status, "created_at": sim.not_after(ctx.as_of, created),
+        "updated_at": sim.not_after(ctx.as_of, updated.astype("datetime64[us]")),
+        "delivered_at": sim.not_after(ctx.as_of, delivered.astype("datetime64[us]")),
         "channels": [r[1]["channels"] for r in rows], "dedup_key": [r[2] for r in rows],
         "metadata": [{"rule": r[1]["name"], "risk_score": r[0]["risk_score"]} for r in rows],
     })
@@ -323,7 +324,8 @@ async def event_feedback(ctx: TaskContext) -> None:
         "corrected_risk_level": corrected, "corrected_labels": labels,
         "created_by": rng.choice(np.array(["john.smith", "jane.smith", "robert.johnson"],
                                           dtype=object), n),
-        "created_at": ev["ended_at"][chosen] + sim.seconds(rng.integers(300, 2 * sim.DAY, n)),
+        "created_at": sim.not_after(ctx.as_of, ev["ended_at"][chosen]
+                                    + sim.seconds(rng.integers(300, 2 * sim.DAY, n))),
     })
 
 

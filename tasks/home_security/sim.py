@@ -81,6 +81,12 @@ def naive(as_of: Any) -> np.datetime64:
     return np.datetime64(as_of.replace(tzinfo=None), "us")
 
 
+def not_after(as_of: Any, ts: np.ndarray) -> np.ndarray:
+    """*ts* with anything later than ``as_of`` moved back to it: nothing has happened
+    after the run's "now" (NaT stays NaT)."""
+    return np.minimum(ts, naive(as_of))
+
+
 def seconds(delta: np.ndarray) -> np.ndarray:
     return delta.astype("timedelta64[s]")
 
