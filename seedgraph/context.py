@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from faker import Faker
 
 from seedgraph.columns import ColumnKind
 from seedgraph.errors import UsageError, did_you_mean
 
 if TYPE_CHECKING:
+    from faker import Faker
+
     from seedgraph.columns import TableSpec
 
 __all__ = ["Reader", "TaskContext", "VerifyContext", "Writer", "derive_seed"]
@@ -138,6 +139,8 @@ class TaskContext:
     def faker(self) -> Faker:
         """A Faker seeded from (seed, table); build pools with it, pick with numpy."""
         if self._faker is None:
+            from faker import Faker  # imported on first use: ~60 ms most runs do not need
+
             fk = Faker(self._locale)
             fk.seed_instance(derive_seed(self.seed, self.table, "faker"))
             self._faker = fk

@@ -13,7 +13,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 import anyio
@@ -23,10 +23,12 @@ import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from seedgraph.columns import ColumnSpec, TableSpec, decode, table_spec
 from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["DEFAULT_URL", "Database", "DbUrl", "Tx", "parse_url", "quote"]
 
@@ -159,6 +161,9 @@ class Database:
     @property
     def engine(self) -> AsyncEngine:
         if self._engine is None:
+            # imported on first use (~100 ms): only schema work needs SQLAlchemy's engine
+            from sqlalchemy.ext.asyncio import create_async_engine
+
             self._engine = create_async_engine(self.url.url)
             if self.dialect == "sqlite":
                 @sa.event.listens_for(self._engine.sync_engine, "connect")
