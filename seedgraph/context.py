@@ -27,7 +27,7 @@ __all__ = ["Reader", "TaskContext", "VerifyContext", "Writer", "derive_seed"]
 
 
 CHUNK_BYTES = 8 * 2**20  # a chunk also stops at about this many bytes of column data
-_OBJECT_BYTES = 64  # assumed per value of an object column (strings, lists, JSON)
+_SAMPLE = 8  # values of an object column whose size is measured to estimate the rest
 
 
 def derive_seed(seed: int, *key: str | int) -> int:
@@ -286,9 +286,23 @@ def _row_bytes(columns: Mapping[str, Any]) -> int:
     for values in columns.values():
         if isinstance(values, np.ndarray) and values.dtype != object and len(values):
             total += values.nbytes // len(values)
-        else:
-            total += _OBJECT_BYTES
+        else:  # strings, lists, JSON: Python objects, measured on the first few
+            sample = [values[i] for i in range(min(len(values), _SAMPLE))]
+            total += sum(_object_bytes(v) for v in sample) // max(len(sample), 1)
     return max(total, 1)
+
+
+def _object_bytes(value: Any) -> int:
+    """Roughly what a Python value costs in memory, counting nested lists and dicts."""
+    if isinstance(value, list | tuple):
+        return 56 + sum(8 + _object_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return 232 + sum(_object_bytes(k) + _object_bytes(v) for k, v in value.items())
+    if isinstance(value, str | bytes):
+        return 49 + len(value)
+    if isinstance(value, np.ndarray):
+        return 112 + value.nbytes
+    return 32
 
 
 def _concat(parts: list[Any]) -> Any:

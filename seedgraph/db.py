@@ -219,16 +219,19 @@ class Database:
         order = spec.primary_key or tuple(cols)
         sql = (f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(table)} "
                f"ORDER BY {', '.join(quote(c) for c in order)}")
-        rows = await self._rows(sql)
-        out: dict[str, np.ndarray] = {}
-        for i, c in enumerate(cols):
-            out[c] = decode([r[i] for r in rows], spec.by_name[c], self.dialect)
-        del rows
-        return out
+        # decoded a batch at a time: the driver's row objects take several times the
+        # memory of the numpy columns they become
+        parts: list[list[np.ndarray]] = [[] for _ in cols]
+        async for rows in self._row_batches(sql, READ_ROWS):
+            for i, c in enumerate(cols):
+                parts[i].append(decode([r[i] for r in rows], spec.by_name[c], self.dialect))
+            del rows
+        return {c: _join(parts[i], spec.by_name[c], self.dialect) for i, c in enumerate(cols)}
 
-    async def _rows(self, sql: str) -> Sequence[Sequence[Any]]:
-        """Rows as the driver returns them (no copy into tuples): for column reads."""
-        return await self.query(sql)
+    async def _row_batches(self, sql: str, size: int
+                           ) -> AsyncIterator[Sequence[Sequence[Any]]]:
+        """The result's rows as the driver returns them, at most *size* at a time."""
+        yield await self.query(sql)
 
     # -- schema -----------------------------------------------------------
 
@@ -306,6 +309,8 @@ class Database:
 
 
 BULK_MAINTENANCE_MEM = "256MB"  # raised to this, never lowered, for index rebuilds
+READ_ROWS = 50_000  # rows decoded at a time when reading columns
+
 FK_LOCK_ATTEMPTS = 5  # tries to lock a bulk load's parent tables before keeping its keys
 
 
@@ -485,6 +490,20 @@ class PgTx(Tx):
             )
 
 
+def _join(parts: list[np.ndarray], col: ColumnSpec, dialect: str) -> np.ndarray:
+    """One column from its decoded batches (an int batch with NULLs came back float, so
+    numpy's promotion gives what decoding all rows at once would have)."""
+    if not parts:
+        return decode([], col, dialect)
+    if len(parts) == 1:
+        return parts[0]
+    if all(p.dtype != object for p in parts) and len({p.shape[1:] for p in parts}) == 1:
+        return np.concatenate(parts)
+    out = np.empty(sum(len(p) for p in parts), dtype=object)
+    out[:] = [v for p in parts for v in (p.tolist() if p.dtype != object else p)]
+    return out
+
+
 class PgDatabase(Database):
     dialect = "postgresql"
 
@@ -534,10 +553,12 @@ class PgDatabase(Database):
         async with self._pool.acquire() as conn:
             return [tuple(r) for r in await conn.fetch(_pg_sql(sql), *params)]
 
-    async def _rows(self, sql: str) -> Sequence[Sequence[Any]]:
-        async with self._pool.acquire() as conn:
-            rows: Sequence[Sequence[Any]] = await conn.fetch(sql)
-            return rows
+    async def _row_batches(self, sql: str, size: int
+                           ) -> AsyncIterator[Sequence[Sequence[Any]]]:
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            cursor = await conn.cursor(sql)
+            while batch := await cursor.fetch(size):
+                yield batch
 
 
 # -- SQLite ------------------------------------------------------------------
@@ -710,4 +731,10 @@ class SqliteDatabase(Database):
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._reader.execute(sql, tuple(params)) as cur:
             return [tuple(r) for r in await cur.fetchall()]
+
+    async def _row_batches(self, sql: str, size: int
+                           ) -> AsyncIterator[Sequence[Sequence[Any]]]:
+        async with self._reader.execute(sql) as cur:
+            while batch := await cur.fetchmany(size):
+                yield list(batch)
 

@@ -175,6 +175,21 @@ def _packed(blocks: Sequence[_Fixed], n: int) -> bytes:
     return rec.tobytes()
 
 
+_SCATTER_INDEX = 2**22  # bytes placed per fancy-index step (its index array: 32 MB)
+
+
+def _row_spans(sizes: np.ndarray, budget: int) -> list[tuple[int, int]]:
+    """Consecutive row ranges [a, b) whose sizes add up to about *budget* (at least a row)."""
+    ends = np.cumsum(sizes)
+    spans, a = [], 0
+    while a < len(sizes):
+        base = int(ends[a - 1]) if a else 0
+        b = max(a + 1, int(np.searchsorted(ends, base + budget, side="right")))
+        spans.append((a, min(b, len(sizes))))
+        a = b
+    return spans
+
+
 def _scatter(columns: Sequence[tuple[_Fixed | None, _Var | None, np.ndarray | None]],
              n: int) -> bytes:
     lengths = []
@@ -204,15 +219,19 @@ def _scatter(columns: Sequence[tuple[_Fixed | None, _Var | None, np.ndarray | No
             block, w = fixed
             rows = pos[valid] if mask is not None else pos
             src = block[valid] if mask is not None else block
-            out[rows[:, None] + np.arange(w)] = src
+            step = max(1, _SCATTER_INDEX // w)  # the index array is 8 bytes per byte moved
+            for a in range(0, len(rows), step):
+                out[rows[a:a + step, None] + np.arange(w)] = src[a:a + step]
         else:
             assert var is not None
             payload = var[1]
             seg = np.maximum(lens, 0)
             if len(payload):
                 src_start = np.cumsum(seg) - seg
-                dst = np.repeat(pos - src_start, seg) + np.arange(len(payload))
-                out[dst] = payload
+                for a, b in _row_spans(seg, _SCATTER_INDEX):
+                    lo, hi = int(src_start[a]), int(src_start[b - 1] + seg[b - 1])
+                    dst = np.repeat(pos[a:b] - src_start[a:b], seg[a:b]) + np.arange(lo, hi)
+                    out[dst] = payload[lo:hi]
         pos = pos + np.maximum(lens, 0)
     return out.tobytes()
 

@@ -111,6 +111,17 @@ def test_binary_copy_round_trips_every_kind(pg_url: str) -> None:
     _check(asyncio.run(go()))
 
 
+def test_binary_encoding_in_small_steps_gives_the_same_bytes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wide values are placed a few rows at a time (bounded index arrays): same stream."""
+    from seedgraph import pgcopy
+
+    cols, values = _normalised("postgresql")
+    whole = encode_binary(values, cols)
+    monkeypatch.setattr(pgcopy, "_SCATTER_INDEX", 5)
+    assert encode_binary(values, cols) == whole
+
+
 async def _chunks(data: bytes) -> Any:
     for i in range(0, len(data), 7):  # odd chunk sizes: the stream is one byte sequence
         yield data[i : i + 7]

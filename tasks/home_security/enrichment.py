@@ -11,7 +11,12 @@ from seedgraph import TaskContext, VerifyContext, invariant, task
 from . import sim, vocab
 from .tracking import entity_centroids, entity_ids, person_entities
 
-EMBEDDING_ROWS = 4096  # re-ID vectors generated at once
+PIECE_ROWS = 4096  # rows of wide values (embeddings, skeletons) generated at once
+
+
+def _pieces(n: int) -> list[slice]:
+    """Consecutive slices of at most PIECE_ROWS rows covering range(n)."""
+    return [slice(start, min(n, start + PIECE_ROWS)) for start in range(0, n, PIECE_ROWS)]
 
 
 async def _persons(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
@@ -62,15 +67,19 @@ def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> list[list[l
 @task("pose_results", upstream=["detections"], tags=["enrichment"])
 async def pose_results(ctx: TaskContext) -> None:
     """17-point COCO skeletons inside the person's box, with a pose class."""
-    p = await _persons(ctx)
-    n = len(p["id"])
+    persons = await _persons(ctx)
     rng = ctx.rng
-    await ctx.write({
-        "detection_id": p["id"], "keypoints": keypoints(rng, p),
-        "pose_class": rng.choice(np.array(vocab.POSE_CLASSES, dtype=object), n,
-                                 p=[0.45, 0.35, 0.06, 0.06, 0.07, 0.01]),
-        "confidence": np.round(rng.beta(7, 2, n), 3), "created_at": _later(ctx, p["detected_at"]),
-    })
+    for part in _pieces(len(persons["id"])):
+        # piece by piece: a skeleton is 51 Python floats once it becomes JSON
+        p = {k: v[part] for k, v in persons.items()}
+        n = len(p["id"])
+        await ctx.write({
+            "detection_id": p["id"], "keypoints": keypoints(rng, p),
+            "pose_class": rng.choice(np.array(vocab.POSE_CLASSES, dtype=object), n,
+                                     p=[0.45, 0.35, 0.06, 0.06, 0.07, 0.01]),
+            "confidence": np.round(rng.beta(7, 2, n), 3),
+            "created_at": _later(ctx, p["detected_at"]),
+        })
 
 
 @task("action_results", upstream=["detections"], tags=["enrichment"])
@@ -119,10 +128,11 @@ async def reid_embeddings(ctx: TaskContext) -> None:
     centroids = entity_centroids(ctx, count)
     ids = entity_ids(ctx, count)
     rows = np.flatnonzero(keep)
-    for part in np.array_split(rows, max(1, len(rows) // EMBEDDING_ROWS)):
+    for piece in _pieces(len(rows)):
         # piece by piece (each piece's noise continues the same random stream, so the
         # vectors do not depend on the piece size): a whole table of 512-dim vectors
         # and their temporaries took gigabytes at 100,000 images
+        part = rows[piece]
         await ctx.write({
             "detection_id": det["id"][part], "entity_id": ids[entity_of[part]],
             "embedding": sim.around(ctx.rng, centroids[entity_of[part]], 0.45),

@@ -130,7 +130,7 @@ async def entities(ctx: TaskContext) -> None:
     await ctx.write({
         "id": ids[keep], "entity_type": np.array(types, dtype=object)[keep],
         "trust_status": np.array(trust, dtype=object)[keep],
-        "embedding_vector": [np.round(c, 4).tolist() for c in centroids[keep]],
+        "embedding_vector": np.round(centroids[keep], 4),
         "first_seen_at": first[keep], "last_seen_at": last[keep],
         "detection_count": counts[keep],
         "entity_metadata": [m for m, k in zip(meta, keep.tolist(), strict=True) if k],
