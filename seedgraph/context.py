@@ -256,10 +256,10 @@ class TaskContext:
             self._pending = None
             self._pending_n = 0
             return
-        pending, n = self._pending, self._pending_n
+        pending, n, nbytes = self._pending, self._pending_n, self._pending_bytes
         self._pending, self._pending_n, self._pending_bytes = None, 0, 0
         merged = {name: _concat(parts) for name, parts in pending.items()}
-        step = max(1, min(self._chunk_rows, CHUNK_BYTES // _row_bytes(merged)))
+        step = max(1, min(self._chunk_rows, CHUNK_BYTES * n // max(nbytes, 1)))
         start = 0
         while start < n:
             stop = min(n, start + step)

@@ -310,7 +310,6 @@ class Database:
 
 BULK_MAINTENANCE_MEM = "256MB"  # raised to this, never lowered, for index rebuilds
 READ_ROWS = 50_000  # rows decoded at a time when reading columns
-
 FK_LOCK_ATTEMPTS = 5  # tries to lock a bulk load's parent tables before keeping its keys
 
 
