@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from seedgraph.columns import ColumnKind
 from seedgraph.errors import UsageError, did_you_mean
 
 if TYPE_CHECKING:
@@ -217,7 +216,6 @@ class TaskContext:
         if self._pending is not None and list(self._pending) != list(columns):
             await self.flush()
         if self._pending is None:
-            self._check_left_out(columns)
             self._pending = {name: [] for name in columns}
         for name, values in columns.items():
             self._pending[name].append(values)
@@ -225,18 +223,6 @@ class TaskContext:
         self._pending_bytes += n * _row_bytes(columns)
         if self._pending_n >= self._chunk_rows or self._pending_bytes >= CHUNK_BYTES:
             await self.flush()
-
-    def _check_left_out(self, columns: Mapping[str, Any]) -> None:
-        """A column left out takes the database default; one that reads the clock (or
-        draws a random value) would make two runs of the same seed differ."""
-        for col in self._spec.columns:
-            if col.volatile_default and not col.computed and col.name not in columns:
-                raise UsageError(
-                    f"task '{self.table}' left out column '{col.name}', whose database "
-                    f"default {col.volatile_default} differs on every run, so the same seed "
-                    f"and as_of would not give the same rows; write it, e.g. "
-                    f"'{col.name}': {_stable_example(col.kind)}"
-                )
 
     async def write_rows(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Append row tuples; convenient for small hand-written tables."""
@@ -268,15 +254,6 @@ class TaskContext:
             await self._writer.write_batch(chunk, stop - start, full=stop - start == step)
             self.rows_written += stop - start
             start = stop
-
-
-def _stable_example(kind: ColumnKind) -> str:
-    """What to write instead of a volatile default, for the error message."""
-    if kind in (ColumnKind.TIMESTAMP, ColumnKind.TIMESTAMPTZ, ColumnKind.DATE):
-        return "np.full(n, np.datetime64(ctx.as_of.replace(tzinfo=None), 'us')) (from ctx.as_of)"
-    if kind is ColumnKind.UUID:
-        return "ctx.uuids(n)"
-    return "values drawn from ctx.rng"
 
 
 def _row_bytes(columns: Mapping[str, Any]) -> int:

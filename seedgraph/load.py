@@ -20,7 +20,7 @@ import numpy as np
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
-from seedgraph.columns import ColumnSpec, TableSpec, normalize
+from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, normalize
 from seedgraph.db import Tx
 from seedgraph.errors import UsageError
 
@@ -30,6 +30,15 @@ __all__ = ["BULK_ROWS", "TableWriter"]
 # load: indexes and foreign keys are rebuilt once at the end. Checking keys row by row
 # costs about 10 us per row and key on PostgreSQL, so even 5,000 rows gain.
 BULK_ROWS = 5_000
+
+
+def _stable_example(kind: ColumnKind) -> str:
+    """What to write instead of a volatile default, for the error message."""
+    if kind in (ColumnKind.TIMESTAMP, ColumnKind.TIMESTAMPTZ, ColumnKind.DATE):
+        return "np.full(n, np.datetime64(ctx.as_of.replace(tzinfo=None), 'us')) (from ctx.as_of)"
+    if kind is ColumnKind.UUID:
+        return "ctx.uuids(n)"
+    return "values drawn from ctx.rng"
 
 
 class TableWriter:
@@ -69,6 +78,17 @@ class TableWriter:
             raise UsageError(
                 f"table '{self.spec.name}': required column(s) {', '.join(missing)} not "
                 "written; add them to ctx.write({...})"
+            )
+        volatile = [c for c in self.spec.columns
+                    if c.volatile_default and not c.computed and c.name not in names]
+        if volatile:
+            # the database would fill in a different value on every run
+            c = volatile[0]
+            raise UsageError(
+                f"table '{self.spec.name}': column '{c.name}' was left out, and its database "
+                f"default {c.volatile_default} differs on every run, so the same seed and "
+                f"as_of would not give the same rows; write it, e.g. "
+                f"'{c.name}': {_stable_example(c.kind)}"
             )
         self._checked = names
         return cols
