@@ -175,7 +175,8 @@ def _packed(blocks: Sequence[_Fixed], n: int) -> bytes:
     return rec.tobytes()
 
 
-_SCATTER_INDEX = 2**22  # bytes placed per fancy-index step (its index array: 32 MB)
+_SCATTER_INDEX = 2**22  # bytes placed per fancy-index step (its index array, 8 bytes
+# per byte moved: 32 MB)
 
 
 def _row_spans(sizes: np.ndarray, budget: int) -> list[tuple[int, int]]:
@@ -219,9 +220,8 @@ def _scatter(columns: Sequence[tuple[_Fixed | None, _Var | None, np.ndarray | No
             block, w = fixed
             rows = pos[valid] if mask is not None else pos
             src = block[valid] if mask is not None else block
-            step = max(1, _SCATTER_INDEX // w)  # the index array is 8 bytes per byte moved
-            for a in range(0, len(rows), step):
-                out[rows[a:a + step, None] + np.arange(w)] = src[a:a + step]
+            for a, b in _row_spans(np.full(len(rows), w), _SCATTER_INDEX):
+                out[rows[a:b, None] + np.arange(w)] = src[a:b]
         else:
             assert var is not None
             payload = var[1]
