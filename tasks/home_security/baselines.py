@@ -81,6 +81,7 @@ async def class_baselines(ctx: TaskContext) -> None:
     days = int(ctx.params["days"])
     cams = await ctx.read("cameras", ["id"])
     det = await ctx.read("detections", ["camera_id", "detected_at", "object_type"])
+    now = sim.naive(ctx.as_of)
     rows = []
     for cam in cams["id"]:
         m = det["camera_id"] == cam
@@ -90,8 +91,7 @@ async def class_baselines(ctx: TaskContext) -> None:
                 continue
             per_hour = np.bincount(sim.hour_of(det["detected_at"][mm]), minlength=24)
             for hour in range(24):
-                rows.append((cam, cls, hour, round(per_hour[hour] / days, 4), days,
-                             sim.naive(ctx.as_of)))
+                rows.append((cam, cls, hour, round(per_hour[hour] / days, 4), days, now))
     await ctx.write_rows(["camera_id", "detection_class", "hour", "frequency", "sample_count",
                           "last_updated"], rows)
 

@@ -133,8 +133,8 @@ async def audit_logs(ctx: TaskContext) -> None:
     for eid, reviewed, ended in zip(ev["id"].tolist(), ev["reviewed"].tolist(), ev["ended_at"],
                                     strict=True):
         if reviewed:
-            rows.append((min(ended + np.timedelta64(int(rng.integers(600, 86_400)), "s"),
-                             sim.naive(ctx.as_of)),
+            rows.append((sim.not_after(ctx.as_of, ended + np.timedelta64(
+                             int(rng.integers(600, 86_400)), "s")),
                          "event_reviewed", "event", str(eid), str(rng.choice(
                              ["john.smith", "jane.smith", "robert.johnson"])), None, "success"))
     for _ in range(max(2, len(rows) // 8)):
