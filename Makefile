@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench bench-load clean-demo
+.PHONY: install demo test lint typecheck pytest bench bench-load clean-demo mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,8 @@ bench-load: install
 
 clean-demo:
 	rm -f seedgraph.db seedgraph.db-wal seedgraph.db-shm seedgraph.db.lock
+
+## Mutation testing of the core and the guarantees (slow; not in CI). See docs/testing.md.
+## Narrow it with MUTANTS, e.g. make mutate MUTANTS='seedgraph.graph*'
+mutate: install
+	$(BIN)/python tests/mutate.py $(MUTANTS)
