@@ -365,8 +365,7 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
     if k in (ColumnKind.JSON, ColumnKind.JSONB):
         if isinstance(values, np.ndarray) and values.ndim == 2:
             out = np.empty(n, dtype=object)
-            rounded = np.round(values, 7) if values.dtype.kind == "f" else values
-            out[:] = [json.dumps(r) for r in rounded.tolist()]
+            out[:] = [json.dumps(r) for r in values.tolist()]
             return out, None
         obj = _objects(values, n)
         out = np.empty(n, dtype=object)
@@ -446,10 +445,15 @@ def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) ->
     if k is ColumnKind.UUID:
         return [None if v is None else v.replace("-", "") for v in arr]
     if k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY):
-        if arr.ndim == 2:  # JSON text; 7 decimals keep it short; a row at a time keeps
-            # the Python floats of one row alive, not those of the whole chunk
-            return [json.dumps(r.tolist()) for r in np.round(arr, 7)]
-        return [None if v is None else json.dumps(v.tolist()) for v in arr]
+        # JSON text holding exactly the values PostgreSQL stores (float4: the float32
+        # value, written at full precision, so a read gives the same float on both)
+        f32 = k is ColumnKind.FLOAT4_ARRAY
+        if arr.ndim == 2:  # a row at a time keeps one row's Python floats alive
+            return [json.dumps((r.astype(np.float32) if f32 else r).astype(np.float64).tolist())
+                    for r in arr]
+        return [None if v is None else json.dumps(
+            (np.asarray(v, np.float32) if f32 else np.asarray(v, np.float64))
+            .astype(np.float64).tolist()) for v in arr]
     if k in (ColumnKind.INT4_ARRAY, ColumnKind.INT8_ARRAY, ColumnKind.TEXT_ARRAY):
         return [None if v is None else json.dumps(v) for v in arr]
     return list(arr)
