@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import AS_OF, MINI, cli, execute, query
+from tests.helpers import AS_OF, MINI, MINI_TABLES, checksums, cli, execute, query
 
 
 def run_cli(db: str, *args: str) -> dict[str, object]:
@@ -56,21 +57,34 @@ def test_clean_dry_run_confirm_and_production_guard(db_url: str) -> None:
     doc = json.loads(dry.stdout)
     assert doc["deleted"] is False and doc["tables"][-1] == "orders" and doc["rows"]["orders"] > 0
 
+    before = checksums(db_url, MINI_TABLES)
+    # the dry run reports every table it would empty with its real row count
+    assert set(doc["tables"]) == {"orders", "order_items", "shipments"}
+    for table in doc["tables"]:
+        assert doc["rows"][table] == query(db_url, f'SELECT COUNT(*) FROM "{table}"')[0][0] > 0
+    assert checksums(db_url, MINI_TABLES) == before
+
     refused = cli("clean", "--pack", MINI, "--db", db_url, "--only", "orders+")
     assert refused.returncode == 1 and "--confirm" in refused.stderr
-    assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] > 0
+    assert checksums(db_url, MINI_TABLES) == before
 
     prod = cli("clean", "--pack", MINI, "--db", db_url, "--only", "orders+", "--confirm",
                env={"APP_ENV": "production"})
     assert prod.returncode == 1 and "--allow-production" in prod.stderr
+    assert "APP_ENV=production" in prod.stderr
+    assert checksums(db_url, MINI_TABLES) == before
 
     child = cli("clean", "--pack", MINI, "--db", db_url, "--only", "orders", "--confirm")
     assert child.returncode == 1 and "--only 'orders+'" in child.stderr
+    assert checksums(db_url, MINI_TABLES) == before
 
     ok = cli("clean", "--pack", MINI, "--db", db_url, "--only", "orders+", "--confirm")
     assert ok.returncode == 0, ok.stderr
-    assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] == 0
-    assert query(db_url, "SELECT COUNT(*) FROM customers")[0][0] > 0
+    after = checksums(db_url, MINI_TABLES)
+    for table in ("orders", "order_items", "shipments"):
+        assert after[table].startswith("0:"), (table, after[table])
+    for table in ("regions", "customers", "products", "audit_notes"):
+        assert after[table] == before[table], table
     rerun = run_cli(db_url)
     ran = {t["table"] for t in rerun["tasks"] if t["status"] == "done"}  # type: ignore[index,union-attr]
     assert ran == {"orders", "order_items", "shipments"}
@@ -169,13 +183,36 @@ def test_schema_create_and_drop(tmp_path: Path) -> None:
     assert "audit_notes" not in tables and "orders" in tables
 
 
+def _sqlite_tables(path: Path) -> set[str]:
+    """The tables in an SQLite file, without creating the file when it is absent."""
+    if not path.exists():
+        return set()
+    con = sqlite3.connect(path)
+    try:
+        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        con.close()
+
+
 def test_run_refuses_production_without_the_flag(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'prod.db'}"
+    path = tmp_path / "prod.db"
+    db = f"sqlite:///{path}"
     r = cli("run", "--pack", MINI, "--db", db, env={"SEEDGRAPH_ENV": "production"})
-    assert r.returncode == 1 and "--allow-production" in r.stderr
+    assert r.returncode == 1
+    # the message names the reason (the variable and its value) and the way out
+    assert "SEEDGRAPH_ENV=production" in r.stderr and "--allow-production" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    # refused before anything was written: no seeded table, no bookkeeping, no run recorded
+    assert _sqlite_tables(path) == set()
+
     ok = cli("run", "--pack", MINI, "--db", db, "--only", "audit_notes", "--quiet",
              "--allow-production", env={"SEEDGRAPH_ENV": "production"})
     assert ok.returncode == 0, ok.stderr
+    assert query(db, "SELECT COUNT(*) FROM audit_notes")[0][0] == 10
+    assert query(db, "SELECT COUNT(*) FROM orders")[0][0] == 0
+    assert query(db, "SELECT status FROM seedgraph_runs") == [("done",)]
+    assert query(db, "SELECT table_name, status FROM seedgraph_tasks") == [
+        ("audit_notes", "done")]
 
 
 def test_default_pack_comes_from_the_project_config(tmp_path: Path) -> None:

@@ -176,17 +176,34 @@ def test_append_adds_a_later_range_idempotently(
 def test_scoped_delete_keeps_dimensions(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'd.db'}"
     run_engine(url, pack=PACK, sets={**SMALL, "end_date": "2024-01-31"})
+    dims = ["store", "product", "calendar"]
+    before = checksums(url, [*dims, *FACTS])
+    counts = {t: query(url, f'SELECT COUNT(*) FROM "{t}"')[0][0] for t in [*dims, *FACTS]}
+    assert counts["store"] == 5 and counts["product"] == 20 and counts["calendar"] == 31
+    assert all(counts[t] > 0 for t in FACTS)
+
     dry = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
     doc = json.loads(dry.stdout)
     assert doc["deleted"] is False and doc["rows"]["sales_daily"] == 5 * 20 * 31
-    assert cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts").returncode == 1
+    assert sorted(doc["tables"]) == sorted(FACTS)  # the facts, and no dimension
+    assert doc["rows"] == {t: counts[t] for t in FACTS}
+    assert checksums(url, [*dims, *FACTS]) == before
+
+    refused = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts")
+    assert refused.returncode == 1 and "--confirm" in refused.stderr
+    assert checksums(url, [*dims, *FACTS]) == before
     prod = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts", "--confirm",
                env={"APP_ENV": "production"})
     assert prod.returncode == 1 and "--allow-production" in prod.stderr
+    assert checksums(url, [*dims, *FACTS]) == before
+
     ok = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts", "--confirm")
     assert ok.returncode == 0, ok.stderr
-    assert query(url, "SELECT COUNT(*) FROM sales_daily")[0][0] == 0
-    assert query(url, "SELECT COUNT(*) FROM store")[0][0] == 5
+    for table in FACTS:
+        assert query(url, f'SELECT COUNT(*) FROM "{table}"')[0][0] == 0, table
+    # every dimension row is still there, unchanged
+    assert checksums(url, dims) == {t: before[t] for t in dims}
 
 
 def test_the_documents_yaml_config_translates_to_params() -> None:
