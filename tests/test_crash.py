@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -56,10 +57,21 @@ def test_sigkill_mid_run_then_resume_gives_the_same_database(db_url: str, anothe
 
     plan = cli("plan", "--pack", MINI, "--db", db_url, "--resume", "--json")
     assert plan.returncode == 0, plan.stderr
-    assert '"action": "skip"' in plan.stdout and '"table": "orders"' in plan.stdout
+    doc = json.loads(plan.stdout)
+    assert doc["resume_run"] == 1 and doc["seed"] == 7 and doc["as_of"].startswith(AS_OF)
+    actions = {s["table"]: s["action"] for s in doc["steps"]}
+    assert set(actions) == set(MINI_TABLES)
+    # what finished before the kill is kept; orders (killed mid-table) and everything
+    # below it runs again
+    assert {t for t, a in actions.items() if a == "skip"} == done
+    assert actions["regions"] == actions["customers"] == "skip"
+    assert actions["orders"] == actions["order_items"] == actions["shipments"] == "run"
+    assert doc["clear"] == [] or set(doc["clear"]) <= {"orders", "order_items", "shipments"}
 
-    resumed = cli("run", "--pack", MINI, "--db", db_url, "--resume", "--quiet")
+    resumed = cli("run", "--pack", MINI, "--db", db_url, "--resume", "--json")
     assert resumed.returncode == 0, resumed.stderr
+    tasks = {t["table"]: t["status"] for t in json.loads(resumed.stdout)["tasks"]}
+    assert {t for t, st in tasks.items() if st == "done"} == set(MINI_TABLES) - done
     assert query(db_url, "SELECT status FROM seedgraph_runs") == [("done",)]
 
     reference = another_db()
