@@ -65,7 +65,8 @@ async def _table_checks(db: Database, table: sa.Table) -> list[Check]:
     uniques += [[c.name] for c in table.columns if c.unique]
     if table.primary_key.columns:
         uniques.append(pk)
-    for cols in uniques:
+    # a column declared unique=True also appears as a UniqueConstraint: check it once
+    for cols in [list(u) for u in dict.fromkeys(tuple(u) for u in uniques)]:
         notnull = " AND ".join(f"{quote(c)} IS NOT NULL" for c in cols)
         where = (f"(SELECT {_cols(cols)}, COUNT(*) AS n FROM {t} WHERE {notnull} "
                  f"GROUP BY {_cols(cols)} HAVING COUNT(*) > 1) d")

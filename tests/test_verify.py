@@ -1,0 +1,155 @@
+"""``seedgraph verify``: every kind of check passes on a good database and fails, with the
+exact count, on one that breaks it.
+
+The broken database is built by hand without the constraints the pack declares, so
+each rule can be violated once, on purpose, while the others hold.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import anyio
+import pytest
+
+from seedgraph import api
+from seedgraph.verify import Check, run_checks
+from tests.helpers import AS_OF, MINI, MINI_TABLES, cli, execute, run_engine
+
+# the mini pack's tables with its columns but none of its keys or constraints;
+# SQLite keeps one REFERENCES clause so PRAGMA foreign_key_check has something to find
+_DDL = [
+    "CREATE TABLE regions (id INTEGER PRIMARY KEY, name TEXT)",
+    "CREATE TABLE customers (id INTEGER, region_id INTEGER {ref}, name TEXT, email TEXT, "
+    "signup_at TIMESTAMP, score NUMERIC(6, 2), vip BOOLEAN)",
+    "CREATE TABLE products (id INTEGER, sku TEXT, price NUMERIC(10, 2))",
+    "CREATE TABLE orders (id INTEGER, customer_id INTEGER, placed_on DATE, "
+    "placed_at TIMESTAMP, status TEXT, meta TEXT)",
+    "CREATE TABLE order_items (order_id INTEGER, product_id INTEGER, qty INTEGER)",
+    "CREATE TABLE shipments (id INTEGER, order_id INTEGER, shipped_at TIMESTAMP)",
+    "CREATE TABLE audit_notes (id INTEGER, note TEXT, noted_at TIMESTAMP)",
+]
+_ROWS = [
+    # regions.name is unique in the pack: two Norths
+    "INSERT INTO regions VALUES (1, 'North'), (2, 'North'), (3, 'South')",
+    # customer 2 points at region 99 (foreign key); customer 3 has no name (NOT NULL)
+    "INSERT INTO customers VALUES (1, 1, 'Ann', NULL, '2025-01-01 00:00:00', 1.5, FALSE), "
+    "(2, 99, 'Bob', NULL, '2025-01-01 00:00:00', 2.5, FALSE), "
+    "(3, 3, NULL, NULL, '2025-01-01 00:00:00', 3.5, FALSE)",
+    # ck_products_price: price >= 0
+    "INSERT INTO products VALUES (1, 'SKU-1', 9.99), (2, 'SKU-2', -1.00), (3, 'SKU-3', 0)",
+    "INSERT INTO orders VALUES (1, 1, '2025-02-01', '2025-02-01 10:00:00', 'shipped', NULL), "
+    "(2, 1, '2025-02-02', '2025-02-02 10:00:00', 'shipped', NULL)",
+    # primary key (order_id, product_id) repeated once; ck_items_qty: qty > 0 broken twice
+    "INSERT INTO order_items VALUES (1, 1, 2), (1, 1, 3), (1, 3, 0), (2, 1, -4)",
+    # the invariant shipments_after_orders: shipment 2 predates its order
+    "INSERT INTO shipments VALUES (1, 1, '2025-02-03 10:00:00'), "
+    "(2, 2, '2025-01-30 10:00:00')",
+    # audit_notes stays empty: the rows check
+]
+EXPECTED = {
+    ("unique", "regions(name)"): 1,
+    ("foreign_key", "customers(region_id) -> regions"): 1,
+    ("not_null", "customers.name"): 1,
+    ("check", "ck_products_price"): 1,
+    ("unique", "order_items(order_id, product_id)"): 1,
+    ("check", "ck_items_qty"): 2,
+    ("invariant", "shipments_after_orders"): 1,
+    ("rows", "audit_notes"): 1,
+}
+
+
+def _broken_database(db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        with sqlite3.connect(db_url.split("///", 1)[1]) as conn:  # foreign keys off
+            for sql in _DDL:
+                conn.execute(sql.format(ref="REFERENCES regions(id)"))
+            for sql in _ROWS:
+                conn.execute(sql)
+        return
+    for sql in _DDL:
+        execute(db_url, sql.format(ref="").replace("TIMESTAMP", "TIMESTAMPTZ"))
+    for sql in _ROWS:
+        execute(db_url, sql)
+
+
+def checks(db_url: str, tables: list[str] | None = None) -> list[Check]:
+    async def go() -> list[Check]:
+        session = api.open_session(api.Options(pack=MINI, db=db_url))
+        db = await api.open_db(session)
+        try:
+            return await run_checks(db, session.pack, tables or MINI_TABLES, as_of=AS_OF)
+        finally:
+            await db.close()
+
+    return anyio.run(go)
+
+
+def test_every_check_kind_passes_on_a_seeded_database(db_url: str) -> None:
+    run_engine(db_url)
+    results = checks(db_url)
+    assert [c for c in results if not c.ok] == []
+    kinds: dict[str, int] = {}
+    for c in results:
+        kinds[c.kind] = kinds.get(c.kind, 0) + 1
+    # 7 tables; 5 foreign keys; 7 primary keys + regions.name + products.sku unique;
+    # 2 checks; 1 invariant (NOT NULL checks are listed only when they fail)
+    assert kinds == {"rows": 7, "foreign_key": 5, "unique": 9, "check": 2, "invariant": 1}
+    assert {c.name for c in results if c.kind == "foreign_key"} == {
+        "customers(region_id) -> regions", "orders(customer_id) -> customers",
+        "order_items(order_id) -> orders", "order_items(product_id) -> products",
+        "shipments(order_id) -> orders"}
+    rows = {c.name: c.detail for c in results if c.kind == "rows"}
+    assert rows["regions"] == "5 rows"
+
+
+def test_each_check_kind_fails_on_the_rows_that_break_it(db_url: str) -> None:
+    _broken_database(db_url)
+    results = checks(db_url)
+    failed = {(c.kind, c.name): c.violations for c in results if not c.ok}
+    if db_url.startswith("sqlite"):
+        # SQLite's own foreign-key check sees the REFERENCES clause too
+        assert failed.pop(("foreign_key", "customers (PRAGMA foreign_key_check)")) == 1
+    assert failed == EXPECTED
+    by_name = {c.name: c for c in results}
+    # the samples name the offending rows
+    assert by_name["customers(region_id) -> regions"].sample == ((99,),)
+    assert [r[0] for r in by_name["ck_items_qty"].sample] != []
+    assert by_name["shipments_after_orders"].sample == ((2,),)
+    assert by_name["customers.name"].sample == ((3,),)
+    assert by_name["audit_notes"].detail == "table is empty"
+
+
+def test_a_missing_table_and_a_crashing_invariant_fail_as_checks(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_engine(db_url)
+    execute(db_url, "DROP TABLE audit_notes")
+    results = checks(db_url)
+    failed = {(c.kind, c.name): c.detail for c in results if not c.ok}
+    assert failed == {("rows", "audit_notes"): "table does not exist"}
+
+    # an invariant whose query breaks is a failed check with the reason, not a traceback
+    execute(db_url, "DROP TABLE shipments")
+    failed = {(c.kind, c.name): c.detail for c in checks(db_url) if not c.ok}
+    assert failed[("rows", "shipments")] == "table does not exist"
+    assert failed[("invariant", "shipments_after_orders")].startswith("raised ")
+
+
+def test_invariants_run_only_when_all_their_tables_are_checked(db_url: str) -> None:
+    _broken_database(db_url)
+    names = {c.name for c in checks(db_url, ["orders", "customers"])}
+    assert "shipments_after_orders" not in names
+    assert "customers(region_id) -> regions" in names
+
+
+def test_the_cli_exits_non_zero_and_lists_each_failure(db_url: str) -> None:
+    _broken_database(db_url)
+    out = cli("verify", "--pack", MINI, "--db", db_url, "--json")
+    assert out.returncode == 1, out.stderr
+    report: dict[str, Any] = json.loads(out.stdout)
+    assert report["ok"] is False
+    got = {(f["kind"], f["name"]): f["violations"] for f in report["failed"]}
+    got.pop(("foreign_key", "customers (PRAGMA foreign_key_check)"), None)
+    assert got == EXPECTED
