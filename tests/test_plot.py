@@ -130,6 +130,10 @@ def test_unknown_extension_is_a_clear_error() -> None:
         format_for_path(Path("graph.jpeg"))
 
 
+MINI_EDGES = {("regions", "customers"), ("customers", "orders"), ("orders", "order_items"),
+              ("products", "order_items"), ("orders", "shipments")}
+
+
 def test_cli_plots_status_after_a_failed_run(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'p.db'}"
     run = cli("run", "--pack", MINI, "--db", db, "--quiet", env={"MINI_FAIL": "orders"})
@@ -142,14 +146,31 @@ def test_cli_plots_status_after_a_failed_run(tmp_path: Path) -> None:
     ns = {"s": "http://www.w3.org/2000/svg"}
     fill = {gr.get("data-name"): gr.find("s:rect", ns).get("fill")  # type: ignore[union-attr]
             for gr in root.iterfind(".//s:g[@class='node']", ns)}
-    assert fill["orders"] == STATUS_COLORS["failed"]
-    assert fill["shipments"] == STATUS_COLORS["skipped"]
-    assert fill["regions"] == STATUS_COLORS["done"]
+    edges = {(p.get("data-from"), p.get("data-to"))
+             for p in root.iterfind(".//s:path[@class='edge']", ns)}
+    # every node is drawn, each in the colour of what the failed run did to it
+    done, failed, skipped = (STATUS_COLORS[k] for k in ("done", "failed", "skipped"))
+    assert len({done, failed, skipped}) == 3
+    assert fill == {"regions": done, "customers": done, "products": done, "audit_notes": done,
+                    "orders": failed, "order_items": skipped, "shipments": skipped}
+    assert edges == MINI_EDGES
+    assert "last run" in svg and "200 rows" in svg  # customers' row count in its label
+
     term = cli("plot", "--pack", MINI, "--db", db, "--status")
-    assert term.returncode == 0 and "orders" in term.stdout and "legend" in term.stdout
+    assert term.returncode == 0, term.stderr
+    lines = {ln.split()[1]: ln.split()[0] for ln in term.stdout.splitlines()
+             if ln.startswith("  ") and len(ln.split()) > 1}
+    assert lines == {"regions": "✔", "customers": "✔", "products": "✔", "audit_notes": "✔",
+                     "orders": "✘", "order_items": "↷", "shipments": "↷"}
+    assert "legend:" in term.stdout
+
     sub = cli("plot", "--pack", MINI, "--only", "orders+", "-o", str(tmp_path / "s.mmd"))
-    assert sub.returncode == 0
-    assert "n_customers" not in (tmp_path / "s.mmd").read_text()
+    assert sub.returncode == 0, sub.stderr
+    mmd = (tmp_path / "s.mmd").read_text()
+    declared = set(re.findall(r"^    (n_\w+)\[", mmd, re.M))
+    arrows = set(re.findall(r"^    (n_\w+) --> (n_\w+)$", mmd, re.M))
+    assert declared == {"n_orders", "n_order_items", "n_shipments"}
+    assert arrows == {("n_orders", "n_order_items"), ("n_orders", "n_shipments")}
 
 
 def _chromium() -> str | None:
