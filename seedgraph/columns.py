@@ -123,7 +123,11 @@ _INT_LIMITS = {ColumnKind.INT2: 2**15 - 1, ColumnKind.INT4: 2**31 - 1, ColumnKin
 
 def kind_for(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
     """The kind a column of *type_* has on *dialect* (variants resolved)."""
+    declared = getattr(type_, "_variant_mapping", {}).get(dialect, type_)
     impl = type_.dialect_impl(_DIALECTS[dialect])
+    if isinstance(impl, sa.Float) and _single_precision(declared):
+        # the dialect's float type forgets REAL / Float(24): ask the declared type
+        return ColumnKind.FLOAT4
     if isinstance(impl, sa.Boolean):
         return ColumnKind.BOOL
     if isinstance(impl, sa.SmallInteger):
@@ -133,9 +137,6 @@ def kind_for(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
     if isinstance(impl, sa.Integer):
         return ColumnKind.INT4
     if isinstance(impl, sa.Float):
-        precision = getattr(impl, "precision", None)
-        if isinstance(impl, sa.REAL) or (precision is not None and precision <= 24):
-            return ColumnKind.FLOAT4
         return ColumnKind.FLOAT8
     if isinstance(impl, sa.Numeric):
         return ColumnKind.NUMERIC
@@ -154,7 +155,7 @@ def kind_for(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
     if isinstance(impl, sa.ARRAY):
         item = impl.item_type
         if isinstance(item, sa.Float):
-            return ColumnKind.FLOAT4_ARRAY if isinstance(item, sa.REAL) else ColumnKind.FLOAT8_ARRAY
+            return ColumnKind.FLOAT4_ARRAY if _single_precision(item) else ColumnKind.FLOAT8_ARRAY
         if isinstance(item, sa.BigInteger):
             return ColumnKind.INT8_ARRAY
         if isinstance(item, sa.Integer):
@@ -163,6 +164,14 @@ def kind_for(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
     if isinstance(impl, sa.LargeBinary):
         return ColumnKind.BYTEA
     return ColumnKind.TEXT
+
+
+def _single_precision(type_: Any) -> bool:
+    """REAL, FLOAT4 or Float(p) with p <= 24: a 4-byte float."""
+    if isinstance(type_, sa.REAL):
+        return True
+    precision = getattr(type_, "precision", None)
+    return isinstance(type_, sa.Float) and precision is not None and precision <= 24
 
 
 def table_spec(table: sa.Table, dialect: str) -> TableSpec:
@@ -376,9 +385,13 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
             return values.astype(np.float64, copy=False), None
         obj = _objects(values, n)
         mask = _null_mask(obj)
-        rows = [None if v is None else np.asarray(v, dtype=np.float64) for v in obj]
+        # a NULL element stays NULL (np.asarray would turn it into NaN)
+        rows = [None if v is None else np.asarray(v, dtype=np.float64)
+                if not any(x is None for x in v) else
+                [None if x is None else float(x) for x in v] for v in obj]
         lengths = {len(r) for r in rows if r is not None}
-        if mask is None and len(lengths) == 1 and n:
+        if (mask is None and len(lengths) == 1 and n
+                and all(isinstance(r, np.ndarray) for r in rows)):
             return np.vstack(rows), None  # type: ignore[arg-type]
         out = np.empty(n, dtype=object)
         out[:] = rows
@@ -426,7 +439,9 @@ def _format_times(arr: np.ndarray, unit: Literal["D", "us"]) -> list[Any]:
 
 def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) -> list[Any]:
     k = col.kind
-    if k in _INT_KINDS or k in (ColumnKind.FLOAT4, ColumnKind.FLOAT8):
+    if k is ColumnKind.FLOAT4:  # the float32 value, as PostgreSQL's real stores it
+        return _with_nulls(arr.astype(np.float32).astype(np.float64).tolist(), mask)
+    if k in _INT_KINDS or k is ColumnKind.FLOAT8:
         return _with_nulls(arr.tolist(), mask)
     if k is ColumnKind.NUMERIC:
         vals = np.round(arr, col.scale) if col.scale is not None else arr
@@ -451,12 +466,15 @@ def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) ->
         if arr.ndim == 2:  # a row at a time keeps one row's Python floats alive
             return [json.dumps((r.astype(np.float32) if f32 else r).astype(np.float64).tolist())
                     for r in arr]
-        return [None if v is None else json.dumps(
-            (np.asarray(v, np.float32) if f32 else np.asarray(v, np.float64))
-            .astype(np.float64).tolist()) for v in arr]
+        return [None if v is None else json.dumps([None if x is None else _float(x, f32)
+                                                   for x in v]) for v in arr]
     if k in (ColumnKind.INT4_ARRAY, ColumnKind.INT8_ARRAY, ColumnKind.TEXT_ARRAY):
         return [None if v is None else json.dumps(v) for v in arr]
     return list(arr)
+
+
+def _float(x: Any, single: bool) -> float:
+    return float(np.float32(x)) if single else float(x)
 
 
 def sqlite_groups(columns: Sequence[Column], specs: Sequence[ColumnSpec], group: int

@@ -132,6 +132,11 @@ def _array_value(items: list[object], kind: ColumnKind) -> bytes:
         oid = 25
         parts = [b"\xff\xff\xff\xff" if v is None else
                  struct.pack(">i", len(e := str(v).encode())) + e for v in items]
+    elif any(v is None for v in items):  # NULL elements: length -1, no value
+        oid, dtype, width = _ARRAY_OID[kind]
+        head = struct.pack(">i", width)
+        parts = [b"\xff\xff\xff\xff" if v is None else head + np.asarray(v, dtype).tobytes()
+                 for v in items]
     else:
         oid, dtype, width = _ARRAY_OID[kind]
         arr = np.asarray(items, dtype=dtype)
