@@ -88,3 +88,61 @@ def test_sync_function_is_refused() -> None:
 
     with pytest.raises(PackError, match="async"):
         task("x")(body)  # type: ignore[arg-type]
+
+
+async def first(ctx: TaskContext) -> None:
+    """Seeds a."""
+
+
+async def second(ctx: TaskContext) -> None:
+    return None
+
+
+def test_duplicate_table_names_both_definitions() -> None:
+    with pytest.raises(GraphError) as exc:
+        build_graph([task("a")(first), t("b"), task("a")(second)])
+    assert str(exc.value) == (
+        "two tasks fill table 'a' (tests.test_graph.first and tests.test_graph.second); "
+        "keep one task per table"
+    )
+
+
+def test_duplicate_of_a_nameless_callable_is_still_reported() -> None:
+    nameless = TaskDef(table="a", fn=object())  # type: ignore[arg-type]
+    with pytest.raises(GraphError, match=r"^two tasks fill table 'a' \(\?\.\? and \?\.\?\)"):
+        build_graph([nameless, nameless])
+
+
+def test_nodes_carry_the_task_its_tags_and_description() -> None:
+    a = task("a", tags=["dims", "core"])(first)
+    b = task("b", upstream="a")(second)
+    g = build_graph([a, b])
+    assert dict(g.nodes["a"]) == {"task": a, "tags": ("dims", "core"), "description": "Seeds a."}
+    assert dict(g.nodes["b"]) == {"task": b, "tags": (), "description": ""}
+    assert list(g.edges) == [("a", "b")]
+
+
+def test_unknown_upstream_says_what_to_do() -> None:
+    with pytest.raises(GraphError) as exc:
+        build_graph([t("a", "zzz")])
+    assert str(exc.value) == (
+        "task 'a' has unknown upstream 'zzz'. Declare a task for it or fix the name.")
+
+
+def test_cycle_message_says_what_to_do() -> None:
+    with pytest.raises(GraphError) as exc:
+        build_graph([t("a", "b"), t("b", "a")])
+    assert str(exc.value).endswith("; remove one of these upstream declarations")
+
+
+def test_fks_of_tables_without_a_task_and_self_references_are_ignored() -> None:
+    g = build_graph([t("a"), t("b", "a")],
+                    [("legacy", "x_id", "nowhere"), ("a", "parent_id", "a"), ("b", "a_id", "a")])
+    assert set(g.nodes) == {"a", "b"}
+
+
+def test_an_ignored_fk_does_not_stop_checking_the_others() -> None:
+    with pytest.raises(GraphError, match=r"foreign key b\.a_id references 'a', but 'a' is not"):
+        build_graph([t("a"), t("b")], [("a", "parent_id", "a"), ("b", "a_id", "a")])
+    with pytest.raises(GraphError, match=r"foreign key b\.c_id references 'c', which no task"):
+        build_graph([t("b")], [("a", "x_id", "zzz"), ("b", "c_id", "c")])

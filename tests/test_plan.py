@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,15 @@ import pytest
 from seedgraph import PackError, TaskContext, UsageError, task
 from seedgraph.graph import build_graph
 from seedgraph.pack import load_pack
-from seedgraph.plan import Schedule, TableState, make_plan, resolve_params, task_fingerprints
+from seedgraph.plan import (
+    Schedule,
+    Step,
+    TableState,
+    _canonical,
+    make_plan,
+    resolve_params,
+    task_fingerprints,
+)
 from seedgraph.task import TaskDef
 
 AS_OF = datetime(2026, 1, 15, tzinfo=UTC)
@@ -153,3 +161,140 @@ def test_code_digest_covers_the_pack_modules_a_task_uses(tmp_path: Path) -> None
     base = digest("a", "def values():\n    return [1]\n", "X = 1\n")
     assert digest("b", "def values():\n    return [1]\n", "X = 2\n") == base
     assert digest("c", "def values():\n    return [2]\n", "X = 1\n") != base
+
+
+def test_declared_defaults_apply_unless_a_layer_overrides_them() -> None:
+    merged, per = resolve_params(BY, [{}])
+    assert merged == {"n": 5, "m": 1} and per == {"a": {"n": 5}, "b": {"m": 1}, "c": {}, "x": {}}
+    merged, per = resolve_params(BY, [{"m": 2}, {}])
+    assert per["b"] == {"m": 2}
+
+
+def test_pack_params_may_hold_undeclared_names_later_layers_only_known_ones() -> None:
+    merged, per = resolve_params(BY, [{"extra": 1}, {"extra": 2}])
+    assert merged["extra"] == 2 and per["a"] == {"n": 5}
+    with pytest.raises(UsageError) as exc:
+        resolve_params(BY, [{"extra": 1}, {"zzz": 1}])
+    assert str(exc.value) == "unknown parameter 'zzz'. Parameters of this pack: m, n"
+    with pytest.raises(UsageError) as exc:
+        resolve_params({"x": BY["x"]}, [{}, {"zzz": 1}])
+    assert str(exc.value) == "unknown parameter 'zzz'. Parameters of this pack: none"
+
+
+def test_param_without_value_says_how_to_give_one() -> None:
+    with pytest.raises(PackError) as exc:
+        resolve_params({"lone": t("lone", params=["k"])}, [{}])
+    assert str(exc.value) == (
+        "task 'lone' reads parameter 'k' but it has no value; give it a default "
+        "(@task(..., params={'k': ...}) or PARAMS) or --set k=...")
+
+
+def test_canonical_parameter_text_is_stable() -> None:
+    """Recorded fingerprints are built from this text: it must not depend on key order or
+    spacing, and must accept values JSON cannot encode."""
+    assert _canonical({"b": [1, 2], "a": {"y": 1, "x": None}}) == (
+        '{"a":{"x":null,"y":1},"b":[1,2]}')
+    assert _canonical({"when": date(2026, 1, 2)}) == '{"when":"2026-01-02"}'
+
+
+def test_fingerprints_ignore_param_order_and_accept_any_value() -> None:
+    when = {"a": {"n": 5, "when": date(2026, 1, 2)}, "b": {"m": 1}}
+    fp = task_fingerprints(GRAPH, when, 42, AS_OF)
+    assert set(fp) == {"a", "b", "c", "x"}
+    assert all(len(v) == 16 and int(v, 16) >= 0 for v in fp.values())
+    swapped = {"a": {"when": date(2026, 1, 2), "n": 5}, "b": {"m": 1}}
+    assert task_fingerprints(GRAPH, swapped, 42, AS_OF) == fp
+    later = {"a": {"n": 5, "when": date(2026, 1, 3)}, "b": {"m": 1}}
+    assert task_fingerprints(GRAPH, later, 42, AS_OF)["a"] != fp["a"]
+    # a task missing from the parameter mapping reads no parameters
+    explicit = {**when, "c": {}, "x": {}}
+    assert task_fingerprints(GRAPH, explicit, 42, AS_OF) == fp
+
+
+def test_every_reason_is_spelled_out() -> None:
+    fp = fps()
+    states = {"a": TableState(0, fp["a"], 10), "b": TableState(5, None, None),
+              "c": TableState(10, "0" * 16, 10), "x": TableState(10, fp["x"], 10)}
+    plan = make_plan(GRAPH, GRAPH.nodes, states, fp)
+    assert plan.steps == (
+        Step("a", "run", "has 0 rows but seedgraph wrote 10"),
+        Step("x", "skip", "up to date"),
+        Step("b", "run", "holds 5 rows seedgraph did not write"),
+        Step("c", "run", "code, parameters, seed or upstream changed since it was seeded"),
+    )
+    forced = make_plan(GRAPH, GRAPH.nodes, done(fp), fp, force=True)
+    assert {s.reason for s in forced.steps} == {"--force"}
+    appended = make_plan(GRAPH, GRAPH.nodes, done(fp), fp, force=True, append=True)
+    assert {s.reason for s in appended.steps} == {"append"}
+
+
+def test_reruns_of_several_upstreams_are_all_named() -> None:
+    tasks = [t("p"), t("q"), t("r", "p", "q")]
+    graph = build_graph(tasks)
+    fp = {"p": "1", "q": "2", "r": "3"}
+    states = {"p": TableState(10, "old", 10), "q": TableState(10, "old", 10),
+              "r": TableState(10, "3", 10)}
+    plan = make_plan(graph, graph.nodes, states, fp)
+    assert plan.step("r") == Step("r", "run", "upstream p, q reruns")
+
+
+def test_plan_records_levels_fingerprints_and_states_of_the_selection() -> None:
+    fp = fps()
+    states = done(fp)
+    plan = make_plan(GRAPH, {"b", "c", "x"}, states, fp)
+    assert plan.levels == (("b", "x"), ("c",))
+    assert plan.fingerprints == fp and plan.states == states
+    assert plan.problems == () and plan.needs_confirm == ()
+    full = make_plan(GRAPH, GRAPH.nodes, {}, fp)
+    assert full.levels == (("a", "x"), ("b",), ("c",))
+
+
+def test_a_table_with_one_row_is_cleared() -> None:
+    old, new = fps(), fps(m=7)
+    states = done(old, rows=1)
+    plan = make_plan(GRAPH, GRAPH.nodes, states, new)
+    assert plan.clear == ("c", "b") and plan.problems == ()
+
+
+def test_only_unselected_children_holding_rows_are_problems() -> None:
+    old, new = fps(), fps(m=7)
+    states = done(old)
+    del states["c"]  # c was never seeded: nothing to keep consistent
+    plan = make_plan(GRAPH, {"b"}, states, new)
+    assert plan.clear == ("b",) and plan.problems == ()
+    states["c"] = TableState(0, old["c"], 0)
+    assert make_plan(GRAPH, {"b"}, states, new).problems == ()
+    states["c"] = TableState(1, old["c"], 1)
+    assert make_plan(GRAPH, {"b"}, states, new).problems == (
+        "table 'c' is not selected but depends on 'b', which this run empties and rebuilds; "
+        "include it: --only 'b+'",
+    )
+
+
+def test_unselected_upstream_is_fine_when_it_holds_rows() -> None:
+    fp = fps()
+    states = {"a": TableState(10, fp["a"], 10)}
+    plan = make_plan(GRAPH, {"b", "c"}, states, fp)
+    assert plan.to_run == ("b", "c") and plan.problems == ()
+
+
+def test_every_empty_unselected_upstream_is_reported() -> None:
+    tasks = [t("p"), t("q"), t("r", "p", "q")]
+    graph = build_graph(tasks)
+    fp = {"p": "1", "q": "2", "r": "3"}
+    plan = make_plan(graph, {"p", "r"}, {}, fp)
+    assert plan.to_run == ("p", "r")
+    assert plan.problems == (
+        "task 'r' needs upstream 'q', which is empty and not selected; include it: --only '+r'",
+    )
+
+
+def test_a_failure_skips_only_descendants_that_are_to_run_and_each_once() -> None:
+    tasks = [t("p"), t("q"), t("r", "p", "q"), t("s", "r")]
+    graph = build_graph(tasks)
+    s = Schedule(graph, ["p", "q", "r"])
+    assert s.ready() == ["p", "q"]
+    assert s.mark_failed("p") == ["r"]
+    assert not s.finished
+    assert s.mark_failed("q") == []
+    assert s.ready() == [] and s.finished

@@ -99,3 +99,76 @@ def test_against_networkx_on_random_dags() -> None:
         for m in down:
             at |= nx.ancestors(graph, m)
         assert select(graph, f"@{n}") == at
+
+
+def chain() -> nx.DiGraph:
+    """a -> b -> c -> d -> e; no node has a tags attribute."""
+    graph = nx.DiGraph()
+    graph.add_edges_from([("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")])
+    return graph
+
+
+@pytest.mark.parametrize(("expr", "expected"), [
+    ("0+c", {"c"}),
+    ("1+c", {"b", "c"}),
+    ("2+d", {"b", "c", "d"}),
+    ("3+e", {"b", "c", "d", "e"}),
+    ("b+2", {"b", "c", "d"}),
+    ("a+3", {"a", "b", "c", "d"}),
+    ("2+c+2", {"a", "b", "c", "d", "e"}),
+    ("10+c", {"a", "b", "c"}),
+    ("?", {"a", "b", "c", "d", "e"}),
+])
+def test_depths_count_generations(expr: str, expected: set[str]) -> None:
+    assert select(chain(), expr) == expected
+
+
+def test_nodes_without_tags_are_never_tagged() -> None:
+    graph = chain()
+    graph.nodes["c"]["tags"] = ("mid",)
+    assert select(graph, "tag:mid+") == {"c", "d", "e"}
+    with pytest.raises(SelectorError) as exc:
+        select(graph, "tag:midd")
+    assert str(exc.value) == "unknown tag 'midd'. Did you mean 'mid'? Known tags: mid"
+    with pytest.raises(SelectorError) as exc:
+        select(chain(), "tag:x")
+    assert str(exc.value) == "unknown tag 'x'. Known tags: none"
+
+
+def test_error_messages_quote_the_term_and_the_whole_selector(g: nx.DiGraph) -> None:
+    with pytest.raises(SelectorError) as exc:
+        select(g, "a tag:facts,bb+")
+    assert str(exc.value) == (
+        "unknown table 'bb' in selector 'bb+'. Did you mean 'b'? "
+        "See `seedgraph list` for the tables.")
+    with pytest.raises(SelectorError) as exc:
+        select(g, "a b+x")
+    assert str(exc.value) == (
+        "cannot parse 'b+x' in selector 'a b+x'; write e.g. 'events', 'events+', "
+        "'+events', '2+events', 'events+1', '@events' or 'tag:jobs'")
+    with pytest.raises(SelectorError) as exc:
+        select(g, "a fqn:b")
+    assert str(exc.value) == (
+        "unknown selector method 'fqn:' in 'a fqn:b'; use a plain name or 'tag:NAME'")
+    with pytest.raises(SelectorError) as exc:
+        select(g, "")
+    assert str(exc.value) == (
+        "empty selector; give a table name, 'name+', '+name' or 'tag:x'")
+
+
+def test_upper_case_names_are_names_not_patterns() -> None:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(["Xa", "b"])
+    assert select(graph, "Xa") == {"Xa"}
+    with pytest.raises(SelectorError, match="unknown table 'Xb'"):
+        select(graph, "Xb")
+
+
+def test_parse_keeps_the_text_of_the_selector_and_of_each_term() -> None:
+    spec = parse(" b+  tag:x,@c ")
+    assert spec.raw == " b+  tag:x,@c "
+    assert [[c.raw for c in inter] for inter in spec.union] == [["b+"], ["tag:x", "@c"]]
+    plain = spec.union[0][0]
+    assert (plain.method, plain.value, plain.parents, plain.parents_depth, plain.children,
+            plain.children_depth, plain.childrens_parents) == (
+        "name", "b", False, None, True, None, False)
