@@ -153,3 +153,65 @@ def test_the_cli_exits_non_zero_and_lists_each_failure(db_url: str) -> None:
     got = {(f["kind"], f["name"]): f["violations"] for f in report["failed"]}
     got.pop(("foreign_key", "customers (PRAGMA foreign_key_check)"), None)
     assert got == EXPECTED
+
+
+def test_records_name_their_table_sample_and_detail(db_url: str) -> None:
+    _broken_database(db_url)
+    results = {(c.kind, c.name): c for c in checks(db_url)}
+    tables = {key: c.table for key, c in results.items() if not c.ok}
+    tables.pop(("foreign_key", "customers (PRAGMA foreign_key_check)"), None)
+    assert tables == {
+        ("unique", "regions(name)"): "regions",
+        ("foreign_key", "customers(region_id) -> regions"): "customers",
+        ("not_null", "customers.name"): "customers",
+        ("check", "ck_products_price"): "products",
+        ("unique", "order_items(order_id, product_id)"): "order_items",
+        ("check", "ck_items_qty"): "order_items",
+        ("invariant", "shipments_after_orders"): "shipments,orders",
+        ("rows", "audit_notes"): "audit_notes",
+    }
+    price = results[("check", "ck_products_price")]
+    assert price.detail == "price >= 0" and price.sample == ((2,),)
+    assert sorted(results[("check", "ck_items_qty")].sample) == [(1, 3), (2, 1)]
+    assert results[("unique", "order_items(order_id, product_id)")].sample[0][:3] == (1, 1, 2)
+    assert results[("rows", "audit_notes")].sample == ()
+    assert results[("rows", "regions")].detail == "3 rows"
+
+
+def test_composite_keys_and_tables_without_a_primary_key(db_url: str) -> None:
+    import sqlalchemy as sa
+
+    from seedgraph.db import Database, parse_url
+    from seedgraph.verify import _table_checks
+
+    md = sa.MetaData()
+    sa.Table("parent", md, sa.Column("a", sa.Integer, primary_key=True),
+             sa.Column("b", sa.Integer, primary_key=True))
+    child = sa.Table(
+        "child", md, sa.Column("x", sa.Integer), sa.Column("y", sa.Integer),
+        sa.Column("z", sa.Text, nullable=False),
+        sa.ForeignKeyConstraint(["x", "y"], ["parent.a", "parent.b"], name="fk_xy"),
+        sa.UniqueConstraint("y", "z", name="uq_yz"))
+    for sql in ("CREATE TABLE parent (a INTEGER, b INTEGER)",
+                "CREATE TABLE child (x INTEGER, y INTEGER, z TEXT)",
+                "INSERT INTO parent VALUES (1, 1), (1, 2)",
+                # (1, 2) exists; (2, 1) matches a parent only on one column each side;
+                # (NULL, 5) is not checked (a NULL key refers to nothing)
+                "INSERT INTO child VALUES (1, 2, 'p'), (2, 1, 'q'), (NULL, 5, 'r'), "
+                "(7, 2, 'p'), (8, 8, NULL)"):
+        execute(db_url, sql)
+
+    async def go() -> list[Check]:
+        db = await Database.open(parse_url(db_url))
+        try:
+            return await _table_checks(db, child)
+        finally:
+            await db.close()
+
+    got = {(c.kind, c.name): (c.table, c.violations, sorted(c.sample)) for c in anyio.run(go)}
+    assert got == {
+        ("foreign_key", "child(x, y) -> parent"): ("child", 3, [(2, 1), (7, 2), (8, 8)]),
+        ("unique", "child(y, z)"): ("child", 1, [(2, "p", 2)]),
+        # no primary key: rows are named by their first column
+        ("not_null", "child.z"): ("child", 1, [(8,)]),
+    }
