@@ -22,7 +22,8 @@ from tests.conftest import PgDatabases
 from tests.helpers import REPO, checksums, query, run_engine
 
 PACK = str(REPO / "tasks" / "home_security")
-SETS = {"images": 1500, "days": 14, "jobs": 400}
+# large enough that the sampling error of each share is well under the effects checked
+SETS = {"images": 4000, "days": 14, "jobs": 3000}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -39,6 +40,14 @@ def hs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory)
 
 def col(url: str, sql: str) -> list[Any]:
     return [r[0] for r in query(url, sql)]
+
+
+def assert_share(count: int, n: int, p: float, what: object) -> None:
+    """*count* of *n* independent draws with probability *p*: within four standard errors
+    of a binomial share (a false alarm about once in 16,000 draws of the seed)."""
+    assert n > 0, what
+    tolerance = 4 * (p * (1 - p) / n) ** 0.5
+    assert abs(count / n - p) <= tolerance, (what, count / n, p, tolerance)
 
 
 def test_all_53_tables_are_filled_and_verify_passes(hs: str) -> None:
@@ -70,22 +79,42 @@ def test_detections_follow_a_daily_rhythm_inside_the_window(hs: str) -> None:
     assert times.max() <= np.datetime64("2026-01-15T00:00:00")
 
 
-def test_nothing_happens_after_as_of(hs: str) -> None:
-    """Every timestamp is at or before the run's as_of (2026-01-15), except expiry dates."""
-    session = api.open_session(api.Options(pack=PACK, db=hs))
+def _later_than_as_of(url: str) -> dict[str, int]:
+    """Rows per timestamp column (expiry dates aside) later than the run's as_of."""
+    session = api.open_session(api.Options(pack=PACK, db=url))
     # SQLite stores timestamps as text with six decimals; PostgreSQL compares instants
-    as_of = "'2026-01-15 00:00:00.000000'" if hs.startswith("sqlite") else \
+    as_of = "'2026-01-15 00:00:00.000000'" if url.startswith("sqlite") else \
         "'2026-01-15 00:00:00+00'"
     later = {}
     assert session.pack.metadata is not None
     for table in session.pack.metadata.sorted_tables:
         for column in table.columns:
             if isinstance(column.type, sa.DateTime) and column.name != "expires_at":
-                found = query(hs, f'SELECT COUNT(*) FROM "{table.name}" '
-                                  f'WHERE "{column.name}" > {as_of}')[0][0]
+                found = query(url, f'SELECT COUNT(*) FROM "{table.name}" '
+                                   f'WHERE "{column.name}" > {as_of}')[0][0]
                 if found:
                     later[f"{table.name}.{column.name}"] = found
-    assert later == {}
+    return later
+
+
+# A product bug this module's larger run brings out (reported, not fixed here):
+# tasks/home_security/pipeline.py sets event_audits.audited_at to ended_at plus up to an
+# hour without sim.not_after, so audits of events that ended in the last hour before
+# as_of land after it.
+KNOWN_LATE = {"event_audits.audited_at"}
+
+
+def test_nothing_happens_after_as_of(hs: str) -> None:
+    """Every timestamp is at or before the run's as_of (2026-01-15), except expiry dates."""
+    later = _later_than_as_of(hs)
+    assert {k: n for k, n in later.items() if k not in KNOWN_LATE} == {}
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: event_audits.audited_at is not clamped "
+                   "to as_of (tasks/home_security/pipeline.py); drop this mark once fixed")
+def test_event_audits_are_not_after_as_of(hs: str) -> None:
+    later = _later_than_as_of(hs)
+    assert {k: n for k, n in later.items() if k in KNOWN_LATE} == {}
 
 
 def test_each_image_yields_zero_to_four_detections(hs: str) -> None:
@@ -105,7 +134,8 @@ def test_risk_is_skewed_low_with_consistent_levels(hs: str) -> None:
 def test_summaries_read_like_analyses_of_the_event(hs: str) -> None:
     rows = query(hs, "SELECT e.summary, e.reasoning, e.object_types, c.name FROM events e "
                      "JOIN cameras c ON c.id = e.camera_id")
-    for summary, reasoning, types, camera in rows[:200]:
+    assert len(rows) > 200
+    for summary, reasoning, types, camera in rows:
         types = types if isinstance(types, list) else json.loads(types)
         assert camera in summary
         assert "Risk assessed as" in reasoning and "lorem" not in reasoning.lower()
@@ -125,24 +155,29 @@ def test_fast_path_events_are_single_confident_people(hs: str) -> None:
 def test_enrichment_distributions(hs: str) -> None:
     ages = Counter(col(hs, "SELECT age_min FROM demographics_results"))
     total = sum(ages.values())
-    assert total > 500
+    assert total > 2000
     expected = {0: 0.10, 13: 0.25, 26: 0.35, 46: 0.20, 66: 0.10}
+    assert set(ages) == set(expected)
     for lo, share in expected.items():
-        assert abs(ages[lo] / total - share) < 0.05, (lo, ages[lo] / total)
+        assert_share(ages[lo], total, share, ("age", lo))
     genders = Counter(col(hs, "SELECT gender FROM demographics_results"))
-    assert abs(genders["male"] / total - 0.48) < 0.05
-    assert abs(genders["unknown"] / total - 0.04) < 0.03
+    assert set(genders) == {"male", "female", "unknown"}
+    for gender, share in {"male": 0.48, "female": 0.48, "unknown": 0.04}.items():
+        assert_share(genders[gender], total, share, ("gender", gender))
     persons = col(hs, "SELECT COUNT(*) FROM detections WHERE object_type = 'person'")[0]
     threats = col(hs, "SELECT COUNT(*) FROM threat_detections")[0]
-    assert total == persons and 0 < threats < 0.08 * persons
+    assert total == persons
+    assert_share(threats, persons, 0.03, "threats per person detection")
 
 
 def test_jobs_states_and_finished_at(hs: str) -> None:
     states = Counter(col(hs, "SELECT status FROM jobs"))
     n = sum(states.values())
-    for state, share in {"completed": 0.70, "failed": 0.15, "running": 0.10,
-                         "pending": 0.05}.items():
-        assert abs(states[state] / n - share) < 0.06, (state, states[state] / n)
+    assert n == SETS["jobs"]
+    expected = {"completed": 0.70, "failed": 0.15, "running": 0.10, "pending": 0.05}
+    assert set(states) == set(expected)
+    for state, share in expected.items():
+        assert_share(states[state], n, share, state)
     bad = col(hs, "SELECT COUNT(*) FROM jobs WHERE (finished_at IS NULL) <> "
                   "(status IN ('running', 'pending'))")[0]
     assert bad == 0
@@ -152,8 +187,10 @@ def test_feedback_on_a_third_of_events(hs: str) -> None:
     events = col(hs, "SELECT COUNT(*) FROM events")[0]
     kinds = Counter(col(hs, "SELECT feedback_type FROM event_feedback"))
     n = sum(kinds.values())
-    assert abs(n / events - 0.30) < 0.06
-    assert abs(kinds["correct"] / n - 0.70) < 0.08
+    assert_share(n, events, 0.30, "events with feedback")
+    assert set(kinds) == {"correct", "partially_correct", "incorrect"}
+    for kind, share in {"correct": 0.70, "partially_correct": 0.20, "incorrect": 0.10}.items():
+        assert_share(kinds[kind], n, share, kind)
 
 
 def test_alerts_only_for_enabled_rules(hs: str) -> None:
