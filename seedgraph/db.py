@@ -130,6 +130,10 @@ class Tx:
         for t in tables:
             await self.execute(f"DELETE FROM {quote(t)}")
 
+    async def before_load(self, spec: TableSpec) -> None:
+        """Hook run first in a task's transaction: restart the id generators feeding the
+        table from what it holds, so generated ids never depend on earlier attempts."""
+
     async def after_load(self, spec: TableSpec) -> None:
         """Hook run before commit once a table is loaded (PostgreSQL advances sequences)."""
 
@@ -474,19 +478,44 @@ class PgTx(Tx):
             # another table references one of these (even if empty): delete children first
             await super().empty(tables)
 
-    async def after_load(self, spec: TableSpec) -> None:
-        if len(spec.primary_key) != 1:
-            return
-        pk = spec.by_name[spec.primary_key[0]]
-        if pk.kind.value not in {"int2", "int4", "int8"}:
-            return
-        seq = await self.conn.fetchval("SELECT pg_get_serial_sequence($1, $2)",
-                                       quote(spec.name), pk.name)
-        if seq:
+    async def _restart_sequences(self, spec: TableSpec) -> None:
+        """Set every sequence feeding a column of the table (serial, identity, or a
+        ``nextval()`` default, owned or not) to follow the column's largest value, or to
+        its start when the table is empty. Sequences ignore rollbacks, so without this a
+        failed or killed attempt would shift the ids of the next one."""
+        for column, seq, start, step in await self.conn.fetch(_SEQUENCES, quote(spec.name)):
             await self.conn.execute(
-                f"SELECT setval($1::regclass, COALESCE((SELECT MAX({quote(pk.name)}) "
-                f"FROM {quote(spec.name)}), 0) + 1, false)", seq
-            )
+                f"SELECT setval($1::regclass, COALESCE((SELECT MAX({quote(column)}) "
+                f"FROM {quote(spec.name)}) + $2, $3), false)", seq, step, start)
+
+    async def before_load(self, spec: TableSpec) -> None:
+        await self._restart_sequences(spec)
+
+    async def after_load(self, spec: TableSpec) -> None:
+        # past the largest value written, so the application's next insert never collides
+        await self._restart_sequences(spec)
+
+
+# (column, sequence, start, increment) of every sequence feeding a column of table $1:
+# referenced by the column's default (serial, or nextval of any sequence), or owned by /
+# the identity of the column
+_SEQUENCES = """
+SELECT a.attname, s.oid::regclass::text, q.seqstart, q.seqincrement
+FROM pg_attribute a
+JOIN pg_class s ON s.relkind = 'S' AND s.oid IN (
+    SELECT dep.refobjid FROM pg_attrdef d
+    JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid
+     AND dep.refclassid = 'pg_class'::regclass
+    WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum
+    UNION
+    SELECT dep.objid FROM pg_depend dep
+    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+      AND dep.deptype IN ('a', 'i'))
+JOIN pg_sequence q ON q.seqrelid = s.oid
+WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum, 2
+"""
 
 
 def _join(parts: list[np.ndarray], col: ColumnSpec, dialect: str) -> np.ndarray:
@@ -583,12 +612,15 @@ class SqliteTx(Tx):
         self._db = db
         self._began = False
         self._deferred_fk = False
+        self._restart: str | None = None
 
     async def _begin(self) -> None:
         if not self._began:
             await self._db.write_lock.acquire()
             self._began = True
             await _run(self.conn, "BEGIN IMMEDIATE")
+            if self._restart is not None:
+                await self._restart_autoincrement(self._restart)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         await self._begin()
@@ -636,6 +668,20 @@ class SqliteTx(Tx):
         async with chunks:
             async for groups in chunks:
                 await self._insert("INSERT", table, columns, groups)
+
+    async def before_load(self, spec: TableSpec) -> None:
+        # done when the transaction begins (at its first write): taking the write lock
+        # now would hold it while the task body generates its first chunk
+        self._restart = spec.name
+
+    async def _restart_autoincrement(self, table: str) -> None:
+        """AUTOINCREMENT keeps a high-water mark that a DELETE leaves behind."""
+        async with self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'") as cur:
+            if not await cur.fetchall():
+                return
+        await _run(self.conn, f"UPDATE sqlite_sequence SET seq = COALESCE((SELECT MAX(rowid) "
+                              f"FROM {quote(table)}), 0) WHERE name = ?", (table,))
 
     async def after_load(self, spec: TableSpec) -> None:
         if not self._deferred_fk:

@@ -155,6 +155,7 @@ class _Execution:
 
         async with self.db.transaction() as tx:
             try:
+                await tx.before_load(spec)
                 async with anyio.create_task_group() as tg:
                     writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
                                          task_group=tg,
