@@ -28,8 +28,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+## pytest on 2 workers (one module per worker), under coverage; prints the coverage table.
 pytest: install
-	$(BIN)/pytest -q
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest -q -n 2 --dist loadfile
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report
 
 ## Retail benchmark: pgbench -i -s 10 vs seedgraph seeding >= 1M sales_daily rows.
 bench: install

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.pgserver import start_server  # noqa: E402
+from tests.pgserver import start_server
 
 
 def main(argv: list[str]) -> int:
