@@ -428,7 +428,7 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
            fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
            limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows per table.")] = None) -> None:
     """Export the selected tables to CSV or JSON fixture files (one per table)."""
-    from seedgraph.export import export_tables
+    from seedgraph.export import export_tables, file_name
     from seedgraph.selector import select
 
     if fmt not in {"csv", "json"}:
@@ -445,7 +445,7 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
     written = anyio.run(go)
     out.print(rows_table(f"exported to {output}/", ["table", "rows", "file"],
-                         [(t, f"{n:,}", f"{t}.{fmt}") for t, n in written.items()]))
+                         [(escape(t), f"{n:,}", escape(file_name(t, fmt))) for t, n in written.items()]))
 
 
 @app.command()

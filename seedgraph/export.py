@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -15,7 +17,19 @@ import networkx as nx
 from seedgraph.db import Database, quote
 from seedgraph.graph import parents_first
 
-__all__ = ["export_tables"]
+__all__ = ["export_tables", "file_name"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def file_name(table: str, fmt: str) -> str:
+    """A file name for *table* that stays inside the output folder: table names come from
+    the database, and ``../x`` or ``/tmp/x`` must not become paths. A name that had to be
+    changed gets a short digest, so two such names never share a file."""
+    safe = _UNSAFE.sub("_", table).lstrip(".") or "_"
+    if safe != table:
+        safe += "-" + hashlib.sha256(table.encode()).hexdigest()[:8]
+    return f"{safe}.{fmt}"
 
 
 def _plain(value: Any) -> Any:
@@ -45,7 +59,7 @@ async def export_tables(db: Database, graph: nx.DiGraph, tables: Iterable[str], 
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = await db.query(sql)
-        path = out / f"{name}.{fmt}"
+        path = out / file_name(name, fmt)
         if fmt == "csv":
             with path.open("w", newline="") as fh:
                 w = csv.writer(fh)
