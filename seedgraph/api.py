@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 DEFAULT_SEED = 42
+# values of SEEDGRAPH_ENV / APP_ENV that mean production (compared trimmed, case-folded)
+PRODUCTION_NAMES = frozenset({"production", "prod", "prd", "live"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +98,8 @@ def open_session(options: Options) -> Session:
 def check_production(options: Options, action: str) -> None:
     """Destructive commands refuse in production unless --allow-production is given."""
     for var in ("SEEDGRAPH_ENV", "APP_ENV"):
-        env = os.environ.get(var, "").lower()
-        if env in {"production", "prod"} and not options.allow_production:
+        env = os.environ.get(var, "").strip().casefold()
+        if env in PRODUCTION_NAMES and not options.allow_production:
             raise SafetyError(
                 f"refusing to {action}: {var}={os.environ[var]}. This looks like production; "
                 "if you really mean it, add --allow-production"
