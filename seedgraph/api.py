@@ -101,8 +101,8 @@ def check_production(options: Options, action: str) -> None:
         env = os.environ.get(var, "").strip().casefold()
         if env in PRODUCTION_NAMES and not options.allow_production:
             raise SafetyError(
-                f"refusing to {action}: {var}={os.environ[var].strip()}. This looks like production; "
-                "if you really mean it, add --allow-production"
+                f"refusing to {action}: {var}={os.environ[var].strip()}. This looks like "
+                "production; if you really mean it, add --allow-production"
             )
 
 

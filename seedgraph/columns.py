@@ -82,6 +82,7 @@ class ColumnKind(enum.Enum):
     INT8_ARRAY = "int8[]"
     TEXT_ARRAY = "text[]"
     BYTEA = "bytea"
+    OTHER = "other"  # a PostgreSQL type the binary COPY encoder cannot write (inet, interval, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,9 @@ _INT_LIMITS = {ColumnKind.INT2: 2**15 - 1, ColumnKind.INT4: 2**31 - 1, ColumnKin
 def kind_for(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
     """The kind a column of *type_* has on *dialect* (variants resolved)."""
     declared = getattr(type_, "_variant_mapping", {}).get(dialect, type_)
+    if isinstance(declared, postgresql.DOMAIN):
+        # a domain is stored as its base type: write and read it as that type
+        return kind_for(declared.data_type, dialect)
     impl = type_.dialect_impl(_DIALECTS[dialect])
     if isinstance(impl, sa.Float) and _single_precision(declared):
         # the dialect's float type forgets REAL / Float(24): ask the declared type
@@ -160,10 +164,14 @@ def kind_for(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
             return ColumnKind.INT8_ARRAY
         if isinstance(item, sa.Integer):
             return ColumnKind.INT4_ARRAY
-        return ColumnKind.TEXT_ARRAY
+        if isinstance(item, sa.String) or dialect != "postgresql":
+            return ColumnKind.TEXT_ARRAY
+        return ColumnKind.OTHER
     if isinstance(impl, sa.LargeBinary):
         return ColumnKind.BYTEA
-    return ColumnKind.TEXT
+    if isinstance(impl, sa.String) or dialect != "postgresql":
+        return ColumnKind.TEXT  # text, varchar, char, enums, citext: text on the wire
+    return ColumnKind.OTHER
 
 
 def _single_precision(type_: Any) -> bool:
