@@ -342,7 +342,8 @@ async def event_audits(ctx: TaskContext) -> None:
     issues = [["low enrichment use"] if u < 0.4 else None for u in utilization.tolist()]
     await ctx.write({
         "id": np.arange(1, n + 1), "event_id": ev["id"],
-        "audited_at": ev["ended_at"] + sim.seconds(rng.integers(60, 3600, n)),
+        "audited_at": sim.not_after(ctx.as_of,
+                                    ev["ended_at"] + sim.seconds(rng.integers(60, 3600, n))),
         "model": np.full(n, "nemotron-mini", dtype=object),
         "consistency_score": consistency, "enrichment_utilization": utilization,
         "reasoning_coherence": coherence, "overall_quality": overall, "issues": issues,
