@@ -59,7 +59,13 @@ def test_fk_must_point_at_a_declared_upstream() -> None:
 
 
 def test_transitive_fk_upstream_is_enough() -> None:
-    build_graph([t("a"), t("b", "a"), t("c", "b")], [("c", "a_id", "a")])
+    """c -> a is satisfied through b: accepted, and c still runs after a."""
+    g = build_graph([t("a"), t("b", "a"), t("c", "b")], [("c", "a_id", "a")])
+    assert set(g.edges) == {("a", "b"), ("b", "c")}  # no extra edge is added for the FK
+    assert levels(g) == [["a"], ["b"], ["c"]]
+    # without the path through b the same foreign key is refused
+    with pytest.raises(GraphError, match="not upstream of 'c'"):
+        build_graph([t("a"), t("b", "a"), t("c")], [("c", "a_id", "a")])
 
 
 def test_fk_to_a_table_without_task_is_refused() -> None:
