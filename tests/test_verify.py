@@ -26,7 +26,7 @@ _DDL = [
     "signup_at TIMESTAMP, score NUMERIC(6, 2), vip BOOLEAN)",
     "CREATE TABLE products (id INTEGER, sku TEXT, price NUMERIC(10, 2))",
     "CREATE TABLE orders (id INTEGER, customer_id INTEGER, placed_on DATE, "
-    "placed_at TIMESTAMP, status TEXT, meta TEXT)",
+    "placed_at TIMESTAMP, status TEXT, meta {json})",
     "CREATE TABLE order_items (order_id INTEGER, product_id INTEGER, qty INTEGER)",
     "CREATE TABLE shipments (id INTEGER, order_id INTEGER, shipped_at TIMESTAMP)",
     "CREATE TABLE audit_notes (id INTEGER, note TEXT, noted_at TIMESTAMP)",
@@ -65,22 +65,24 @@ def _broken_database(db_url: str) -> None:
     if db_url.startswith("sqlite"):
         with sqlite3.connect(db_url.split("///", 1)[1]) as conn:  # foreign keys off
             for sql in _DDL:
-                conn.execute(sql.format(ref="REFERENCES regions(id)"))
+                conn.execute(sql.format(ref="REFERENCES regions(id)", json="TEXT"))
             for sql in _ROWS:
                 conn.execute(sql)
         return
     for sql in _DDL:
-        execute(db_url, sql.format(ref="").replace("TIMESTAMP", "TIMESTAMPTZ"))
+        execute(db_url, sql.format(ref="", json="JSONB").replace("TIMESTAMP", "TIMESTAMPTZ"))
     for sql in _ROWS:
         execute(db_url, sql)
 
 
-def checks(db_url: str, tables: list[str] | None = None) -> list[Check]:
+def checks(db_url: str, tables: list[str] | None = None, *, as_of: str = AS_OF,
+           params: dict[str, Any] | None = None) -> list[Check]:
     async def go() -> list[Check]:
         session = api.open_session(api.Options(pack=MINI, db=db_url))
         db = await api.open_db(session)
         try:
-            return await run_checks(db, session.pack, tables or MINI_TABLES, as_of=AS_OF)
+            return await run_checks(db, session.pack, tables or MINI_TABLES, as_of=as_of,
+                                    params=params)
         finally:
             await db.close()
 
@@ -95,8 +97,8 @@ def test_every_check_kind_passes_on_a_seeded_database(db_url: str) -> None:
     for c in results:
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
     # 7 tables; 5 foreign keys; 7 primary keys + regions.name + products.sku unique;
-    # 2 checks; 1 invariant (NOT NULL checks are listed only when they fail)
-    assert kinds == {"rows": 7, "foreign_key": 5, "unique": 9, "check": 2, "invariant": 1}
+    # 2 checks; 4 invariants (NOT NULL checks are listed only when they fail)
+    assert kinds == {"rows": 7, "foreign_key": 5, "unique": 9, "check": 2, "invariant": 4}
     assert {c.name for c in results if c.kind == "foreign_key"} == {
         "customers(region_id) -> regions", "orders(customer_id) -> customers",
         "order_items(order_id) -> orders", "order_items(product_id) -> products",
@@ -152,6 +154,10 @@ def test_the_cli_exits_non_zero_and_lists_each_failure(db_url: str) -> None:
     assert report["ok"] is False
     got = {(f["kind"], f["name"]): f["violations"] for f in report["failed"]}
     got.pop(("foreign_key", "customers (PRAGMA foreign_key_check)"), None)
+    # no run is recorded in this database, so its as_of is unknown to the invariant
+    assert got.pop(("invariant", "orders_not_after_as_of")) == 1
+    detail = next(f["detail"] for f in report["failed"] if f["name"] == "orders_not_after_as_of")
+    assert detail == "raised ValueError: the run's as_of is unknown"
     assert got == EXPECTED
 
 
@@ -215,3 +221,90 @@ def test_composite_keys_and_tables_without_a_primary_key(db_url: str) -> None:
         # no primary key: rows are named by their first column
         ("not_null", "child.z"): ("child", 1, [(8,)]),
     }
+
+
+def test_invariants_see_the_run_s_params_as_of_and_dialect(db_url: str) -> None:
+    run_engine(db_url)
+    by_name = {c.name: c for c in checks(db_url, params={"customers": 200})}
+    # dialect: the JSON check's SQL differs per database and must run on each
+    meta = by_name["order_meta_is_an_object"]
+    assert (meta.ok, meta.table, meta.detail) == (
+        True, "orders", "Order metadata, when present, is a JSON object.")
+    assert by_name["customers_as_configured"].ok
+    assert by_name["orders_not_after_as_of"].ok
+
+    # params: the recorded parameter is what the invariant compares with
+    wrong = {c.name: c for c in checks(db_url, params={"customers": 150})}
+    assert (wrong["customers_as_configured"].violations,
+            wrong["customers_as_configured"].sample) == (1, ((200, 150),))
+
+    # as_of: an earlier as_of makes orders late; scalar results become 1-tuples
+    early = {c.name: c for c in checks(db_url, as_of="2025-06-01")}
+    late = early["orders_not_after_as_of"]
+    assert late.violations > 0 and late.detail == "No order is placed after the run's as_of."
+    assert all(len(r) == 1 and isinstance(r[0], int) for r in late.sample)
+    assert len(late.sample) == 5  # at most SAMPLE rows are kept
+
+
+def test_invariants_run_when_their_tables_are_exactly_the_selection(db_url: str) -> None:
+    run_engine(db_url)
+    names = [c.name for c in checks(db_url, ["shipments", "orders"]) if c.kind == "invariant"]
+    assert names == ["order_meta_is_an_object", "orders_not_after_as_of",
+                     "shipments_after_orders"]  # in the order of their names
+    # an invariant left out (customers_as_configured) does not stop the ones after it
+    names = [c.name for c in checks(db_url, ["orders"]) if c.kind == "invariant"]
+    assert names == ["order_meta_is_an_object", "orders_not_after_as_of"]
+
+
+def test_a_crashing_invariant_is_a_full_failed_record_and_the_others_still_run(
+        db_url: str) -> None:
+    run_engine(db_url)
+    execute(db_url, "DROP TABLE shipments")
+    results = checks(db_url)
+    crashed = next(c for c in results if c.name == "shipments_after_orders")
+    assert (crashed.kind, crashed.table, crashed.violations, crashed.sample) == (
+        "invariant", "shipments,orders", 1, ())
+    assert crashed.detail.startswith("raised ") and "Error" in crashed.detail.split(":")[0]
+    missing = next(c for c in results if c.kind == "rows" and c.name == "shipments")
+    assert (missing.table, missing.violations, missing.sample, missing.detail) == (
+        "shipments", 1, (), "table does not exist")
+    after = [c.name for c in results if c.kind == "invariant"]
+    assert after == ["customers_as_configured", "order_meta_is_an_object",
+                     "orders_not_after_as_of", "shipments_after_orders"]
+    assert all(c.ok for c in results if c.kind == "invariant" and c is not crashed)
+
+
+def test_sqlite_s_own_foreign_key_check_is_a_full_record(tmp_path: Any) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fk.db'}"
+    _broken_database(url)
+    pragma = next(c for c in checks(url) if c.name == "customers (PRAGMA foreign_key_check)")
+    assert (pragma.kind, pragma.table, pragma.violations) == ("foreign_key", "customers", 1)
+    assert pragma.sample == (("customers", 2, "regions", 0),)
+
+
+def test_foreign_key_checks_come_in_the_order_of_their_names(db_url: str) -> None:
+    import sqlalchemy as sa
+
+    from seedgraph.db import Database, parse_url
+    from seedgraph.verify import _table_checks
+
+    md = sa.MetaData()
+    sa.Table("p", md, sa.Column("id", sa.Integer, primary_key=True))
+    names = ["fk_d", "fk_a", "fk_c", "fk_b", "fk_e"]
+    child = sa.Table("c", md, sa.Column("id", sa.Integer, primary_key=True),
+                     *[sa.Column(f"{n}_col", sa.Integer) for n in names],
+                     *[sa.ForeignKeyConstraint([f"{n}_col"], ["p.id"], name=n) for n in names])
+    for sql in ["CREATE TABLE p (id INTEGER PRIMARY KEY)",
+                "CREATE TABLE c (id INTEGER PRIMARY KEY, "
+                + ", ".join(f"{n}_col INTEGER" for n in names) + ")"]:
+        execute(db_url, sql)
+
+    async def go() -> list[Check]:
+        db = await Database.open(parse_url(db_url))
+        try:
+            return await _table_checks(db, child)
+        finally:
+            await db.close()
+
+    fks = [c.name for c in anyio.run(go) if c.kind == "foreign_key"]
+    assert fks == [f"c({n}_col) -> p" for n in sorted(names)]

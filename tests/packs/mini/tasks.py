@@ -138,3 +138,28 @@ async def shipments_after_orders(ctx: VerifyContext) -> list[tuple[object, ...]]
     return await ctx.query(
         "SELECT s.id FROM shipments s JOIN orders o ON o.id = s.order_id "
         "WHERE s.shipped_at < o.placed_at")
+
+
+@invariant("order_meta_is_an_object", tables=["orders"])
+async def order_meta_is_an_object(ctx: VerifyContext) -> list[tuple[object, ...]]:
+    """Order metadata, when present, is a JSON object."""
+    check = "jsonb_typeof(meta)" if ctx.dialect == "postgresql" else "json_type(meta)"
+    return await ctx.query(f"SELECT id FROM orders WHERE {check} <> 'object'")
+
+
+@invariant("orders_not_after_as_of", tables=["orders"])
+async def orders_not_after_as_of(ctx: VerifyContext) -> list[int]:
+    """No order is placed after the run's as_of."""
+    if ctx.as_of is None:
+        raise ValueError("the run's as_of is unknown")
+    o = await ctx.read("orders", ["id", "placed_at"])
+    late = o["placed_at"] > np.datetime64(ctx.as_of.replace(tzinfo=None), "us")
+    return [int(i) for i in o["id"][late]]  # plain ids, not row tuples
+
+
+@invariant("customers_as_configured", tables=["customers"])
+async def customers_as_configured(ctx: VerifyContext) -> list[tuple[object, ...]]:
+    """As many customers as the run's 'customers' parameter says."""
+    wanted = ctx.params.get("customers")
+    n = await ctx.count("customers")
+    return [] if wanted is None or n == wanted else [(n, wanted)]
