@@ -75,7 +75,7 @@ def _broken_database(db_url: str) -> None:
         execute(db_url, sql)
 
 
-def checks(db_url: str, tables: list[str] | None = None, *, as_of: str = AS_OF,
+def checks(db_url: str, tables: list[str] | None = None, *, as_of: str | None = AS_OF,
            params: dict[str, Any] | None = None) -> list[Check]:
     async def go() -> list[Check]:
         session = api.open_session(api.Options(pack=MINI, db=db_url))
@@ -245,6 +245,10 @@ def test_invariants_see_the_run_s_params_as_of_and_dialect(db_url: str) -> None:
     assert all(len(r) == 1 and isinstance(r[0], int) for r in late.sample)
     assert len(late.sample) == 5  # at most SAMPLE rows are kept
 
+    # no recorded run: the invariant is told so (as_of None), not handed today's date
+    unknown = {c.name: c for c in checks(db_url, as_of=None)}["orders_not_after_as_of"]
+    assert unknown.detail == "raised ValueError: the run's as_of is unknown"
+
 
 def test_invariants_run_when_their_tables_are_exactly_the_selection(db_url: str) -> None:
     run_engine(db_url)
@@ -272,6 +276,13 @@ def test_a_crashing_invariant_is_a_full_failed_record_and_the_others_still_run(
     assert after == ["customers_as_configured", "order_meta_is_an_object",
                      "orders_not_after_as_of", "shipments_after_orders"]
     assert all(c.ok for c in results if c.kind == "invariant" and c is not crashed)
+
+    # a crash early in the list does not stop the invariants after it
+    execute(db_url, "DROP TABLE order_items")
+    execute(db_url, "DROP TABLE orders")
+    status = {c.name: c.ok for c in checks(db_url) if c.kind == "invariant"}
+    assert status == {"customers_as_configured": True, "order_meta_is_an_object": False,
+                      "orders_not_after_as_of": False, "shipments_after_orders": False}
 
 
 def test_sqlite_s_own_foreign_key_check_is_a_full_record(tmp_path: Any) -> None:
