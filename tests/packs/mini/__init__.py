@@ -7,7 +7,8 @@
 Failure and delay injection (for scheduling, failure and crash tests) come from
 environment variables, which do not enter fingerprints:
 ``MINI_FAIL=orders`` makes a task raise; ``MINI_SLEEP=orders:2.5,products:1`` sleeps
-between chunks; ``MINI_LEAVE_OUT=audit_notes`` leaves out a column whose default is now().
+between chunks; ``MINI_LEAVE_OUT=audit_notes`` leaves out a column whose default is now();
+``MINI_BAD=products`` writes a price the table's CHECK constraint refuses.
 """
 
 from seedgraph import Profile

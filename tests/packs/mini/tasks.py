@@ -54,10 +54,13 @@ async def products(ctx: TaskContext) -> None:
     await _inject(ctx)
     await _pause(ctx)
     n = int(ctx.params["products"])
+    price = np.round(ctx.rng.lognormal(2.5, 0.6, n), 2)
+    if os.environ.get("MINI_BAD") == ctx.table:
+        price[-1] = -1.0  # breaks ck_products_price: the database refuses the load
     await ctx.write({
         "id": np.arange(1, n + 1),
         "sku": [f"SKU-{i:05d}" for i in range(1, n + 1)],
-        "price": np.round(ctx.rng.lognormal(2.5, 0.6, n), 2),
+        "price": price,
     })
 
 

@@ -1,0 +1,81 @@
+"""The bookkeeping tables: what a run and each task leave behind, read back through the
+checkpoints module (what `status` and `--resume` rely on)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import anyio
+import pytest
+
+from seedgraph import __version__, checkpoints
+from seedgraph.checkpoints import RunRecord, TaskRecord
+from seedgraph.db import Database, parse_url
+from tests.helpers import MINI, run_engine
+
+
+def _read(url: str, limit: int = 10) -> tuple[list[RunRecord], RunRecord | None,
+                                              list[TaskRecord]]:
+    async def go() -> tuple[list[RunRecord], RunRecord | None, list[TaskRecord]]:
+        db = await Database.open(parse_url(url))
+        try:
+            runs = await checkpoints.recent_runs(db, limit)
+            latest = await checkpoints.latest_run(db)
+            tasks = await checkpoints.task_records(db, latest.id) if latest else []
+            return runs, latest, tasks
+        finally:
+            await db.close()
+
+    return anyio.run(go)
+
+
+def _time(text: str | None) -> datetime:
+    assert text is not None
+    return datetime.fromisoformat(text)
+
+
+def test_a_failed_run_is_recorded_with_its_settings_and_each_task_s_fate(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_FAIL", "orders")
+    run_engine(db_url, sets={"customers": 30}, seed=5, as_of="2025-03-01T12:00:00")
+    runs, latest, tasks = _read(db_url)
+    assert runs == [latest] and latest is not None
+    assert (latest.id, latest.status, latest.mode, latest.seed) == (1, "failed", "build", 5)
+    assert latest.as_of == "2025-03-01T12:00:00+00:00"
+    assert latest.selection == {"only": None, "exclude": None, "profile": None,
+                                "force": False}
+    assert latest.params["customers"] == 30 and latest.params["orders_per_customer"] == 5
+    assert latest.pack == MINI and latest.version == __version__
+    assert re.fullmatch(r"[0-9a-f]{8,}", latest.pack_fingerprint)
+    assert _time(latest.started_at) <= _time(latest.finished_at)
+
+    by_table = {t.table: t for t in tasks}
+    assert [t.table for t in tasks] == sorted(by_table)  # ordered by table name
+    assert {t: r.status for t, r in by_table.items()} == {
+        "regions": "done", "customers": "done", "products": "done", "audit_notes": "done",
+        "orders": "failed", "order_items": "skipped", "shipments": "skipped"}
+    customers = by_table["customers"]
+    assert (customers.run_id, customers.rows, customers.error) == (1, 30, None)
+    assert customers.seconds is not None and customers.seconds >= 0
+    assert _time(customers.started_at) <= _time(customers.finished_at)
+    assert customers.fingerprint and re.fullmatch(r"[0-9a-f]{8,}", customers.fingerprint)
+    orders = by_table["orders"]
+    assert orders.rows is None and orders.fingerprint is None
+    assert orders.error == "task 'orders' failed: RuntimeError: injected failure in orders"
+    assert orders.started_at is not None and orders.finished_at is not None
+    skipped = by_table["shipments"]
+    assert (skipped.error, skipped.rows, skipped.seconds) == (
+        "upstream orders failed", None, None)
+
+
+def test_runs_are_listed_newest_first_and_limited(db_url: str) -> None:
+    assert _read(db_url) == ([], None, [])  # nothing recorded yet: no tables either
+    run_engine(db_url)
+    run_engine(db_url, force=True, confirm=True, seed=8)
+    runs, latest, tasks = _read(db_url)
+    assert [r.id for r in runs] == [2, 1] and latest == runs[0]
+    assert [r.seed for r in runs] == [8, 7] and runs[0].selection["force"] is True
+    assert [r.id for r in _read(db_url, limit=1)[0]] == [2]
+    assert {t.run_id for t in tasks} == {2} and len(tasks) == 7
+    assert all(t.status == "done" and t.error is None for t in tasks)

@@ -1,0 +1,162 @@
+"""The runner in-process: events, the concurrency limit, the 'running' status, a database
+error inside a load, and an interrupt (a real SIGINT) rolling back what is in flight."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+
+import anyio
+import pytest
+
+from seedgraph import api
+from seedgraph.events import (
+    Event,
+    RunFinished,
+    RunStarted,
+    TaskFinished,
+    TaskProgress,
+    TaskStarted,
+)
+from tests.helpers import AS_OF, MINI, query, run_engine
+
+
+def test_events_tell_the_whole_story_in_order(db_url: str) -> None:
+    events: list[Event] = []
+    result = run_engine(db_url, events=events)
+    assert result.status == "done"
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert events[-1].status == "done" and events[-1].run_id == result.run_id
+    started = [e.table for e in events if isinstance(e, TaskStarted)]
+    finished = {e.table: e for e in events if isinstance(e, TaskFinished)}
+    assert sorted(started) == sorted(events[0].to_run) == sorted(finished)
+    for outcome in result.outcomes:
+        e = finished[outcome.table]
+        assert (e.status, e.rows, e.error) == ("done", outcome.rows, None)
+        progress = [p.rows for p in events if isinstance(p, TaskProgress)
+                    and p.table == outcome.table]
+        assert progress == sorted(progress) and progress[-1] == outcome.rows
+        i_start = next(i for i, x in enumerate(events)
+                       if isinstance(x, TaskStarted) and x.table == outcome.table)
+        i_end = events.index(e)
+        assert i_start < i_end
+    # a task starts only after every upstream task finished
+    order = [(type(x).__name__, x.table) for x in events
+             if isinstance(x, TaskStarted | TaskFinished)]
+    for child, parent in [("customers", "regions"), ("orders", "customers"),
+                          ("order_items", "orders"), ("order_items", "products")]:
+        assert order.index(("TaskFinished", parent)) < order.index(("TaskStarted", child))
+
+
+def _most_at_once(events: list[Event]) -> int:
+    running: set[str] = set()
+    most = 0
+    for e in events:
+        if isinstance(e, TaskStarted):
+            running.add(e.table)
+            most = max(most, len(running))
+        elif isinstance(e, TaskFinished):
+            running.discard(e.table)
+    return most
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_at_most_concurrency_tasks_run_at_once(
+        db_url: str, monkeypatch: pytest.MonkeyPatch, concurrency: int) -> None:
+    # three independent slow tasks: without a limit all three would overlap
+    monkeypatch.setenv("MINI_SLEEP", "products:0.3,audit_notes:0.3,orders:0.1")
+    events: list[Event] = []
+    assert run_engine(db_url, events=events, concurrency=concurrency).status == "done"
+    assert _most_at_once(events) == concurrency
+
+
+def test_the_running_status_is_visible_while_a_task_runs(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_SLEEP", "orders:0.5")
+    seen: list[tuple[Any, ...]] = []
+
+    def look() -> None:
+        seen.extend(query(pg_url, "SELECT status, started_at IS NOT NULL, finished_at, "
+                                  "seconds FROM seedgraph_tasks WHERE table_name = 'orders'"))
+
+    threads: list[threading.Thread] = []
+
+    def listener(e: Event) -> None:
+        if isinstance(e, TaskStarted) and e.table == "orders":
+            t = threading.Timer(0.6, look)
+            t.start()
+            threads.append(t)
+
+    assert run_engine(pg_url, events=_Recorder(listener)).status == "done"
+    for t in threads:
+        t.join()
+    assert seen == [("running", True, None, None)]
+    done = query(pg_url, "SELECT status, started_at <= finished_at, seconds > 0.5 "
+                         "FROM seedgraph_tasks WHERE table_name = 'orders'")
+    assert done == [("done", True, True)]
+
+
+class _Recorder(list[Event]):
+    """An event list that also calls a function on each event."""
+
+    def __init__(self, on_event: Any) -> None:
+        super().__init__()
+        self._on_event = on_event
+
+    def append(self, e: Event) -> None:
+        super().append(e)
+        self._on_event(e)
+
+
+def test_a_database_error_inside_the_load_fails_the_task_with_its_cause(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_BAD", "products")
+    events: list[Event] = []
+    result = run_engine(db_url, events=events)
+    assert result.status == "failed"
+    outcome = {o.table: o for o in result.outcomes}
+    error = outcome["products"].error or ""
+    assert outcome["products"].status == "failed" and outcome["products"].rows == 0
+    assert error.startswith("task 'products' failed: ")
+    assert "ck_products_price" in error or "CHECK constraint failed" in error
+    assert outcome["order_items"].status == "skipped"
+    assert outcome["order_items"].error == "upstream products failed"
+    assert outcome["orders"].status == "done"  # the other branch goes on
+    finished = {e.table: e for e in events if isinstance(e, TaskFinished)}
+    assert finished["products"].error == error
+    assert query(db_url, "SELECT COUNT(*) FROM products")[0][0] == 0
+    recorded = query(db_url, "SELECT status, error FROM seedgraph_tasks "
+                             "WHERE table_name = 'products'")
+    assert recorded == [("failed", error)]
+
+
+def test_sigint_rolls_back_in_flight_tasks_and_records_them(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_SLEEP", "orders:0.5")
+    events: list[Event] = []
+
+    def listener(e: Event) -> None:
+        events.append(e)
+        if isinstance(e, TaskStarted) and e.table == "orders":
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    options = api.Options(pack=MINI, db=db_url, seed=7, as_of=AS_OF)
+    result = anyio.run(lambda: api.run(options, listener, handle_signals=True))
+    assert result.status == "interrupted"
+    outcome = {o.table: o for o in result.outcomes}
+    assert outcome["orders"].status == "interrupted"
+    assert outcome["orders"].error == "cancelled" and outcome["orders"].seconds > 0.2
+    assert outcome["order_items"].status == "pending"
+    assert outcome["order_items"].error == "not started"
+    assert outcome["customers"].status == "done"
+    assert query(db_url, "SELECT COUNT(*) FROM orders")[0][0] == 0
+    row = query(db_url, "SELECT status, error, started_at IS NOT NULL, finished_at IS NOT "
+                        "NULL, seconds > 0.2 FROM seedgraph_tasks WHERE table_name = 'orders'")
+    assert row == [("interrupted", "cancelled; rolled back", True, True, True)]
+    assert query(db_url, "SELECT status FROM seedgraph_runs") == [("interrupted",)]
+    last = events[-1]
+    assert isinstance(last, RunFinished) and last.status == "interrupted"
+    assert any(isinstance(e, TaskFinished) and e.table == "orders"
+               and e.status == "interrupted" for e in events)
