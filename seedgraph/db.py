@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +51,34 @@ class DbUrl:
     pg_dsn: str | None = None
 
 
+_SECRET_PARAM = re.compile(r"(?i)([?&;](?:password|passwd|pass|pwd|sslpassword|secret)[^=&#]*=)"
+                           r"[^&#]*")
+
+
+def mask_url(raw: str) -> str:
+    """*raw* fit to show: the password after ``user:`` and any password-like query
+    parameter replaced by ``***``. Works on the raw text, so a URL that does not parse,
+    or a password holding an unescaped ``@``, is masked too."""
+    cut = min((i for i in (raw.find("?"), raw.find("#")) if i >= 0), default=len(raw))
+    head, tail = raw[:cut], raw[cut:]
+    if "@" in head:
+        prefix, host = head.rsplit("@", 1)
+        scheme = re.match(r"^[A-Za-z][\w+.-]*:/*|^[^/]*//", prefix)
+        start = scheme.end() if scheme and "/" in scheme.group() else 0
+        if ":" in prefix[start:]:
+            user = prefix[start:].split(":", 1)[0]
+            prefix = f"{prefix[:start]}{user}:***"
+        head = f"{prefix}@{host}"
+    return head + _SECRET_PARAM.sub(r"\1***", tail)
+
+
 def parse_url(raw: str) -> DbUrl:
     """Accept ``postgresql://``, ``postgresql+asyncpg://``, ``sqlite:///`` and ``sqlite+aiosqlite:///``."""
     try:
         url = make_url(raw)
     except ArgumentError:
         raise UsageError(
-            f"database URL '{raw}' is not valid; use e.g. sqlite:///seedgraph.db or "
+            f"database URL '{mask_url(raw)}' is not valid; use e.g. sqlite:///seedgraph.db or "
             "postgresql://user@localhost:5432/dbname"
         ) from None
     backend = url.get_backend_name()
@@ -64,13 +86,13 @@ def parse_url(raw: str) -> DbUrl:
         url = url.set(drivername="postgresql+asyncpg")
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         return DbUrl(url.render_as_string(hide_password=False), "postgresql",
-                     url.render_as_string(hide_password=True), None, dsn)
+                     mask_url(url.render_as_string(hide_password=True)), None, dsn)
     if backend == "sqlite":
         url = url.set(drivername="sqlite+aiosqlite")
         db = url.database
         path = None if not db or db == ":memory:" else Path(db).resolve()
         return DbUrl(url.render_as_string(hide_password=False), "sqlite",
-                     url.render_as_string(hide_password=True), path)
+                     mask_url(url.render_as_string(hide_password=True)), path)
     raise UsageError(
         f"database '{backend}' is not supported; use sqlite:///FILE or postgresql://HOST/DB"
     )
