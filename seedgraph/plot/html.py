@@ -17,19 +17,22 @@ _SCRIPT = """
   var data = JSON.parse(document.getElementById('graph-data').textContent);
   var panel = document.getElementById('panel');
   function esc(s) {
-    return String(s).replace(/[&<>]/g, function (c) {
-      return {'&': '&amp;', '<': '&lt;', '>': '&gt;'}[c];
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
     });
+  }
+  function list(items) {  // names come from packs and live databases: escape every one
+    return items.map(esc).join(', ') || '-';
   }
   function show(name) {
     var n = data[name];
     if (!n) { return; }
     var html = '<h2>' + esc(name) + '</h2>';
-    html += '<p><b>tags</b>: ' + (n.tags.join(', ') || '-') + '</p>';
-    html += '<p><b>upstream</b>: ' + (n.upstream.join(', ') || '-') + '</p>';
-    html += '<p><b>downstream</b>: ' + (n.downstream.join(', ') || '-') + '</p>';
+    html += '<p><b>tags</b>: ' + list(n.tags) + '</p>';
+    html += '<p><b>upstream</b>: ' + list(n.upstream) + '</p>';
+    html += '<p><b>downstream</b>: ' + list(n.downstream) + '</p>';
     if (n.status) {
-      html += '<p><b>last run</b>: ' + n.status.status +
+      html += '<p><b>last run</b>: ' + esc(n.status.status) +
         (n.status.rows !== null ? ', ' + n.status.rows + ' rows' : '') +
         (n.status.seconds !== null ? ', ' + n.status.seconds.toFixed(2) + ' s' : '') +
         (n.status.error ? '<br><code>' + esc(n.status.error) + '</code>' : '') + '</p>';
@@ -52,6 +55,12 @@ _SCRIPT = """
     g.addEventListener('mouseenter', function () { show(g.getAttribute('data-name')); });
     g.addEventListener('click', function () { show(g.getAttribute('data-name')); });
   });
+  // graph.html#orders opens with that task shown
+  function fromHash() {
+    if (location.hash.length > 1) { show(decodeURIComponent(location.hash.slice(1))); }
+  }
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
   document.body.setAttribute('data-ready', String(Object.keys(data).length));
 })();
 """

@@ -13,6 +13,11 @@ from seedgraph.plot.style import STATUS_COLORS, NodeStatus, label_of, tag_colors
 __all__ = ["render_svg"]
 
 
+
+def _attr(value: str) -> str:
+    """*value* inside a double-quoted attribute: names come from packs and databases."""
+    return escape(value, {'"': "&quot;"})
+
 def _path(points: list[tuple[float, float]]) -> str:
     (x0, y0), rest = points[0], points[1:]
     d = f"M{x0:.1f},{y0:.1f}"
@@ -40,7 +45,7 @@ def render_svg(graph: nx.DiGraph, lay: Layout, *, highlight: frozenset[str] | No
         pts[0] = (pts[0][0] + NODE_W / 2, pts[0][1])
         pts[-1] = (pts[-1][0] - NODE_W / 2, pts[-1][1])
         dim = highlight is not None and not (u in highlight and v in highlight)
-        out.append(f'<path class="edge" data-from="{escape(u)}" data-to="{escape(v)}" '
+        out.append(f'<path class="edge" data-from="{_attr(u)}" data-to="{_attr(v)}" '
                    f'd="{_path(pts)}" fill="none" stroke="{"#cbd5e1" if dim else "#64748b"}" '
                    f'stroke-width="{1 if dim else 1.4}" marker-end="url(#arrow)"/>')
     for node in sorted(graph.nodes):
@@ -51,7 +56,7 @@ def render_svg(graph: nx.DiGraph, lay: Layout, *, highlight: frozenset[str] | No
         stroke = "#0f172a" if highlight is not None and node in highlight else "#475569"
         tags = ", ".join(graph.nodes[node].get("tags", ()))
         out.append(
-            f'<g class="node" data-name="{escape(node)}" opacity="{0.35 if dim else 1}">'
+            f'<g class="node" data-name="{_attr(node)}" opacity="{0.35 if dim else 1}">'
             f'<title>{escape(node)}{" [" + escape(tags) + "]" if tags else ""}</title>'
             f'<rect x="{x - NODE_W / 2:.1f}" y="{y - NODE_H / 2:.1f}" width="{NODE_W}" '
             f'height="{NODE_H}" rx="6" fill="{fill}" stroke="{stroke}" '

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 
@@ -13,17 +15,31 @@ __all__ = ["render_dot", "render_mermaid"]
 
 
 def _mermaid_id(name: str) -> str:
-    return "n_" + re.sub(r"\W", "_", name)
+    """A Mermaid node id: word characters only, plus a digest when the name had others,
+    so 'a-b' and 'a_b' stay two nodes."""
+    safe = re.sub(r"\W", "_", name)
+    if safe != name:
+        safe += "_" + hashlib.sha256(name.encode()).hexdigest()[:6]
+    return "n_" + safe
+
+
+def _mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label: quotes as entities, no line breaks."""
+    return _one_line(text).replace('"', "#quot;")
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[\r\n]+", " ", text)
 
 
 def render_mermaid(graph: nx.DiGraph, *, highlight: frozenset[str] | None = None,
                    status: Mapping[str, NodeStatus] | None = None, title: str = "") -> str:
     lines = []
     if title:
-        lines += ["---", f"title: {title}", "---"]
+        lines += ["---", "title: " + json.dumps(_one_line(title)), "---"]
     lines.append("flowchart LR")
     for n in sorted(graph.nodes):
-        label = label_of(n, status).replace('"', "'")
+        label = _mermaid_text(label_of(n, status))
         lines.append(f'    {_mermaid_id(n)}["{label}"]')
     for u, v in sorted(graph.edges):
         lines.append(f"    {_mermaid_id(u)} --> {_mermaid_id(v)}")
@@ -44,7 +60,8 @@ def render_mermaid(graph: nx.DiGraph, *, highlight: frozenset[str] | None = None
 
 
 def _dot_id(name: str) -> str:
-    return '"' + name.replace('"', '\\"') + '"'
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + re.sub(r"\r?\n", "\\\\n", escaped) + '"'
 
 
 def render_dot(graph: nx.DiGraph, *, highlight: frozenset[str] | None = None,
