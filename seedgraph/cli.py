@@ -170,16 +170,17 @@ def plan(
         for name in level:
             s = p.step(name)
             style = "green" if s.action == "run" else "dim"
-            table.add_row(str(i), name, f"[{style}]{s.action}[/]", s.reason,
+            table.add_row(str(i), escape(name), f"[{style}]{s.action}[/]", escape(s.reason),
                           f"{p.states[name].rows:,}")
     out.print(table)
     if p.clear:
         out.print("emptied first (children first): " + ", ".join(
-            f"{t} ({p.states[t].rows:,} rows)" for t in p.clear))
+            f"{escape(t)} ({p.states[t].rows:,} rows)" for t in p.clear))
     for t in p.needs_confirm:
-        out.print(f"[yellow]needs --confirm:[/] '{t}' holds rows seedgraph did not write")
+        out.print(f"[yellow]needs --confirm:[/] '{escape(t)}' holds rows seedgraph did not "
+                  "write")
     for problem in p.problems:
-        out.print(f"[red]refused:[/] {problem}")
+        out.print(f"[red]refused:[/] {escape(problem)}")
     if p.problems:
         raise typer.Exit(1)
 
@@ -445,7 +446,7 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
     written = anyio.run(go)
     out.print(rows_table(f"exported to {output}/", ["table", "rows", "file"],
-                         [(escape(t), f"{n:,}", escape(file_name(t, fmt))) for t, n in written.items()]))
+                         [(t, f"{n:,}", file_name(t, fmt)) for t, n in written.items()]))
 
 
 @app.command()

@@ -62,8 +62,8 @@ class RichReporter:
                 f"[bold]run #{event.run_id}[/] {what}: {len(event.to_run)} task(s) to run, "
                 f"{len(event.skipped)} up to date, {len(event.cleared)} table(s) emptied first")
         elif isinstance(event, TaskStarted):
-            self._ids[event.table] = self.progress.add_task(event.table, rows="0", rate="-",
-                                                            total=None)
+            self._ids[event.table] = self.progress.add_task(escape(event.table), rows="0",
+                                                            rate="-", total=None)
         elif isinstance(event, TaskProgress):
             tid = self._ids.get(event.table)
             if tid is not None:
@@ -76,7 +76,8 @@ class RichReporter:
             style = STATUS_STYLE.get(event.status, "")
             extra = f" — {escape(event.error)}" if event.error else ""
             self.progress.console.print(
-                f"[{style}]{event.status:>11}[/] {event.table:<28} {event.rows:>10,} rows "
+                f"[{style}]{event.status:>11}[/] {escape(f'{event.table:<28}')} "
+                f"{event.rows:>10,} rows "
                 f"{event.seconds:7.2f}s{extra}")
         elif isinstance(event, RunFinished):
             pass
@@ -89,16 +90,18 @@ class PlainReporter:
         self.console = console
 
     def __call__(self, event: Event) -> None:
-        out = self.console.print
+        def out(line: str) -> None:  # names and errors are text, never markup
+            self.console.print(line, highlight=False, markup=False)
+
         if isinstance(event, RunStarted):
             out(f"run #{event.run_id}: {len(event.to_run)} to run, {len(event.skipped)} up to "
-                f"date, {len(event.cleared)} emptied first", highlight=False)
+                f"date, {len(event.cleared)} emptied first")
         elif isinstance(event, TaskStarted):
-            out(f"start {event.table}", highlight=False)
+            out(f"start {event.table}")
         elif isinstance(event, TaskFinished):
             extra = f" ({event.error})" if event.error else ""
             out(f"{event.status} {event.table} rows={event.rows} "
-                f"seconds={event.seconds:.2f}{extra}", highlight=False)
+                f"seconds={event.seconds:.2f}{extra}")
 
 
 def summary_table(result: RunResult) -> Table:
@@ -110,8 +113,8 @@ def summary_table(result: RunResult) -> Table:
     table.add_column("rows/s", justify="right")
     for o in result.outcomes:
         style = STATUS_STYLE.get(o.status, "")
-        table.add_row(o.table, f"[{style}]{o.status}[/]", f"{o.rows:,}", f"{o.seconds:.2f}",
-                      _rate(o.rows, o.seconds))
+        table.add_row(escape(o.table), f"[{style}]{o.status}[/]", f"{o.rows:,}",
+                      f"{o.seconds:.2f}", _rate(o.rows, o.seconds))
     table.add_section()
     table.add_row("total", result.status, f"{result.rows:,}", f"{result.seconds:.2f}",
                   _rate(result.rows, result.seconds))
@@ -141,5 +144,5 @@ def rows_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]]
     for c in columns:
         table.add_column(c)
     for r in rows:
-        table.add_row(*[str(v) for v in r])
+        table.add_row(*[escape(str(v)) for v in r])
     return table
