@@ -1,9 +1,12 @@
-"""The binary COPY encoder for the kinds the main round-trip test leaves out: float4,
-float4[]/float8[]/int4[]/int8[]/text[] with NULL elements, empty arrays and NULL arrays.
+"""The binary COPY encoder (seedgraph.pgcopy), checked against PostgreSQL itself.
 
-Every value is compared with what PostgreSQL itself hands back through asyncpg's own
-decoder, so an encoder bug cannot hide behind a matching bug in seedgraph's decoder;
-the same rows written as text through asyncpg's parameter binding are the reference.
+Every value is compared with what PostgreSQL hands back through asyncpg's own decoder, or
+byte for byte with what the server writes out with binary COPY TO, so an encoder bug cannot
+hide behind a matching bug in seedgraph's decoder; the same rows written through asyncpg's
+parameter binding are the reference. Covered: every kind with NULLs first, in the middle and
+last; range extremes; float arrays as 2-D blocks and as ragged lists with NULL elements;
+every batch shape (packed, fixed with NULLs, variable only, one row, none); numeric decimals,
+display scales and its binary layout; the row spans the wide-value scatter works in.
 """
 
 from __future__ import annotations
