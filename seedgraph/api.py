@@ -19,6 +19,7 @@ from seedgraph import __version__, checkpoints
 from seedgraph.config import Config, load_config, parse_as_of
 from seedgraph.db import DEFAULT_URL, Database, DbUrl, parse_url
 from seedgraph.errors import (
+    DatabaseError,
     NothingToResumeError,
     SafetyError,
     UsageError,
@@ -26,7 +27,7 @@ from seedgraph.errors import (
 from seedgraph.events import Listener, RunStarted
 from seedgraph.graph import build_graph, children_first
 from seedgraph.pack import Pack, load_pack
-from seedgraph.plan import Plan, make_plan, resolve_params, task_fingerprints
+from seedgraph.plan import Plan, TableState, make_plan, resolve_params, task_fingerprints
 from seedgraph.runner import RunResult, execute
 from seedgraph.selector import select
 from seedgraph.task import Profile
@@ -158,8 +159,11 @@ def _layers(session: Session, options: Options, profile: Profile | None) -> list
     return layers
 
 
-async def prepare(session: Session, options: Options, db: Database) -> Prepared:
-    """Resolve settings (or the run to resume) and plan against the database's state."""
+async def prepare(session: Session, options: Options, db: Database | None, *,
+                  read_only: bool = False) -> Prepared:
+    """Resolve settings (or the run to resume) and plan against the database's state;
+    *read_only* (``plan``) leaves the database exactly as it is, and no *db* (an SQLite
+    file that does not exist yet) plans against empty tables."""
     resume_run = None
     if options.resume:
         for flag, value in (("--seed", options.seed), ("--as-of", options.as_of),
@@ -169,7 +173,7 @@ async def prepare(session: Session, options: Options, db: Database) -> Prepared:
                 raise UsageError(f"--resume reuses the recorded settings; drop {flag}")
         if options.sets:
             raise UsageError("--resume reuses the recorded parameters; drop --set")
-        resume_run = await checkpoints.latest_run(db)
+        resume_run = await checkpoints.latest_run(db) if db is not None else None
         if resume_run is None:
             raise NothingToResumeError(
                 f"nothing to resume: no seedgraph run recorded in {session.url.display}; "
@@ -177,7 +181,7 @@ async def prepare(session: Session, options: Options, db: Database) -> Prepared:
         if resume_run.status == "done":
             raise NothingToResumeError(
                 f"nothing to resume: the latest run #{resume_run.id} finished successfully; "
-                "start a new one with `seedgraph run`")
+                "start a new one with `seedgraph run`", finished=True)
         sel = resume_run.selection
         seed, as_of = resume_run.seed, parse_as_of(resume_run.as_of)
         only, exclude = sel.get("only"), sel.get("exclude")
@@ -205,16 +209,27 @@ async def prepare(session: Session, options: Options, db: Database) -> Prepared:
             "see `seedgraph list` for the tasks")
     merged, task_params = resolve_params(session.pack.tasks, layers)
     fps = task_fingerprints(session.graph, task_params, seed, as_of)
-    await checkpoints.ensure_tables(db)
     tables = list(session.graph.nodes)
-    states = await checkpoints.load_states(db, tables)
+    if db is None:
+        states = {t: TableState(rows=0) for t in tables}
+    else:
+        if not read_only:
+            await checkpoints.ensure_tables(db)
+        states = await checkpoints.load_states(db, tables)
     plan = make_plan(session.graph, selected, states, fps, force=options.force,
                      append=options.append)
     return Prepared(plan, frozenset(selected), merged, task_params, seed, as_of, selection,
                     resume_run)
 
 
-async def open_db(session: Session, concurrency: int = 4) -> Database:
+async def open_db(session: Session, concurrency: int = 4, *,
+                  read_only: bool = False) -> Database:
+    """Open the session's database; *read_only* commands never create an SQLite file."""
+    path = session.url.sqlite_path
+    if read_only and path is not None and not path.exists():
+        raise DatabaseError(
+            f"no database at {path}; check --db (or SEEDGRAPH_DATABASE_URL), or seed one "
+            "first with `seedgraph run`")
     db = await Database.open(session.url, pool_size=concurrency + 2)
     db.register(session.pack.metadata)
     return db
@@ -255,6 +270,9 @@ async def run(options: Options, listener: Listener = lambda e: None,
         concurrency = session.config.concurrency or 4
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    path = session.url.sqlite_path
+    if options.resume and path is not None and not path.exists():
+        await prepare(session, options, None)  # checks the flags, then: nothing to resume
     db = await open_db(session, concurrency)
     try:
         async with db.run_lock():
@@ -291,9 +309,12 @@ async def run(options: Options, listener: Listener = lambda e: None,
 async def plan_only(options: Options) -> tuple[Session, Prepared]:
     """``seedgraph plan``: what ``run`` with the same flags would do."""
     session = open_session(options)
-    db = await open_db(session)
+    path = session.url.sqlite_path
+    if path is not None and not path.exists():  # a new database: plan, create nothing
+        return session, await prepare(session, options, None, read_only=True)
+    db = await open_db(session, read_only=True)
     try:
-        prep = await prepare(session, options, db)
+        prep = await prepare(session, options, db, read_only=True)
     finally:
         await db.close()
     return session, prep

@@ -118,7 +118,7 @@ async def load_states(db: Database, tables: Sequence[str]) -> dict[str, TableSta
     recorded = {
         r[0]: (r[1], int(r[2]))
         for r in await db.query("SELECT table_name, fingerprint, rows FROM seedgraph_state")
-    }
+    } if "seedgraph_state" in await db.existing_tables() else {}
     out: dict[str, TableState] = {}
     for t in tables:
         fp, rows = recorded.get(t, (None, None))

@@ -22,7 +22,7 @@ from rich.markup import escape
 
 from seedgraph import api, checkpoints
 from seedgraph.config import parse_sets
-from seedgraph.errors import SafetyError, SeedgraphError, UsageError
+from seedgraph.errors import NothingToResumeError, SafetyError, SeedgraphError, UsageError
 from seedgraph.graph import levels
 from seedgraph.report import PlainReporter, RichReporter, result_json, rows_table, summary_table
 
@@ -70,6 +70,10 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except UsageError as exc:
             _fail(str(exc), 2)
+        except NothingToResumeError as exc:
+            if not exc.finished:
+                _fail(str(exc), 1)
+            out.print(escape(str(exc)), soft_wrap=True)  # the last run finished: success
         except SeedgraphError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
@@ -235,7 +239,7 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
     async def gather() -> tuple[list[checkpoints.RunRecord], list[checkpoints.TaskRecord],
                                 dict[str, int]]:
-        dbh = await api.open_db(session)
+        dbh = await api.open_db(session, read_only=True)
         try:
             recent = await checkpoints.recent_runs(dbh, runs)
             tasks = await checkpoints.task_records(dbh, recent[0].id) if recent else []
@@ -379,7 +383,7 @@ def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
     session = api.open_session(options)
 
     async def go() -> list[Any]:
-        dbh = await api.open_db(session)
+        dbh = await api.open_db(session, read_only=True)
         try:
             latest = await checkpoints.latest_run(dbh)
             sel_only, sel_exclude = only, exclude
@@ -438,7 +442,7 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
     tables = select(session.graph, only, exclude)
 
     async def go() -> dict[str, int]:
-        dbh = await api.open_db(session)
+        dbh = await api.open_db(session, read_only=True)
         try:
             return await export_tables(dbh, session.graph, tables, output, fmt, limit)
         finally:
@@ -469,7 +473,7 @@ def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
     if status:
 
         async def gather() -> dict[str, NodeStatus]:
-            dbh = await api.open_db(session)
+            dbh = await api.open_db(session, read_only=True)
             try:
                 latest = await checkpoints.latest_run(dbh)
                 found = {n: NodeStatus("never") for n in graph.nodes}

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -744,16 +745,25 @@ class SqliteDatabase(Database):
                 f"cannot create {self.url.sqlite_path}: folder "
                 f"{self.url.sqlite_path.parent} does not exist"
             )
-        self._reader = await self._new_conn()
-        await _run(self._reader, "PRAGMA journal_mode=WAL")
+        self._reader = await self._new_conn(("journal_mode=WAL",))
 
-    async def _new_conn(self) -> aiosqlite.Connection:
+    async def _new_conn(self, first: Sequence[str] = ()) -> aiosqlite.Connection:
         try:
             conn = await aiosqlite.connect(self._target, isolation_level=None, timeout=600)
         except Exception as exc:
             raise DatabaseError(f"cannot open {self.url.display}: {exc}") from exc
-        for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=600000"):
-            await _run(conn, f"PRAGMA {pragma}")
+        try:
+            for pragma in (*first, "foreign_keys=ON", "synchronous=NORMAL",
+                           "busy_timeout=600000"):
+                await _run(conn, f"PRAGMA {pragma}")
+        except sqlite3.Error as exc:
+            # close it, or its thread keeps the process alive after the error
+            await conn.close()
+            if "not a database" in str(exc):
+                raise DatabaseError(
+                    f"{self.url.sqlite_path} is not an SQLite database; point --db at a "
+                    "seedgraph database or at a file that does not exist yet") from None
+            raise DatabaseError(f"cannot open {self.url.display}: {exc}") from None
         return conn
 
     async def close(self) -> None:

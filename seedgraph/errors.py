@@ -93,7 +93,12 @@ class SafetyError(SeedgraphError):
 
 
 class NothingToResumeError(SeedgraphError):
-    """`--resume` was asked for but no unfinished run exists."""
+    """`--resume` was asked for but no unfinished run exists. *finished* says the latest
+    run completed, which is success, not an error."""
+
+    def __init__(self, message: str, *, finished: bool = False) -> None:
+        super().__init__(message)
+        self.finished = finished
 
 
 class TaskFailed(SeedgraphError):

@@ -1,0 +1,62 @@
+"""Bad input and odd states get one clear line and the right exit code, never a hang or a
+traceback; read-only commands never create anything."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import MINI, cli, query, run_engine
+
+
+@pytest.mark.parametrize("content", [os.urandom(4096), b"hello, I am a text file\n"],
+                         ids=["random-bytes", "text"])
+@pytest.mark.parametrize("command", [["run"], ["status"], ["plan"], ["verify"]])
+def test_a_file_that_is_not_a_database_is_named_without_a_hang(
+        tmp_path: Path, content: bytes, command: list[str]) -> None:
+    path = tmp_path / "not-a.db"
+    path.write_bytes(content)
+    r = cli(*command, "--pack", MINI, "--db", f"sqlite:///{path}", timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert f"{path} is not an SQLite database" in r.stderr
+    assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
+    assert path.read_bytes() == content  # untouched
+
+
+@pytest.mark.parametrize(("command", "code", "words"), [
+    (["status"], 1, "no database at"),
+    (["verify"], 1, "no database at"),
+    (["export", "-o", "out"], 1, "no database at"),
+    (["plot", "--status", "-o", "g.svg"], 1, "no database at"),
+    (["run", "--resume"], 1, "nothing to resume: no seedgraph run recorded"),
+    (["plan"], 0, ""),
+])
+def test_read_only_commands_never_create_a_sqlite_file(
+        tmp_path: Path, command: list[str], code: int, words: str) -> None:
+    path = tmp_path / "typo.db"
+    r = cli(*command, "--pack", MINI, "--db", f"sqlite:///{path}", cwd=tmp_path)
+    assert r.returncode == code, r.stderr
+    assert words in r.stderr and "Traceback" not in r.stderr
+    assert not path.exists()
+    if command == ["plan"]:
+        assert "never seeded" in r.stdout
+
+
+def test_plan_leaves_a_database_exactly_as_it_is(db_url: str) -> None:
+    r = cli("plan", "--pack", MINI, "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    if db_url.startswith("sqlite"):
+        tables = query(db_url, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        tables = query(db_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    assert tables == []
+
+
+def test_resume_after_a_finished_run_is_success(db_url: str) -> None:
+    run_engine(db_url)
+    r = cli("run", "--resume", "--pack", MINI, "--db", db_url)
+    assert r.returncode == 0, r.stderr
+    assert "nothing to resume: the latest run #1 finished successfully" in r.stdout
+    assert query(db_url, "SELECT COUNT(*) FROM seedgraph_runs")[0][0] == 1
