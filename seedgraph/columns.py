@@ -334,6 +334,8 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
             except (TypeError, ValueError) as exc:
                 raise _bad(col, exc, "numbers") from None
         mask = np.isnan(out)
+        if k is ColumnKind.NUMERIC and np.isinf(out).any():
+            raise _bad(col, float(out[np.isinf(out)][0]), "finite numbers (or None for NULL)")
         return out, mask
     if k is ColumnKind.BOOL:
         if is_arr and values.dtype.kind in "biu":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 
@@ -45,13 +46,55 @@ def _bytes(arr: np.ndarray, dtype: str) -> np.ndarray:
     return be.view(np.uint8).reshape(len(arr), be.dtype.itemsize)
 
 
+_SAFE_INT = 2**62  # scaled numerics below this fit int64 with room for the digit shift
+
+
 def _numeric(values: np.ndarray, mask: np.ndarray | None, scale: int | None) -> np.ndarray:
     n = len(values)
     s = 6 if scale is None else max(0, int(scale))
     clean = np.where(mask, 0.0, values) if mask is not None else values
-    scaled = np.rint(np.abs(clean) * (10.0 ** s)).astype(np.int64)
     frac_groups = (s + 3) // 4
+    big = n and float(np.abs(clean).max()) * 10.0 ** (4 * frac_groups) >= _SAFE_INT
+    finer = scale is None and n and bool(
+        np.any(np.rint(clean * 1e6) / 1e6 != clean))  # more than 6 decimals: keep them
+    if big or finer:
+        return _numeric_exact(clean, scale)
+    scaled = np.rint(np.abs(clean) * (10.0 ** s)).astype(np.int64)
     shifted = scaled * (10 ** (4 * frac_groups - s)) if 4 * frac_groups != s else scaled
+    if scale is None:
+        dscale = np.full(n, s, dtype=np.int64)
+        for d in range(s, 0, -1):
+            trailing_zero = (scaled % (10 ** (s - d + 1))) == 0
+            dscale = np.where(trailing_zero & (dscale == d), d - 1, dscale)
+    else:
+        dscale = np.full(n, s, dtype=np.int64)
+    return _numeric_block(shifted, clean < 0, dscale, frac_groups)
+
+
+def _numeric_exact(clean: np.ndarray, scale: int | None) -> np.ndarray:
+    """Values too large for the int64 path, or unscaled values with more than six
+    decimals: each float's shortest decimal text, as Python integers (slower, exact)."""
+    decimals = [Decimal(repr(float(v))) for v in clean]
+    if scale is None:
+        s = max([0, *(-int(d.as_tuple().exponent) for d in decimals)])
+        dscale = np.array([max(0, -int(d.normalize().as_tuple().exponent)) for d in decimals],
+                          dtype=np.int64)
+    else:
+        s = max(0, int(scale))
+        dscale = np.full(len(clean), s, dtype=np.int64)
+    frac_groups = (s + 3) // 4
+    shift = 4 * frac_groups
+    shifted = np.empty(len(clean), dtype=object)
+    shifted[:] = [int(abs(d).scaleb(s).to_integral_value(ROUND_HALF_EVEN)) * 10 ** (shift - s)
+                  for d in decimals]
+    return _numeric_block(shifted, clean < 0, dscale, frac_groups)
+
+
+def _numeric_block(shifted: np.ndarray, negative: np.ndarray, dscale: np.ndarray,
+                   frac_groups: int) -> np.ndarray:
+    """The fixed-width binary numerics of non-negative integers *shifted* (the value times
+    10000**frac_groups), with their signs and display scales."""
+    n = len(shifted)
     top = int(shifted.max()) // (10_000 ** frac_groups) if n else 0
     int_groups = 1
     while top >= 10_000 ** int_groups:
@@ -60,20 +103,13 @@ def _numeric(values: np.ndarray, mask: np.ndarray | None, scale: int | None) -> 
     out = np.empty((n, 4 + groups), dtype=">i2")
     out[:, 0] = groups
     out[:, 1] = int_groups - 1
-    out[:, 2] = np.where(clean < 0, 0x4000, 0)
-    if scale is None:
-        dscale = np.full(n, s, dtype=np.int64)
-        for d in range(s, 0, -1):
-            trailing_zero = (scaled % (10 ** (s - d + 1))) == 0
-            dscale = np.where(trailing_zero & (dscale == d), d - 1, dscale)
-        out[:, 3] = dscale
-    else:
-        out[:, 3] = s
+    out[:, 2] = np.where(negative, 0x4000, 0)
+    out[:, 3] = dscale
     rest = shifted
     for j in range(groups - 1, -1, -1):
-        rest, digit = np.divmod(rest, 10_000)
+        rest, digit = rest // 10_000, rest % 10_000  # int64 or Python ints alike
         out[:, 4 + j] = digit
-    return out.view(np.uint8).reshape(n, -1)
+    return out.view(np.uint8).reshape(n, 2 * (4 + groups))
 
 
 def _float_array_fixed(values: np.ndarray, kind: ColumnKind) -> np.ndarray:
@@ -100,9 +136,9 @@ def _fixed(arr: np.ndarray, mask: np.ndarray | None, spec: ColumnSpec) -> _Fixed
     elif k is ColumnKind.INT8:
         block = _bytes(arr, ">i8")
     elif k is ColumnKind.FLOAT4:
-        block = _bytes(np.nan_to_num(arr), ">f4")
+        block = _bytes(np.where(np.isnan(arr), 0.0, arr), ">f4")  # NaN is NULL; inf stays
     elif k is ColumnKind.FLOAT8:
-        block = _bytes(np.nan_to_num(arr), ">f8")
+        block = _bytes(np.where(np.isnan(arr), 0.0, arr), ">f8")
     elif k is ColumnKind.BOOL:
         block = arr.astype(np.uint8).reshape(-1, 1)
     elif k is ColumnKind.DATE:

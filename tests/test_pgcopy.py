@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph.columns import ColumnKind, ColumnSpec, normalize, table_spec
+from seedgraph.errors import UsageError
 from seedgraph.pgcopy import HEADER, TRAILER, _row_spans, encode_binary, encode_rows
 
 META = sa.MetaData()
@@ -356,8 +357,8 @@ NUMERIC_COLS: list[tuple[str, int | None, str]] = [
 ]
 # (value, the decimal PostgreSQL must hold) per column, ten rows; None is NULL
 NUMERIC_ROWS: dict[str, list[tuple[float | None, str | None]]] = {
-    # no scale: six places at most, and the display scale is the shortest that shows them
-    "a": [(1.5, "1.5"), (None, None), (100.0, "100"), (0.1234567, "0.123457"), (-0.0, "0"),
+    # no scale: every decimal of the float's shortest text, and no trailing zeros
+    "a": [(1.5, "1.5"), (None, None), (100.0, "100"), (0.1234567, "0.1234567"), (-0.0, "0"),
           (10000.0, "10000"), (1e8, "100000000"), (-2.25, "-2.25"),
           (400000000.000001, "400000000.000001"), (0.000001, "0.000001")],
     "b": [(None, None), (10000.0, "10000.00"), (-12345.67, "-12345.67"), (0.0, "0.00"),
@@ -462,3 +463,57 @@ def test_null_values_are_never_computed_with() -> None:
         warnings.simplefilter("error")
         data = encode_rows(values, specs)
     assert len(data) > 0
+
+
+@pytest.mark.parametrize(("pg_type", "scale", "values", "stored"), [
+    # beyond int64 once scaled: these were silently stored as other numbers
+    ("numeric", None, [1e11, 92233720368.55, -1e15], ["100000000000", "92233720368.55",
+                                                      "-1000000000000000"]),
+    ("numeric(20,5)", 5, [123456789012.5], ["123456789012.50000"]),
+    ("numeric(30,0)", 0, [1e19], ["10000000000000000000"]),
+    ("numeric(40,20)", 20, [0.5, -0.25], ["0.50000000000000000000",
+                                          "-0.25000000000000000000"]),
+    # unscaled numerics keep every decimal the float has (they were rounded to six)
+    ("numeric", None, [0.1234567, 1e-9, 2.5], ["0.1234567", "0.000000001", "2.5"]),
+    # no rows at all: nothing to encode (it raised)
+    ("numeric(10,2)", 2, [], []),
+])
+def test_numerics_the_int64_path_cannot_hold_are_stored_exactly(
+        pg_url: str, pg_type: str, scale: int | None, values: list[float],
+        stored: list[str]) -> None:
+    spec = ColumnSpec("v", K.NUMERIC, scale=scale)
+    data = encode_binary([normalize(values, spec, len(values))], [spec])
+
+    async def go() -> list[str]:
+        conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await conn.execute(f"CREATE TABLE t (v {pg_type})")
+            await _load(conn, "t", data)
+            return [r[0] for r in await conn.fetch("SELECT v::text FROM t")]
+        finally:
+            await conn.close()
+
+    assert asyncio.run(go()) == stored
+
+
+def test_float_infinities_are_stored_as_infinities(pg_url: str) -> None:
+    specs = [ColumnSpec("f8", K.FLOAT8), ColumnSpec("f4", K.FLOAT4)]
+    values = [float("inf"), float("-inf"), 1.5]
+    data = encode_binary([normalize(values, s, 3) for s in specs], specs)
+
+    async def go() -> list[tuple[str, str]]:
+        conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            await conn.execute("CREATE TABLE t (f8 float8, f4 float4)")
+            await _load(conn, "t", data)
+            return [tuple(r) for r in await conn.fetch("SELECT f8::text, f4::text FROM t")]
+        finally:
+            await conn.close()
+
+    assert asyncio.run(go()) == [("Infinity", "Infinity"), ("-Infinity", "-Infinity"),
+                                 ("1.5", "1.5")]
+
+
+def test_an_infinite_numeric_is_refused_by_name() -> None:
+    with pytest.raises(UsageError, match=r"column 'v' \(numeric\) got inf; expected finite"):
+        normalize([1.0, float("inf")], ColumnSpec("v", K.NUMERIC, scale=2), 2)
