@@ -193,6 +193,8 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
         profile = profile_for(session, profile_name) if profile_name else None
         seed = options.seed if options.seed is not None else (
             session.config.seed if session.config.seed is not None else DEFAULT_SEED)
+        if not 0 <= seed < 2**63:
+            raise UsageError(f"--seed must be a whole number from 0 to 2**63-1, got {seed}")
         as_of = parse_as_of(options.as_of or session.config.as_of)
         if options.only is not None or options.exclude is not None:
             only, exclude = options.only, options.exclude
@@ -235,13 +237,15 @@ async def open_db(session: Session, concurrency: int = 4, *,
     return db
 
 
-async def ensure_schema(session: Session, db: Database) -> list[str]:
+async def ensure_schema(session: Session, db: Database, *, create: bool = True) -> list[str]:
+    """Check the pack's tables that exist against its schema; with *create*, create the
+    missing ones."""
     md = session.pack.metadata
     if md is None:
         return []
     names = [t.name for t in md.sorted_tables]
     await db.check_schema(md, names)
-    return await db.create_missing(md, names)
+    return await db.create_missing(md, names) if create else []
 
 
 def _refuse(plan: Plan, options: Options) -> None:
@@ -276,10 +280,13 @@ async def run(options: Options, listener: Listener = lambda e: None,
     db = await open_db(session, concurrency)
     try:
         async with db.run_lock():
-            await ensure_schema(session, db)
-            prep = await prepare(session, options, db)
+            # everything is checked before anything is written
+            await ensure_schema(session, db, create=False)
+            prep = await prepare(session, options, db, read_only=True)
             plan = prep.plan
             _refuse(plan, options)
+            await ensure_schema(session, db)
+            await checkpoints.ensure_tables(db)
             skipped = [s.table for s in plan.steps if s.action == "skip"]
             async with db.transaction() as tx:
                 run_id = await checkpoints.start_run(

@@ -114,9 +114,15 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
     seed = merged.get("seed")
     concurrency = merged.get("concurrency")
     chunk_rows = merged.get("chunk_rows")
-    for key, value in (("seed", seed), ("concurrency", concurrency), ("chunk_rows", chunk_rows)):
-        if value is not None and not isinstance(value, int):
-            raise UsageError(f"config {path}: '{key}' must be an integer, got {value!r}")
+    for key, value, low in (("seed", seed, 0), ("concurrency", concurrency, 1),
+                            ("chunk_rows", chunk_rows, 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not low <= value < 2**63):
+            raise UsageError(f"config {path}: '{key}' must be a whole number from {low} "
+                             f"to 2**63-1, got {value!r}")
+    for key in ("pack", "db", "profile"):
+        if merged.get(key) is not None and not isinstance(merged[key], str):
+            raise UsageError(f"config {path}: '{key}' must be a string, got {merged[key]!r}")
     return Config(
         base_dir=(project or path).parent.resolve() if "pack" in base and "pack" not in doc
         else path.parent.resolve(),
@@ -157,6 +163,9 @@ def parse_sets(items: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+AS_OF_RANGE = (1900, 2200)  # years: timestamps derived from as_of stay representable
+
+
 def parse_as_of(text: str | None) -> datetime:
     """``--as-of``: a date or ISO datetime; naive means UTC. Default: today 00:00 UTC."""
     if text is None:
@@ -170,4 +179,8 @@ def parse_as_of(text: str | None) -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    if not AS_OF_RANGE[0] <= value.year <= AS_OF_RANGE[1]:
+        raise UsageError(
+            f"--as-of '{text}' is out of range; use a date from year {AS_OF_RANGE[0]} to "
+            f"{AS_OF_RANGE[1]} (seeded timestamps reach years before it)")
     return value.astimezone(UTC)

@@ -75,6 +75,30 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
 
 
+def check_param(name: str, value: Any, default: Any) -> None:
+    """A value given for a parameter has its default's kind: a flag for a flag, a whole
+    number for a whole number, a number for a number; never negative where the default
+    is not (counts, days, rates). Checked before anything is written."""
+    def bad(want: str) -> UsageError:
+        return UsageError(f"parameter '{name}' must be {want} (its default is {default!r}), "
+                          f"got {value!r}; e.g. --set {name}={default!r}")
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise bad("true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number" + (" >= 0" if default >= 0 else ""))
+        if default >= 0 > value:
+            raise bad("a whole number >= 0")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or value != value or value in (float("inf"), float("-inf")):
+            raise bad("a number" + (" >= 0" if default >= 0 else ""))
+        if default >= 0 > value:
+            raise bad("a number >= 0")
+
+
 def resolve_params(
     tasks: Mapping[str, TaskDef], layers: Sequence[Mapping[str, Any]]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -90,6 +114,7 @@ def resolve_params(
             declared.add(name)
             if default is not None:
                 merged.setdefault(name, default)
+    defaults = {**merged, **(layers[0] if layers else {})}
     for i, layer in enumerate(layers):
         for key, value in layer.items():
             if i > 0 and key not in declared and key not in layers[0]:
@@ -98,6 +123,8 @@ def resolve_params(
                     f"unknown parameter '{key}'.{did_you_mean(key, declared)} "
                     f"Parameters of this pack: {known}"
                 )
+            if i > 0 and key in defaults:
+                check_param(key, value, defaults[key])
             merged[key] = value
     per_task: dict[str, dict[str, Any]] = {}
     for name, t in tasks.items():

@@ -60,3 +60,48 @@ def test_resume_after_a_finished_run_is_success(db_url: str) -> None:
     assert r.returncode == 0, r.stderr
     assert "nothing to resume: the latest run #1 finished successfully" in r.stdout
     assert query(db_url, "SELECT COUNT(*) FROM seedgraph_runs")[0][0] == 1
+
+
+@pytest.mark.parametrize(("sets", "words"), [
+    ("customers=abc", "parameter 'customers' must be a whole number >= 0 (its default is 200)"),
+    ("customers=-1", "parameter 'customers' must be a whole number >= 0"),
+    ("customers=", "parameter 'customers' must be a whole number >= 0 (its default is 200), "
+                   "got ''"),
+    ("customers=1.5", "(its default is 200), got 1.5; e.g. --set customers=200"),
+    ("customers=true", "(its default is 200), got True"),
+    ("orders_per_customer=[1]", "parameter 'orders_per_customer' must be a whole number"),
+])
+def test_a_bad_parameter_is_named_before_anything_is_written(
+        tmp_path: Path, sets: str, words: str) -> None:
+    path = tmp_path / "p.db"
+    r = cli("run", "--pack", MINI, "--db", f"sqlite:///{path}", "--set", sets)
+    assert r.returncode == 2, r.stderr
+    assert words in r.stderr and "Traceback" not in r.stderr
+    assert query(f"sqlite:///{path}", "SELECT name FROM sqlite_master") == []
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--as-of", "0001-01-01"], "out of range; use a date from year 1900 to 2200"),
+    (["--as-of", "9999-12-31T23:59:59-05:00"], "out of range"),
+    (["--seed", str(2**70)], "--seed must be a whole number from 0 to 2**63-1"),
+    (["--seed", "-1"], "--seed must be a whole number from 0 to 2**63-1"),
+])
+def test_seed_and_as_of_are_bounded(tmp_path: Path, args: list[str], words: str) -> None:
+    path = tmp_path / "s.db"
+    r = cli("run", "--pack", MINI, "--db", f"sqlite:///{path}", *args)
+    assert r.returncode == 2, r.stderr
+    assert words in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(("toml", "words"), [
+    ("seed = true", "'seed' must be a whole number from 0"),
+    ("concurrency = 0", "'concurrency' must be a whole number from 1"),
+    ("chunk_rows = 0", "'chunk_rows' must be a whole number from 1"),
+    ("pack = 5", "'pack' must be a string, got 5"),
+])
+def test_config_values_are_checked(tmp_path: Path, toml: str, words: str) -> None:
+    (tmp_path / "seedgraph.toml").write_text(toml + "\n")
+    r = cli("run", "--pack", MINI, "--db", f"sqlite:///{tmp_path / 'c.db'}",
+            "--config", str(tmp_path / "seedgraph.toml"))
+    assert r.returncode == 2, r.stderr
+    assert words in r.stderr and "Traceback" not in r.stderr
