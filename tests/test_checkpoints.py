@@ -64,6 +64,7 @@ def test_a_failed_run_is_recorded_with_its_settings_and_each_task_s_fate(
     assert orders.rows is None and orders.fingerprint is None
     assert orders.error == "task 'orders' failed: RuntimeError: injected failure in orders"
     assert orders.started_at is not None and orders.finished_at is not None
+    assert orders.seconds is not None and 0 <= orders.seconds < 60
     skipped = by_table["shipments"]
     assert (skipped.error, skipped.rows, skipped.seconds) == (
         "upstream orders failed", None, None)

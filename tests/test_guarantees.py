@@ -102,6 +102,8 @@ def test_a_failed_commit_leaves_the_table_empty_and_the_task_failed(pg_url: str)
     result = run_engine(pg_url)
     assert result.status == "failed"
     _assert_orders_failed_cleanly(pg_url)
+    (orders,) = [o for o in result.outcomes if o.table == "orders"]
+    assert (orders.error or "").startswith("task 'orders' failed: ")
 
     # the failed attempt is repaired by --resume once the fault is gone
     _drop_injected(pg_url, "seedgraph_state")

@@ -125,29 +125,35 @@ def test_a_database_error_inside_the_load_fails_the_task_with_its_cause(
     assert outcome["order_items"].error == "upstream products failed"
     assert outcome["orders"].status == "done"  # the other branch goes on
     finished = {e.table: e for e in events if isinstance(e, TaskFinished)}
-    assert finished["products"].error == error
+    failed = finished["products"]
+    assert (failed.status, failed.rows, failed.error) == ("failed", 0, error)
+    assert 0 < failed.seconds < 60 and 0 < outcome["products"].seconds < 60
+    assert finished["order_items"] == TaskFinished("order_items", "skipped", 0, 0.0,
+                                                   "upstream products failed")
+    assert (outcome["order_items"].rows, outcome["order_items"].seconds) == (0, 0.0)
     assert query(db_url, "SELECT COUNT(*) FROM products")[0][0] == 0
     recorded = query(db_url, "SELECT status, error FROM seedgraph_tasks "
                              "WHERE table_name = 'products'")
     assert recorded == [("failed", error)]
 
 
-def test_sigint_rolls_back_in_flight_tasks_and_records_them(
-        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_rolls_back_in_flight_tasks_and_records_them(
+        db_url: str, monkeypatch: pytest.MonkeyPatch, sig: signal.Signals) -> None:
     monkeypatch.setenv("MINI_SLEEP", "orders:0.5")
     events: list[Event] = []
 
     def listener(e: Event) -> None:
         events.append(e)
         if isinstance(e, TaskStarted) and e.table == "orders":
-            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+            threading.Timer(0.3, os.kill, (os.getpid(), sig)).start()
 
     options = api.Options(pack=MINI, db=db_url, seed=7, as_of=AS_OF)
     result = anyio.run(lambda: api.run(options, listener, handle_signals=True))
     assert result.status == "interrupted"
     outcome = {o.table: o for o in result.outcomes}
-    assert outcome["orders"].status == "interrupted"
-    assert outcome["orders"].error == "cancelled" and outcome["orders"].seconds > 0.2
+    assert outcome["orders"].status == "interrupted" and outcome["orders"].rows == 0
+    assert outcome["orders"].error == "cancelled" and 0.2 < outcome["orders"].seconds < 60
     assert outcome["order_items"].status == "pending"
     assert outcome["order_items"].error == "not started"
     assert outcome["customers"].status == "done"
@@ -158,5 +164,23 @@ def test_sigint_rolls_back_in_flight_tasks_and_records_them(
     assert query(db_url, "SELECT status FROM seedgraph_runs") == [("interrupted",)]
     last = events[-1]
     assert isinstance(last, RunFinished) and last.status == "interrupted"
-    assert any(isinstance(e, TaskFinished) and e.table == "orders"
-               and e.status == "interrupted" for e in events)
+    (stopped,) = [e for e in events if isinstance(e, TaskFinished) and e.table == "orders"]
+    assert (stopped.status, stopped.rows, stopped.error) == ("interrupted", 0, "cancelled")
+    assert 0.2 < stopped.seconds < 60
+
+
+def test_the_error_that_matters_is_found_in_nested_groups() -> None:
+    from seedgraph.runner import _first
+
+    async def go() -> None:  # the cancellation class is the running event loop's
+        cancelled = anyio.get_cancelled_exc_class()
+        real = ValueError("the cause")
+        nested = BaseExceptionGroup("outer", [
+            cancelled(), BaseExceptionGroup("inner", [cancelled(), real]), KeyError("later")])
+        assert _first(nested) is real
+        only = cancelled()
+        assert _first(BaseExceptionGroup("g", [BaseExceptionGroup("h", [only])])) is only
+        first, second = RuntimeError("a"), RuntimeError("b")
+        assert _first(BaseExceptionGroup("g", [first, second])) is first
+
+    anyio.run(go)
