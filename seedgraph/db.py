@@ -773,8 +773,10 @@ class SqliteDatabase(Database):
     @contextlib.asynccontextmanager
     async def run_lock(self) -> AsyncIterator[None]:
         assert self.url.sqlite_path is not None
-        lock_path = Path(str(self.url.sqlite_path) + ".lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        # flock on the database file itself: the same file however its path is spelled
+        # (hard links, symlinks, relative paths); SQLite's own locks are fcntl locks,
+        # which flock locks do not touch
+        fd = os.open(self.url.sqlite_path, os.O_RDONLY)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

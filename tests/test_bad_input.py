@@ -105,3 +105,43 @@ def test_config_values_are_checked(tmp_path: Path, toml: str, words: str) -> Non
             "--config", str(tmp_path / "seedgraph.toml"))
     assert r.returncode == 2, r.stderr
     assert words in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_run_lock_holds_however_the_sqlite_path_is_spelled(tmp_path: Path) -> None:
+    import anyio
+
+    from seedgraph.db import Database, parse_url
+    from seedgraph.errors import RunLockedError
+
+    path = tmp_path / "db.sqlite"
+    run_engine(f"sqlite:///{path}")
+    os.link(path, tmp_path / "hard.sqlite")
+    os.symlink(path, tmp_path / "soft.sqlite")
+    (tmp_path / "sub").mkdir()
+
+    async def go() -> list[str]:
+        first = await Database.open(parse_url(f"sqlite:///{path}"))
+        refused = []
+        try:
+            async with first.run_lock():
+                for other in (tmp_path / "hard.sqlite", tmp_path / "soft.sqlite",
+                              tmp_path / "sub" / ".." / "db.sqlite"):
+                    db = await Database.open(parse_url(f"sqlite:///{other}"))
+                    try:
+                        async with db.run_lock():
+                            pass
+                    except RunLockedError:
+                        refused.append(other.name)
+                    finally:
+                        await db.close()
+            again = await Database.open(parse_url(f"sqlite:///{tmp_path / 'hard.sqlite'}"))
+            try:
+                async with again.run_lock():  # free once the first run let go
+                    refused.append("released")
+            finally:
+                await again.close()
+        finally:
+            await first.close()
+        return refused
+
+    assert anyio.run(go) == ["hard.sqlite", "soft.sqlite", "db.sqlite", "released"]
