@@ -220,6 +220,14 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
         states = await checkpoints.load_states(db, tables)
     plan = make_plan(session.graph, selected, states, fps, force=options.force,
                      append=options.append)
+    if db is not None and plan.clear:
+        # rows replaced or edited by hand keep the count: ask the database which rows of
+        # the tables this run would empty seedgraph did not write
+        changed = await checkpoints.changed_rows(db, plan.clear)
+        if any(changed.values()):
+            states = {t: replace(st, changed_rows=changed.get(t)) for t, st in states.items()}
+            plan = make_plan(session.graph, selected, states, fps, force=options.force,
+                             append=options.append)
     return Prepared(plan, frozenset(selected), merged, task_params, seed, as_of, selection,
                     resume_run)
 
@@ -256,11 +264,10 @@ def _refuse(plan: Plan, options: Options) -> None:
     if plan.needs_confirm and not options.confirm:
         t = plan.needs_confirm[0]
         st = plan.states[t]
-        recorded = st.recorded_rows or 0
         raise SafetyError(
-            f"table '{t}' holds {st.rows - recorded} row(s) seedgraph did not write; this run "
-            f"would delete them. Add --confirm to allow it, or leave '{t}' out with "
-            f"--exclude '{t}+'")
+            f"table '{t}' holds {st.unknown_rows} row(s) seedgraph did not write or that "
+            "were changed since; this run would delete them. Add --confirm to allow it, or "
+            f"leave '{t}' out with --exclude '{t}+'")
 
 
 async def run(options: Options, listener: Listener = lambda e: None,

@@ -24,6 +24,7 @@ __all__ = [
     "META",
     "RunRecord",
     "TaskRecord",
+    "changed_rows",
     "clear_tables",
     "ensure_tables",
     "finish_run",
@@ -71,6 +72,10 @@ STATE = sa.Table(
     sa.Column("rows", sa.BigInteger, nullable=False),
     sa.Column("run_id", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.Text, nullable=False),
+    # JSON list of the marks of the transactions that wrote the rows (PostgreSQL: their
+    # xids; SQLite: the largest rowid after each load), to find rows written or changed
+    # by anyone else; NULL when unknown (recorded by an older version)
+    sa.Column("writers", sa.Text),
 )
 
 STATUSES = ("pending", "running", "done", "failed", "skipped", "interrupted")
@@ -111,6 +116,19 @@ class TaskRecord:
 
 async def ensure_tables(db: Database) -> None:
     await db.create_missing(META, [t.name for t in META.sorted_tables])
+    if "writers" not in (await db.reflect_spec("seedgraph_state")).by_name:  # before 0.2
+        await db.execute("ALTER TABLE seedgraph_state ADD COLUMN writers TEXT")
+
+
+async def changed_rows(db: Database, tables: Sequence[str]) -> dict[str, int | None]:
+    """Per table, how many rows seedgraph's recorded loads did not write (None: unknown)."""
+    if "seedgraph_state" not in await db.existing_tables() or \
+            "writers" not in (await db.reflect_spec("seedgraph_state")).by_name:
+        return dict.fromkeys(tables)
+    writers = {r[0]: r[1] for r in await db.query(
+        "SELECT table_name, writers FROM seedgraph_state WHERE writers IS NOT NULL")}
+    return {t: (await db.changed_rows(t, json.loads(writers[t])) if t in writers else None)
+            for t in tables}
 
 
 async def load_states(db: Database, tables: Sequence[str]) -> dict[str, TableState]:
@@ -183,23 +201,35 @@ async def mark_done(tx: Tx, *, run_id: int, table: str, rows: int, fingerprint: 
         " seconds = ?, error = NULL, fingerprint = ? WHERE run_id = ? AND table_name = ?",
         (rows, started_at, now(), seconds, fingerprint, run_id, table),
     )
-    existing = await tx.fetch("SELECT rows FROM seedgraph_state WHERE table_name = ?", (table,))
+    marker = await tx.write_marker(table)
+    existing = await tx.fetch("SELECT rows, writers FROM seedgraph_state WHERE table_name = ?",
+                              (table,))
     if existing:
         if append:
+            known = existing[0][1]
+            writers = None if known is None or marker is None else json.dumps(
+                [*json.loads(known), marker])
             await tx.execute(
-                "UPDATE seedgraph_state SET rows = rows + ?, run_id = ?, updated_at = ? "
-                "WHERE table_name = ?", (rows, run_id, now(), table))
+                "UPDATE seedgraph_state SET rows = rows + ?, run_id = ?, updated_at = ?, "
+                "writers = ? WHERE table_name = ?", (rows, run_id, now(), writers, table))
         else:
             await tx.execute(
-                "UPDATE seedgraph_state SET rows = ?, fingerprint = ?, run_id = ?, updated_at = ? "
-                "WHERE table_name = ?", (rows, fingerprint, run_id, now(), table))
+                "UPDATE seedgraph_state SET rows = ?, fingerprint = ?, run_id = ?, updated_at = ?,"
+                " writers = ? WHERE table_name = ?",
+                (rows, fingerprint, run_id, now(), _writers(marker), table))
     else:
         total = rows
         if append:
             total = (await tx.fetch(f"SELECT COUNT(*) FROM {quote(table)}"))[0][0]
         await tx.execute(
-            "INSERT INTO seedgraph_state (table_name, fingerprint, rows, run_id, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)", (table, fingerprint, int(total), run_id, now()))
+            "INSERT INTO seedgraph_state (table_name, fingerprint, rows, run_id, updated_at, "
+            "writers) VALUES (?, ?, ?, ?, ?, ?)",
+            (table, fingerprint, int(total), run_id, now(),
+             None if append else _writers(marker)))
+
+
+def _writers(marker: str | None) -> str | None:
+    return None if marker is None else json.dumps([marker])
 
 
 async def mark_status(db: Database, *, run_id: int, table: str, status: str,

@@ -157,6 +157,11 @@ class Tx:
         """Hook run first in a task's transaction: restart the id generators feeding the
         table from what it holds, so generated ids never depend on earlier attempts."""
 
+    async def write_marker(self, table: str) -> str | None:
+        """What tells the rows this transaction wrote from rows written by anyone else
+        (see :meth:`Database.changed_rows`); None where the database cannot tell."""
+        return None
+
     async def after_load(self, spec: TableSpec) -> None:
         """Hook run before commit once a table is loaded (PostgreSQL advances sequences)."""
 
@@ -227,6 +232,11 @@ class Database:
     async def count_rows(self, table: str) -> int:
         rows = await self.query(f"SELECT COUNT(*) FROM {quote(table)}")
         return int(rows[0][0])
+
+    async def changed_rows(self, table: str, markers: Sequence[str]) -> int | None:
+        """Rows of *table* not written by the loads that left *markers*: inserted or
+        changed by someone else since (None: the database cannot tell)."""
+        return None
 
     async def row_counts(self, tables: Sequence[str]) -> dict[str, int]:
         existing = await self.existing_tables()
@@ -514,6 +524,11 @@ class PgTx(Tx):
     async def before_load(self, spec: TableSpec) -> None:
         await self._restart_sequences(spec)
 
+    async def write_marker(self, table: str) -> str | None:
+        # every row this transaction wrote has it as xmin (COPY and INSERT run in the
+        # top-level transaction, never in a savepoint)
+        return str(await self.conn.fetchval("SELECT txid_current() % 4294967296"))
+
     async def after_load(self, spec: TableSpec) -> None:
         # past the largest value written, so the application's next insert never collides
         await self._restart_sequences(spec)
@@ -599,6 +614,12 @@ class PgDatabase(Database):
             else:
                 with anyio.CancelScope(shield=True):
                     await tr.commit()
+
+    async def changed_rows(self, table: str, markers: Sequence[str]) -> int | None:
+        rows = await self.query(
+            f"SELECT COUNT(*) FROM {quote(table)} WHERE NOT (xmin::text = ANY(?::text[]))",
+            (list(markers),))
+        return int(rows[0][0])
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._pool.acquire() as conn:
@@ -696,6 +717,14 @@ class SqliteTx(Tx):
         # done when the transaction begins (at its first write): taking the write lock
         # now would hold it while the task body generates its first chunk
         self._restart = spec.name
+
+    async def write_marker(self, table: str) -> str | None:
+        # rows inserted later get larger rowids; WITHOUT ROWID tables cannot tell
+        try:
+            rows = await self.fetch(f"SELECT COALESCE(MAX(rowid), 0) FROM {quote(table)}")
+        except sqlite3.OperationalError:
+            return None
+        return str(rows[0][0])
 
     async def _restart_autoincrement(self, table: str) -> None:
         """AUTOINCREMENT keeps a high-water mark that a DELETE leaves behind."""
@@ -806,6 +835,15 @@ class SqliteDatabase(Database):
         finally:
             with anyio.CancelScope(shield=True):
                 await conn.close()
+
+    async def changed_rows(self, table: str, markers: Sequence[str]) -> int | None:
+        # replaced or added rows; an UPDATE keeps its rowid, so SQLite cannot see edits
+        try:
+            rows = await self.query(f"SELECT COUNT(*) FROM {quote(table)} WHERE rowid > ?",
+                                    (max(int(m) for m in markers),))
+        except (sqlite3.OperationalError, ValueError):
+            return None
+        return int(rows[0][0])
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._reader.execute(sql, tuple(params)) as cur:

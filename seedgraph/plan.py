@@ -37,13 +37,21 @@ class TableState:
     rows: int
     fingerprint: str | None = None  # what seedgraph recorded; None: seedgraph never wrote it
     recorded_rows: int | None = None
+    changed_rows: int | None = None  # rows written or changed since seedgraph wrote the table
 
     @property
     def foreign_rows(self) -> bool:
-        """True when the table holds rows seedgraph did not write."""
+        """True when the table holds rows seedgraph did not write, or changed ones."""
+        return self.unknown_rows > 0
+
+    @property
+    def unknown_rows(self) -> int:
+        """How many rows seedgraph cannot vouch for (at least)."""
         if self.rows == 0:
-            return False
-        return self.fingerprint is None or self.rows > (self.recorded_rows or 0)
+            return 0
+        if self.fingerprint is None:
+            return self.rows
+        return max(self.rows - (self.recorded_rows or 0), self.changed_rows or 0)
 
 
 @dataclass(frozen=True, slots=True)
