@@ -252,3 +252,28 @@ def test_config_files_run_end_to_end(tmp_path: Path) -> None:
             "--quiet")
     assert r.returncode == 0, r.stderr
     assert query(toml_db, "SELECT COUNT(*) FROM store")[0][0] == 3
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_an_append_that_overlaps_the_seeded_dates_is_refused_naming_the_overlap(
+        kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    url = fresh(request, tmp_path, kind)
+    base = {**SMALL, "stores": 2, "products": 5}
+    run_engine(url, pack=PACK, sets={**base, "end_date": "2024-03-31"})
+    before = checksums(url, ["calendar", *FACTS])
+    straddle = {**base, "start_date": "2024-03-15", "end_date": "2024-04-30"}
+    result = run_engine(url, pack=PACK, sets=straddle, append=True)
+    assert result.status == "failed"
+    errors = {o.table: o.error for o in result.outcomes if o.status == "failed"}
+    assert "calendar" in errors
+    assert ("--append 2024-03-15..2024-04-30 overlaps the dates already in calendar "
+            "(2024-01-01..2024-03-31) from 2024-03-15 to 2024-03-31") in errors["calendar"]
+    assert "--set start_date=2024-04-01" in errors["calendar"]
+    assert checksums(url, ["calendar", *FACTS]) == before  # nothing corrupted
+    # a range the data already covers adds nothing; a later one is appended
+    inside = run_engine(url, pack=PACK, append=True,
+                        sets={**base, "start_date": "2024-02-01", "end_date": "2024-02-29"})
+    assert inside.status == "done" and all(o.rows == 0 for o in inside.outcomes)
+    assert checksums(url, ["calendar", *FACTS]) == before
+    verify = cli("verify", "--pack", PACK, "--db", url)
+    assert verify.returncode == 0, verify.stderr

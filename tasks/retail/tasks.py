@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from seedgraph import TaskContext, VerifyContext, invariant, task
+from seedgraph import TaskContext, UsageError, VerifyContext, invariant, task
 
 from . import generate as gen
 
@@ -86,7 +86,8 @@ async def product(ctx: TaskContext) -> None:
 async def calendar(ctx: TaskContext) -> None:
     """One row per day with weekday, month, quarter and holidays."""
     s = gen.settings({**_defaults(), **ctx.params})
-    await ctx.write(gen.calendar_rows(s))
+    if await _appends(ctx, "calendar", "date", "date"):
+        await ctx.write(gen.calendar_rows(s))
 
 
 def _defaults() -> dict[str, Any]:
@@ -110,6 +111,30 @@ def carried(ctx: TaskContext, store_ids: np.ndarray, n_products: int, sparsity: 
     return np.concatenate(stores), np.concatenate(products)
 
 
+async def _appends(ctx: TaskContext, table: str, first: str, last: str) -> bool:
+    """Whether this run writes its date range into *table*. Only appends are checked: a
+    range outside the dates already there is added; one they already cover is left
+    alone (appending twice adds nothing); one that overlaps them in part is refused,
+    naming the overlap (it would leave overlapping windows and stock that does not
+    add up)."""
+    if not ctx.append:
+        return True
+    start = gen._date(ctx.params["start_date"], "start_date")
+    end = gen._date(ctx.params["end_date"], "end_date")
+    lo_hi = (await ctx.query(f"SELECT MIN({first}), MAX({last}) FROM {table}"))[0]
+    if lo_hi[0] is None:
+        return True
+    lo, hi = gen._date(lo_hi[0], f"{table}.{first}"), gen._date(lo_hi[1], f"{table}.{last}")
+    if end < lo or start > hi:
+        return True
+    if lo <= start and end <= hi:
+        return False
+    raise UsageError(
+        f"--append {start}..{end} overlaps the dates already in {table} ({lo}..{hi}) from "
+        f"{max(start, lo)} to {min(end, hi)}; append a range that starts after {hi} "
+        f"(--set start_date={hi + np.timedelta64(1, 'D')}) or ends before {lo}")
+
+
 def _span(ctx: TaskContext) -> tuple[np.datetime64, int]:
     start = gen._date(ctx.params["start_date"], "start_date")
     end = gen._date(ctx.params["end_date"], "end_date")
@@ -121,6 +146,8 @@ def _span(ctx: TaskContext) -> tuple[np.datetime64, int]:
 async def price_history(ctx: TaskContext) -> None:
     """Non-overlapping price windows per store and product, covering the date range:
     about one price change every 75 days, each a small random step from the last."""
+    if not await _appends(ctx, "price_history", "valid_from", "valid_to"):
+        return
     stores = await ctx.read("store", ["id"])
     prods = await ctx.read("product", ["id", "base_price"])
     start, span = _span(ctx)
@@ -152,6 +179,8 @@ async def price_history(ctx: TaskContext) -> None:
 async def promotion(ctx: TaskContext) -> None:
     """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product:
     every 7-20 days a product gets a promotion with ``promotion_probability``."""
+    if not await _appends(ctx, "promotion", "start_date", "end_date"):
+        return
     stores = await ctx.read("store", ["id"])
     prods = await ctx.read("product", ["id"])
     start, span = _span(ctx)
@@ -256,6 +285,8 @@ async def _start_state(ctx: TaskContext, start: np.datetime64, keys: np.ndarray,
       tags=["facts"], params=SIM_PARAMS)
 async def inventory_snapshot_daily(ctx: TaskContext) -> None:
     """End-of-day stock per store and product, from the replenishment simulation."""
+    if not await _appends(ctx, "inventory_snapshot_daily", "date", "date"):
+        return
     async for c, store_id, product_id in simulation(ctx):
         days = len(c.dates)
         await ctx.write({
@@ -271,6 +302,8 @@ async def inventory_snapshot_daily(ctx: TaskContext) -> None:
       tags=["facts"], params=SIM_PARAMS)
 async def sales_daily(ctx: TaskContext) -> None:
     """Daily units and revenue per store and product (data gaps leave rows out)."""
+    if not await _appends(ctx, "sales_daily", "date", "date"):
+        return
     async for c, store_id, product_id in simulation(ctx):
         days = len(c.dates)
         keep = ~c.gap.ravel()
