@@ -270,10 +270,16 @@ def test_an_append_that_overlaps_the_seeded_dates_is_refused_naming_the_overlap(
             "(2024-01-01..2024-03-31) from 2024-03-15 to 2024-03-31") in errors["calendar"]
     assert "--set start_date=2024-04-01" in errors["calendar"]
     assert checksums(url, ["calendar", *FACTS]) == before  # nothing corrupted
-    # a range the data already covers adds nothing; a later one is appended
+    # another range inside the seeded days is refused by the windows it would overlap
     inside = run_engine(url, pack=PACK, append=True,
                         sets={**base, "start_date": "2024-02-01", "end_date": "2024-02-29"})
-    assert inside.status == "done" and all(o.rows == 0 for o in inside.outcomes)
+    assert inside.status == "failed"
+    assert any("already holds other windows over these days" in (o.error or "")
+               for o in inside.outcomes)
+    assert checksums(url, ["calendar", *FACTS]) == before
+    # the seeded range itself, appended again, adds nothing
+    again = run_engine(url, pack=PACK, append=True, sets={**base, "end_date": "2024-03-31"})
+    assert again.status == "done" and all(o.rows == 0 for o in again.outcomes)
     assert checksums(url, ["calendar", *FACTS]) == before
     verify = cli("verify", "--pack", PACK, "--db", url)
     assert verify.returncode == 0, verify.stderr

@@ -135,19 +135,43 @@ async def _appends(ctx: TaskContext, table: str, first: str, last: str) -> bool:
         f"(--set start_date={hi + np.timedelta64(1, 'D')}) or ends before {lo}")
 
 
+async def _windows_fit(ctx: TaskContext, table: str, first: str, last: str,
+                       rows: dict[str, Any]) -> bool:
+    """Appending windows: write them when no window of *table* meets this run's range;
+    skip them when the windows there are exactly these (the same range appended again,
+    or a resumed append); refuse when other windows are there (a different range over
+    the same days would make windows overlap)."""
+    if not ctx.append:
+        return True
+    start = gen._date(ctx.params["start_date"], "start_date")
+    end = gen._date(ctx.params["end_date"], "end_date")
+    there = await ctx.query(
+        f"SELECT store_id, product_id, {first}, {last} FROM {table} "
+        f"WHERE {first} <= ? AND {last} >= ?", (_day(end, ctx.dialect), _day(start, ctx.dialect)))
+    if not there:
+        return True
+    have = {(int(a), int(b), str(gen._date(c, first)), str(gen._date(d, last)))
+            for a, b, c, d in there}
+    new = set(zip(rows["store_id"].tolist(), rows["product_id"].tolist(),
+                  map(str, rows[first]), map(str, rows[last]), strict=True))
+    if have == new:
+        return False
+    raise UsageError(
+        f"--append {start}..{end}: {table} already holds other windows over these days "
+        f"(a different range was seeded over them); append a range after the last seeded day")
+
+
 def _span(ctx: TaskContext) -> tuple[np.datetime64, int]:
     start = gen._date(ctx.params["start_date"], "start_date")
     end = gen._date(ctx.params["end_date"], "end_date")
     return start, max(int((end - start).astype(np.int64)) + 1, 1)
 
 
-@task("price_history", upstream=["store", "product"], tags=["facts"],
+@task("price_history", upstream=["store", "product", "calendar"], tags=["facts"],
       params=["start_date", "end_date", "sparsity"])
 async def price_history(ctx: TaskContext) -> None:
     """Non-overlapping price windows per store and product, covering the date range:
     about one price change every 75 days, each a small random step from the last."""
-    if not await _appends(ctx, "price_history", "valid_from", "valid_to"):
-        return
     stores = await ctx.read("store", ["id"])
     prods = await ctx.read("product", ["id", "base_price"])
     start, span = _span(ctx)
@@ -166,21 +190,21 @@ async def price_history(ctx: TaskContext) -> None:
     steps = np.cumsum(rng.normal(0, 0.06, len(starts)))
     head = np.searchsorted(series, np.arange(n))
     level = opening[series] + steps - np.where(head > 0, steps[head - 1], 0.0)[series]
-    await ctx.write({
+    rows = {
         "store_id": store_id[series], "product_id": prods["id"][product[series]],
         "valid_from": start + first.astype("timedelta64[D]"),
         "valid_to": start + last.astype("timedelta64[D]"),
         "price": np.round(np.exp(level), 2),
-    })
+    }
+    if await _windows_fit(ctx, "price_history", "valid_from", "valid_to", rows):
+        await ctx.write(rows)
 
 
-@task("promotion", upstream=["store", "product"], tags=["facts"],
+@task("promotion", upstream=["store", "product", "calendar"], tags=["facts"],
       params=["start_date", "end_date", "sparsity", "promotion_probability"])
 async def promotion(ctx: TaskContext) -> None:
     """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product:
     every 7-20 days a product gets a promotion with ``promotion_probability``."""
-    if not await _appends(ctx, "promotion", "start_date", "end_date"):
-        return
     stores = await ctx.read("store", ["id"])
     prods = await ctx.read("product", ["id"])
     start, span = _span(ctx)
@@ -202,13 +226,15 @@ async def promotion(ctx: TaskContext) -> None:
     order = np.lexsort((first, series))
     series, first, last = series[order], first[order], last[order]
     k = len(series)
-    await ctx.write({
+    rows = {
         "store_id": store_id[series], "product_id": prods["id"][product[series]],
         "start_date": start + first.astype("timedelta64[D]"),
         "end_date": start + last.astype("timedelta64[D]"),
         "name": np.array(PROMO_NAMES, dtype=object)[rng.integers(0, len(PROMO_NAMES), k)],
         "discount_pct": np.round(rng.uniform(0.1, 0.4, k), 2),
-    })
+    }
+    if await _windows_fit(ctx, "promotion", "start_date", "end_date", rows):
+        await ctx.write(rows)
 
 
 def _locate(keys: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
