@@ -477,6 +477,13 @@ def test_null_values_are_never_computed_with() -> None:
     ("numeric", None, [0.1234567, 1e-9, 2.5], ["0.1234567", "0.000000001", "2.5"]),
     # no rows at all: nothing to encode (it raised)
     ("numeric(10,2)", 2, [], []),
+    # the largest value exactly a power of 10000: it needs one more digit group
+    ("numeric(10,0)", 0, [10000.0, 3.0], ["10000", "3"]),
+    ("numeric(12,0)", 0, [100000000.0], ["100000000"]),
+    # every value finer than six places, and more digits than a float64 division keeps
+    ("numeric", None, [0.1234567], ["0.1234567"]),
+    ("numeric(30,0)", 0, [1.2345678901234568e17], ["123456789012345680"]),
+    ("numeric(30,5)", 5, [1234567890123.4568], ["1234567890123.45680"]),
 ])
 def test_numerics_the_int64_path_cannot_hold_are_stored_exactly(
         pg_url: str, pg_type: str, scale: int | None, values: list[float],
