@@ -484,6 +484,9 @@ def test_null_values_are_never_computed_with() -> None:
     ("numeric", None, [0.1234567], ["0.1234567"]),
     ("numeric(30,0)", 0, [1.2345678901234568e17], ["123456789012345680"]),
     ("numeric(30,5)", 5, [1234567890123.4568], ["1234567890123.45680"]),
+    ("numeric(10,2)", 2, [10000.0], ["10000.00"]),
+    ("numeric(20,0)", 0, [1.2345678901234568e18], ["1234567890123456768"]),
+    ("numeric(40,0)", 0, [1.2345678901234566e25], ["12345678901234566000000000"]),
 ])
 def test_numerics_the_int64_path_cannot_hold_are_stored_exactly(
         pg_url: str, pg_type: str, scale: int | None, values: list[float],
