@@ -164,12 +164,19 @@ def test_scenarios_differ_as_intended(tmp_path: Path) -> None:
         ("Black Friday",)]
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_append_adds_a_later_range_idempotently(
-        kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def _first_quarter(request: pytest.FixtureRequest, tmp_path: Path, kind: str
+                   ) -> tuple[str, dict[str, Any]]:
+    """A small retail database seeded for 2024-01-01..2024-03-31, and its parameters."""
     url = fresh(request, tmp_path, kind)
     base = {**SMALL, "stores": 2, "products": 5}
     run_engine(url, pack=PACK, sets={**base, "end_date": "2024-03-31"})
+    return url, base
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_append_adds_a_later_range_idempotently(
+        kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    url, base = _first_quarter(request, tmp_path, kind)
     before = checksums(url, ["store", "product"])
     old_sales = query(url, "SELECT COUNT(*) FROM sales_daily")[0][0]
     later = {**base, "start_date": "2024-04-01", "end_date": "2024-05-31"}
@@ -257,9 +264,7 @@ def test_config_files_run_end_to_end(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_an_append_that_overlaps_the_seeded_dates_is_refused_naming_the_overlap(
         kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    url = fresh(request, tmp_path, kind)
-    base = {**SMALL, "stores": 2, "products": 5}
-    run_engine(url, pack=PACK, sets={**base, "end_date": "2024-03-31"})
+    url, base = _first_quarter(request, tmp_path, kind)
     before = checksums(url, ["calendar", *FACTS])
     straddle = {**base, "start_date": "2024-03-15", "end_date": "2024-04-30"}
     result = run_engine(url, pack=PACK, sets=straddle, append=True)

@@ -13,9 +13,11 @@ from typing import Any
 
 import anyio
 import pytest
+import sqlalchemy as sa
 
 from seedgraph import api
-from seedgraph.verify import Check, run_checks
+from seedgraph.db import Database, parse_url
+from seedgraph.verify import Check, _table_checks, run_checks
 from tests.helpers import AS_OF, MINI, MINI_TABLES, cli, execute, run_engine
 
 # the mini pack's tables with its columns but none of its keys or constraints;
@@ -184,11 +186,20 @@ def test_records_name_their_table_sample_and_detail(db_url: str) -> None:
     assert results[("rows", "regions")].detail == "3 rows"
 
 
-def test_composite_keys_and_tables_without_a_primary_key(db_url: str) -> None:
-    import sqlalchemy as sa
+def _table_checks_of(db_url: str, table: sa.Table) -> list[Check]:
+    """The checks verify makes of *table* (declared by the test) on the database."""
 
-    from seedgraph.db import Database, parse_url
-    from seedgraph.verify import _table_checks
+    async def go() -> list[Check]:
+        db = await Database.open(parse_url(db_url))
+        try:
+            return await _table_checks(db, table)
+        finally:
+            await db.close()
+
+    return anyio.run(go)
+
+
+def test_composite_keys_and_tables_without_a_primary_key(db_url: str) -> None:
 
     md = sa.MetaData()
     sa.Table("parent", md, sa.Column("a", sa.Integer, primary_key=True),
@@ -207,14 +218,8 @@ def test_composite_keys_and_tables_without_a_primary_key(db_url: str) -> None:
                 "(7, 2, 'p'), (8, 8, NULL)"):
         execute(db_url, sql)
 
-    async def go() -> list[Check]:
-        db = await Database.open(parse_url(db_url))
-        try:
-            return await _table_checks(db, child)
-        finally:
-            await db.close()
-
-    got = {(c.kind, c.name): (c.table, c.violations, sorted(c.sample)) for c in anyio.run(go)}
+    got = {(c.kind, c.name): (c.table, c.violations, sorted(c.sample))
+           for c in _table_checks_of(db_url, child)}
     assert got == {
         ("foreign_key", "child(x, y) -> parent"): ("child", 3, [(2, 1), (7, 2), (8, 8)]),
         ("unique", "child(y, z)"): ("child", 1, [(2, "p", 2)]),
@@ -294,10 +299,6 @@ def test_sqlite_s_own_foreign_key_check_is_a_full_record(tmp_path: Any) -> None:
 
 
 def test_foreign_key_checks_come_in_the_order_of_their_names(db_url: str) -> None:
-    import sqlalchemy as sa
-
-    from seedgraph.db import Database, parse_url
-    from seedgraph.verify import _table_checks
 
     md = sa.MetaData()
     sa.Table("p", md, sa.Column("id", sa.Integer, primary_key=True))
@@ -310,12 +311,5 @@ def test_foreign_key_checks_come_in_the_order_of_their_names(db_url: str) -> Non
                 + ", ".join(f"{n}_col INTEGER" for n in names) + ")"]:
         execute(db_url, sql)
 
-    async def go() -> list[Check]:
-        db = await Database.open(parse_url(db_url))
-        try:
-            return await _table_checks(db, child)
-        finally:
-            await db.close()
-
-    fks = [c.name for c in anyio.run(go) if c.kind == "foreign_key"]
+    fks = [c.name for c in _table_checks_of(db_url, child) if c.kind == "foreign_key"]
     assert fks == [f"c({n}_col) -> p" for n in sorted(names)]
