@@ -41,6 +41,7 @@ __all__ = [
     "open_session",
     "prepare",
     "run",
+    "select_tables",
 ]
 
 DEFAULT_SEED = 42
@@ -94,6 +95,16 @@ def open_session(options: Options) -> Session:
     graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
     raw = options.db or os.environ.get("SEEDGRAPH_DATABASE_URL") or config.db or DEFAULT_URL
     return Session(config=config, pack=pack, graph=graph, url=parse_url(raw))
+
+
+def select_tables(session: Session, only: str | None, exclude: str | None) -> frozenset[str]:
+    """The tables a selection names; an empty selection is a usage error (exit 2)."""
+    selected = select(session.graph, only, exclude)
+    if not selected:
+        raise UsageError(
+            f"the selection (--only {only!r} --exclude {exclude!r}) is empty; "
+            "see `seedgraph list` for the tasks")
+    return selected
 
 
 def check_production(options: Options, action: str) -> None:
@@ -204,11 +215,7 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
         layers = _layers(session, options, profile)
         selection = {"only": only, "exclude": exclude,
                      "profile": profile.name if profile else None, "force": options.force}
-    selected = select(session.graph, only, exclude)
-    if not selected:
-        raise UsageError(
-            f"the selection (--only {only!r} --exclude {exclude!r}) is empty; "
-            "see `seedgraph list` for the tasks")
+    selected = select_tables(session, only, exclude)
     merged, task_params = resolve_params(session.pack.tasks, layers)
     fps = task_fingerprints(session.graph, task_params, seed, as_of)
     tables = list(session.graph.nodes)
@@ -344,7 +351,7 @@ class CleanResult:
 async def clean(options: Options, *, dry_run: bool) -> CleanResult:
     """``seedgraph clean``: empty a selection children-first."""
     session = open_session(options)
-    selected = select(session.graph, options.only, options.exclude)
+    selected = select_tables(session, options.only, options.exclude)
     db = await open_db(session)
     try:
         existing = await db.existing_tables()

@@ -147,9 +147,11 @@ def plan(
     resume: Annotated[bool, typer.Option("--resume", help="Plan the resumption of the latest unfinished run.")] = False,
     force: Annotated[bool, typer.Option("--force")] = False,
     append: Annotated[bool, typer.Option("--append")] = False,
+    confirm: Annotated[bool, typer.Option("--confirm", help="Plan as `run --confirm` would: rows seedgraph did not write may be deleted.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show, level by level, what `run` would run, skip or empty first, and why."""
+    """Show, level by level, what `run` would run, skip or empty first, and why. Exits 1
+    when `run` with the same flags would refuse."""
     options = _options(pack=pack, db=db, config=config, seed=seed, as_of=as_of, profile=profile,
                        sets=sets, only=only, exclude=exclude, resume=resume, force=force,
                        append=append)
@@ -165,6 +167,8 @@ def plan(
             "needs_confirm": list(p.needs_confirm),
             "resume_run": prep.resume_run.id if prep.resume_run else None,
         }, indent=2))
+        if p.problems or (p.needs_confirm and not confirm):
+            raise typer.Exit(1)
         return
     head = f"seed {prep.seed}, as_of {prep.as_of.isoformat()}"
     if prep.resume_run:
@@ -185,8 +189,8 @@ def plan(
                   "write")
     for problem in p.problems:
         out.print(f"[red]refused:[/] {escape(problem)}")
-    if p.problems:
-        raise typer.Exit(1)
+    if p.problems or (p.needs_confirm and not confirm):
+        raise typer.Exit(1)  # `run` with the same flags would refuse
 
 
 @app.command("list")
@@ -232,7 +236,7 @@ def profiles(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt =
 @app.command()
 @handle_errors
 def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
-           runs: Annotated[int, typer.Option("--runs", help="How many recent runs to list.")] = 5,
+           runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
            json_out: JsonOpt = False) -> None:
     """Recent runs, the latest run's per-task status, and current row counts."""
     session = api.open_session(api.Options(pack=pack, db=db, config=config))
@@ -431,15 +435,17 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
            only: OnlyOpt = None, exclude: ExcludeOpt = None,
            output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write one file per table into.")] = Path("export"),
            fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
-           limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows per table.")] = None) -> None:
+           limit: Annotated[int | None, typer.Option("--limit", min=0, help="At most this many rows per table.")] = None) -> None:
     """Export the selected tables to CSV or JSON fixture files (one per table)."""
     from seedgraph.export import export_tables, file_name
-    from seedgraph.selector import select
 
     if fmt not in {"csv", "json"}:
         raise UsageError(f"--format must be csv or json, not '{fmt}'")
     session = api.open_session(api.Options(pack=pack, db=db, config=config))
-    tables = select(session.graph, only, exclude)
+    tables = api.select_tables(session, only, exclude)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"-o {output} is a file; export writes one file per table into a "
+                         "folder: choose a folder")
 
     async def go() -> dict[str, int]:
         dbh = await api.open_db(session, read_only=True)
@@ -448,7 +454,11 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
         finally:
             await dbh.close()
 
-    written = anyio.run(go)
+    try:
+        written = anyio.run(go)
+    except OSError as exc:  # a folder that cannot be created or written
+        raise UsageError(f"cannot write the export to {output}: {exc.strerror or exc}; "
+                         "choose another -o") from None
     out.print(rows_table(f"exported to {output}/", ["table", "rows", "file"],
                          [(t, f"{n:,}", file_name(t, fmt)) for t, n in written.items()]))
 
@@ -492,10 +502,17 @@ def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
         render_terminal(graph, out, highlight=marked, status=statuses, title=title)
         return
     fmt = format_for_path(output)
+    if not output.parent.is_dir():
+        raise UsageError(f"folder {output.parent} does not exist; create it or choose "
+                         "another -o")
     data = render(graph, fmt, highlight=marked, status=statuses, title=title)
-    if isinstance(data, str):
-        output.write_text(data)
-    else:
-        output.write_bytes(data)
+    try:
+        if isinstance(data, str):
+            output.write_text(data)
+        else:
+            output.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}; choose another -o"
+                         ) from None
     out.print(f"wrote {output} ({fmt}, {graph.number_of_nodes()} tasks, "
               f"{graph.number_of_edges()} edges)")

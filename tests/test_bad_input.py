@@ -145,3 +145,37 @@ def test_the_run_lock_holds_however_the_sqlite_path_is_spelled(tmp_path: Path) -
         return refused
 
     assert anyio.run(go) == ["hard.sqlite", "soft.sqlite", "db.sqlite", "released"]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [
+    (["status", "--runs", "-1"], 2, "--runs"),
+    (["status", "--runs", "0"], 2, "--runs"),
+    (["export", "--limit", "-1", "-o", "out"], 2, "--limit"),
+    (["export", "--only", "tag:dims", "--exclude", "tag:dims", "-o", "out"], 2, "the selection"),
+    (["clean", "--only", "tag:dims", "--exclude", "tag:dims", "--confirm"], 2, "the selection"),
+    (["export", "-o", "a_file"], 2, "is a file; export writes one file per table"),
+    (["plot", "-o", "missing/g.svg"], 2, "folder missing does not exist"),
+])
+def test_options_out_of_range_and_bad_places_are_usage_errors(
+        tmp_path: Path, args: list[str], code: int, words: str) -> None:
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    run_engine(url)
+    (tmp_path / "a_file").write_text("keep me")
+    r = cli(*args, "--pack", MINI, "--db", url, cwd=tmp_path)
+    assert r.returncode == code, r.stderr
+    assert words in r.stderr and "Traceback" not in r.stderr and "unexpected" not in r.stderr
+    assert (tmp_path / "a_file").read_text() == "keep me"
+    assert query(url, "SELECT COUNT(*) FROM orders")[0][0] > 0  # clean deleted nothing
+
+
+def test_plan_exits_1_when_run_would_need_confirm(db_url: str) -> None:
+    run_engine(db_url)
+    from tests.helpers import execute
+
+    execute(db_url, "INSERT INTO audit_notes (id, note, noted_at) "
+                    "VALUES (99, 'by hand', '2026-01-01 00:00:00')")
+    args = ["plan", "--pack", MINI, "--db", db_url, "--only", "audit_notes", "--force"]
+    r = cli(*args)
+    assert r.returncode == 1 and "needs --confirm" in r.stdout
+    assert cli(*args, "--json").returncode == 1
+    assert cli(*args, "--confirm").returncode == 0
