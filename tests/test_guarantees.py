@@ -75,7 +75,7 @@ def _assert_orders_failed_cleanly(url: str) -> None:
     recorded = {r[0] for r in query(url, "SELECT table_name FROM seedgraph_state")}
     assert recorded == {"regions", "customers", "products", "audit_notes"}
     error = query(url, "SELECT error FROM seedgraph_tasks WHERE table_name = 'orders'")[0][0]
-    assert "injected checkpoint failure" in error
+    assert error.startswith("task 'orders' failed: ") and "injected checkpoint failure" in error
 
 
 @pytest.mark.parametrize(("table", "event", "when"), [
