@@ -115,15 +115,20 @@ class Profile:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _as_tuple(values: str | Iterable[str] | None, what: str, table: str) -> tuple[str, ...]:
+def _as_tuple(values: str | Iterable[str] | None, what: str, owner: str) -> tuple[str, ...]:
+    """*values* as a tuple of names; *owner* is "task 'x'" or "invariant 'y'"."""
     if values is None:
         return ()
     if isinstance(values, str):
         values = [values]
-    out = tuple(values)
+    try:
+        out = tuple(values)
+    except TypeError:
+        raise PackError(f"{owner}: {what} must be a name or a list of names, got "
+                        f"{values!r}") from None
     for v in out:
         if not isinstance(v, str) or not v:
-            raise PackError(f"task '{table}': {what} must be non-empty strings, got {v!r}")
+            raise PackError(f"{owner}: {what} must be non-empty strings, got {v!r}")
     return out
 
 
@@ -179,8 +184,8 @@ def task(
         return TaskDef(
             table=tname,
             fn=fn,
-            upstream=_as_tuple(upstream, "upstream", tname),
-            tags=_as_tuple(tags, "tags", tname),
+            upstream=_as_tuple(upstream, "upstream", f"task '{tname}'"),
+            tags=_as_tuple(tags, "tags", f"task '{tname}'"),
             params=_as_params(params),
             description=doc.strip().splitlines()[0] if doc.strip() else "",
         )
@@ -211,7 +216,7 @@ def invariant(
         return InvariantDef(
             name=name,
             fn=fn,
-            tables=_as_tuple(tables, "tables", name),
+            tables=_as_tuple(tables, "tables", f"invariant '{name}'"),
             description=doc.strip().splitlines()[0] if doc.strip() else "",
         )
 

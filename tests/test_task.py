@@ -171,3 +171,12 @@ def test_package_closure_follows_modules_functions_and_classes_of_the_same_packa
     closure = _package_closure(a)
     assert [m.__name__ for m in closure] == ["cpk.a", "cpk.b", "cpk.c", "cpk.deep", "cpk.helper"]
     assert [m.__name__ for m in _package_closure(helper)] == ["cpk.helper"]
+
+
+def test_names_that_are_not_a_list_are_a_pack_error_naming_the_owner() -> None:
+    with pytest.raises(PackError, match=r"^task 'orders': upstream must be a name or a list "
+                                        r"of names, got 3$"):
+        task("orders", upstream=3)(documented)  # type: ignore[arg-type]
+    with pytest.raises(PackError, match=r"^invariant 'rule': tables must be non-empty "
+                                        r"strings, got ''$"):
+        invariant("rule", tables=[""])(bare_rule)
