@@ -69,8 +69,6 @@ def _criteria(text: str, expr: str) -> SelectionCriteria:
         )
     if m["at"] and m["parents"]:
         raise SelectorError(f"'{text}': '@' already includes ancestors; drop the leading '+'")
-    if m["pdepth"] and not m["parents"]:
-        raise SelectorError(f"'{text}': a depth needs '+', e.g. '2+name'")
     return SelectionCriteria(
         method=method,
         value=m["value"],
