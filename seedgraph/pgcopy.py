@@ -107,7 +107,10 @@ def _numeric_block(shifted: np.ndarray, negative: np.ndarray, dscale: np.ndarray
     out[:, 3] = dscale
     rest = shifted
     for j in range(groups - 1, -1, -1):
-        rest, digit = rest // 10_000, rest % 10_000  # int64 or Python ints alike
+        if rest.dtype == object:  # Python ints (the exact path): numpy has no divmod
+            rest, digit = rest // 10_000, rest % 10_000
+        else:
+            rest, digit = np.divmod(rest, 10_000)
         out[:, 4 + j] = digit
     return out.view(np.uint8).reshape(n, 2 * (4 + groups))
 
