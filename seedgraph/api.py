@@ -153,6 +153,26 @@ class Prepared:
     resume_run: checkpoints.RunRecord | None = None
 
 
+def _same_as_recorded(options: Options, run: checkpoints.RunRecord) -> None:
+    """--resume with flags: fine when they repeat what the run recorded; a different
+    value is refused, naming the flag and the recorded value."""
+    sel = run.selection
+    recorded: list[tuple[str, Any, Any]] = [
+        ("--seed", options.seed, run.seed),
+        ("--as-of", None if options.as_of is None else parse_as_of(options.as_of),
+         parse_as_of(run.as_of)),
+        ("--profile", options.profile, sel.get("profile")),
+        ("--only", options.only, sel.get("only")),
+        ("--exclude", options.exclude, sel.get("exclude")),
+    ]
+    recorded += [(f"--set {k}", v, run.params.get(k)) for k, v in options.sets.items()]
+    for flag, given, was in recorded:
+        if given is not None and given != was:
+            raise UsageError(
+                f"--resume continues run #{run.id}, which ran with {flag}={was!r}, not "
+                f"{given!r}; drop {flag.split()[0]}, or start a new run without --resume")
+
+
 def _layers(session: Session, options: Options, profile: Profile | None) -> list[Mapping[str, Any]]:
     layers: list[Mapping[str, Any]] = [session.pack.params, session.config.params]
     if session.config.extra and options.config is not None:
@@ -177,14 +197,23 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
     file that does not exist yet) plans against empty tables."""
     resume_run = None
     if options.resume:
-        for flag, value in (("--seed", options.seed), ("--as-of", options.as_of),
-                            ("--profile", options.profile), ("--only", options.only),
-                            ("--exclude", options.exclude)):
-            if value is not None:
-                raise UsageError(f"--resume reuses the recorded settings; drop {flag}")
-        if options.sets:
-            raise UsageError("--resume reuses the recorded parameters; drop --set")
+        given = any(v is not None for v in (options.seed, options.as_of, options.profile,
+                                             options.only, options.exclude)) or options.sets
         resume_run = await checkpoints.latest_run(db) if db is not None else None
+        if given and resume_run is None:
+            raise UsageError("--resume reuses the recorded settings; drop --seed, --as-of, "
+                             "--profile, --only, --exclude and --set")
+        if given and resume_run is not None:
+            _same_as_recorded(options, resume_run)
+        if resume_run is not None:
+            known = set(session.pack.params).union(
+                *(t.params for t in session.pack.tasks.values()))
+            foreign = sorted(set(resume_run.params) - known)
+            if foreign:
+                raise UsageError(
+                    f"run #{resume_run.id} was made with pack '{resume_run.pack}', whose "
+                    f"parameters ({', '.join(foreign[:3])}) pack '{session.pack.ref}' does "
+                    f"not have; resume it with --pack {resume_run.pack}")
         if resume_run is None:
             raise NothingToResumeError(
                 f"nothing to resume: no seedgraph run recorded in {session.url.display}; "

@@ -179,3 +179,32 @@ def test_plan_exits_1_when_run_would_need_confirm(db_url: str) -> None:
     assert r.returncode == 1 and "needs --confirm" in r.stdout
     assert cli(*args, "--json").returncode == 1
     assert cli(*args, "--confirm").returncode == 0
+
+
+def test_resume_accepts_the_recorded_settings_and_names_a_different_one(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINI_FAIL", "orders")
+    run_engine(db_url, seed=5, sets={"customers": 30})
+    base = ["run", "--resume", "--pack", MINI, "--db", db_url]
+    different = cli(*base, "--seed", "6", env={"MINI_FAIL": "orders"})
+    assert different.returncode == 2
+    assert "run #1, which ran with --seed=5, not 6; drop --seed" in different.stderr
+    other_set = cli(*base, "--set", "customers=31", env={"MINI_FAIL": "orders"})
+    assert other_set.returncode == 2 and "--set customers=30, not 31" in other_set.stderr
+    same = cli(*base, "--seed", "5", "--set", "customers=30")
+    assert same.returncode == 0, same.stderr
+    assert query(db_url, "SELECT COUNT(*) FROM customers")[0][0] == 30
+    assert query(db_url, "SELECT status FROM seedgraph_runs") == [("done",)]
+
+
+def test_resume_with_another_pack_names_the_recorded_one(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import REPO
+
+    monkeypatch.setenv("MINI_FAIL", "orders")
+    run_engine(db_url)
+    other = str(REPO / "tests" / "packs" / "serial")
+    r = cli("run", "--resume", "--pack", other, "--db", db_url)
+    assert r.returncode == 2
+    assert f"run #1 was made with pack '{MINI}'" in r.stderr
+    assert f"resume it with --pack {MINI}" in r.stderr
