@@ -128,6 +128,10 @@ def profile_for(session: Session, name: str) -> Profile:
     params.update(body.pop("params", {}) or {})
     only = body.pop("only", base.only)
     exclude = body.pop("exclude", base.exclude)
+    for key, value in (("only", only), ("exclude", exclude)):
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"profile '{name}' in {session.config.source}: '{key}' must be a "
+                             f"selector string such as \"tag:facts\", got {value!r}")
     description = str(body.pop("description", base.description))
     if body:
         if session.pack.config_params is None:

@@ -44,9 +44,12 @@ class Config:
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"config file {path} is not UTF-8 text (byte {exc.start}); save it "
+                         "as UTF-8") from None
     try:
         if path.suffix in {".yaml", ".yml"}:
             import yaml

@@ -208,3 +208,21 @@ def test_resume_with_another_pack_names_the_recorded_one(
     assert r.returncode == 2
     assert f"run #1 was made with pack '{MINI}'" in r.stderr
     assert f"resume it with --pack {MINI}" in r.stderr
+
+
+def test_a_config_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    conf = tmp_path / "seedgraph.toml"
+    conf.write_bytes(b'seed = 3\nprofile = "caf\xe9"\n')
+    r = cli("run", "--pack", MINI, "--db", f"sqlite:///{tmp_path / 'u.db'}",
+            "--config", str(conf))
+    assert r.returncode == 2 and f"config file {conf} is not UTF-8 text" in r.stderr
+
+
+def test_a_profile_selection_that_is_not_a_string_is_named(tmp_path: Path) -> None:
+    conf = tmp_path / "seedgraph.toml"
+    conf.write_text("[profiles.odd]\nonly = 5\n")
+    r = cli("run", "--pack", MINI, "--db", f"sqlite:///{tmp_path / 'p.db'}",
+            "--config", str(conf), "--profile", "odd")
+    assert r.returncode == 2, r.stderr
+    assert "profile 'odd'" in r.stderr and "'only' must be a selector string" in r.stderr
+    assert "Traceback" not in r.stderr
