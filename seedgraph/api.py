@@ -239,7 +239,15 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
             session.config.seed if session.config.seed is not None else DEFAULT_SEED)
         if not 0 <= seed < 2**63:
             raise UsageError(f"--seed must be a whole number from 0 to 2**63-1, got {seed}")
-        as_of = parse_as_of(options.as_of or session.config.as_of)
+        if options.as_of is None and session.config.as_of is not None:
+            try:
+                as_of = parse_as_of(session.config.as_of)
+            except UsageError as exc:  # say where the value came from, not --as-of
+                raise UsageError(str(exc).replace(
+                    f"--as-of '{session.config.as_of}'",
+                    f"as_of = '{session.config.as_of}' in {session.config.source}")) from None
+        else:
+            as_of = parse_as_of(options.as_of)
         if options.only is not None or options.exclude is not None:
             only, exclude = options.only, options.exclude
         else:

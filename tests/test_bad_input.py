@@ -226,3 +226,13 @@ def test_a_profile_selection_that_is_not_a_string_is_named(tmp_path: Path) -> No
     assert r.returncode == 2, r.stderr
     assert "profile 'odd'" in r.stderr and "'only' must be a selector string" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value", ["soon", "0001-01-01"])
+def test_a_bad_as_of_in_a_config_file_names_the_file(tmp_path: Path, value: str) -> None:
+    conf = tmp_path / "seedgraph.toml"
+    conf.write_text(f'as_of = "{value}"\n')
+    r = cli("run", "--pack", MINI, "--db", f"sqlite:///{tmp_path / 'a.db'}",
+            "--config", str(conf))
+    assert r.returncode == 2, r.stderr
+    assert f"as_of = '{value}' in {conf}" in r.stderr and "--as-of" not in r.stderr
