@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from seedgraph.db import Database, Tx, quote
+from seedgraph.errors import DatabaseError, SeedgraphError
 from seedgraph.plan import TableState
 
 __all__ = [
@@ -125,18 +127,20 @@ async def changed_rows(db: Database, tables: Sequence[str]) -> dict[str, int | N
     if "seedgraph_state" not in await db.existing_tables() or \
             "writers" not in (await db.reflect_spec("seedgraph_state")).by_name:
         return dict.fromkeys(tables)
-    writers = {r[0]: r[1] for r in await db.query(
-        "SELECT table_name, writers FROM seedgraph_state WHERE writers IS NOT NULL")}
-    return {t: (await db.changed_rows(t, json.loads(writers[t])) if t in writers else None)
+    with _reading("seedgraph_state"):
+        writers = {r[0]: json.loads(r[1]) for r in await db.query(
+            "SELECT table_name, writers FROM seedgraph_state WHERE writers IS NOT NULL")}
+    return {t: (await db.changed_rows(t, writers[t]) if t in writers else None)
             for t in tables}
 
 
 async def load_states(db: Database, tables: Sequence[str]) -> dict[str, TableState]:
     counts = await db.row_counts(tables)
-    recorded = {
-        r[0]: (r[1], int(r[2]))
-        for r in await db.query("SELECT table_name, fingerprint, rows FROM seedgraph_state")
-    } if "seedgraph_state" in await db.existing_tables() else {}
+    recorded: dict[str, tuple[str, int]] = {}
+    if "seedgraph_state" in await db.existing_tables():
+        with _reading("seedgraph_state"):
+            recorded = {r[0]: (r[1], int(r[2])) for r in await db.query(
+                "SELECT table_name, fingerprint, rows FROM seedgraph_state")}
     out: dict[str, TableState] = {}
     for t in tables:
         fp, rows = recorded.get(t, (None, None))
@@ -266,9 +270,10 @@ _RUN_COLS = ("id, started_at, finished_at, status, mode, seed, as_of, selection,
 async def recent_runs(db: Database, limit: int = 10) -> list[RunRecord]:
     if "seedgraph_runs" not in await db.existing_tables():
         return []
-    rows = await db.query(f"SELECT {_RUN_COLS} FROM seedgraph_runs ORDER BY id DESC LIMIT ?",
-                          (limit,))
-    return [_run(r) for r in rows]
+    with _reading("seedgraph_runs"):
+        rows = await db.query(
+            f"SELECT {_RUN_COLS} FROM seedgraph_runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [_run(r) for r in rows]
 
 
 async def latest_run(db: Database) -> RunRecord | None:
@@ -277,8 +282,26 @@ async def latest_run(db: Database) -> RunRecord | None:
 
 
 async def task_records(db: Database, run_id: int) -> list[TaskRecord]:
-    rows = await db.query(
-        "SELECT run_id, table_name, status, rows, started_at, finished_at, seconds, error,"
-        " fingerprint FROM seedgraph_tasks WHERE run_id = ? ORDER BY table_name", (run_id,))
-    return [TaskRecord(int(r[0]), r[1], r[2], None if r[3] is None else int(r[3]), r[4], r[5],
-                       None if r[6] is None else float(r[6]), r[7], r[8]) for r in rows]
+    with _reading("seedgraph_tasks"):
+        rows = await db.query(
+            "SELECT run_id, table_name, status, rows, started_at, finished_at, seconds, error,"
+            " fingerprint FROM seedgraph_tasks WHERE run_id = ? ORDER BY table_name", (run_id,))
+        return [TaskRecord(int(r[0]), r[1], r[2], None if r[3] is None else int(r[3]), r[4],
+                           r[5], None if r[6] is None else float(r[6]), r[7], r[8])
+                for r in rows]
+
+
+@contextlib.contextmanager
+def _reading(table: str) -> Iterator[None]:
+    """A bookkeeping table that cannot be read as this version wrote it is named, with
+    what to do, instead of an unexpected error."""
+    try:
+        yield
+    except SeedgraphError:
+        raise
+    except Exception as exc:
+        raise DatabaseError(
+            f"seedgraph's bookkeeping table {table} is damaged or was changed by hand "
+            f"({type(exc).__name__}: {exc}); repair it, or drop seedgraph_runs, "
+            "seedgraph_tasks and seedgraph_state to start the bookkeeping over (your own "
+            "tables are kept, and a rebuild will then ask for --confirm)") from None

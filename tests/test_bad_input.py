@@ -236,3 +236,26 @@ def test_a_bad_as_of_in_a_config_file_names_the_file(tmp_path: Path, value: str)
             "--config", str(conf))
     assert r.returncode == 2, r.stderr
     assert f"as_of = '{value}' in {conf}" in r.stderr and "--as-of" not in r.stderr
+
+
+@pytest.mark.parametrize(("damage", "table", "command"), [
+    ("UPDATE seedgraph_runs SET params = '{not json'", "seedgraph_runs", ["status"]),
+    ("UPDATE seedgraph_runs SET params = '{not json'", "seedgraph_runs", ["run", "--resume"]),
+    ("UPDATE seedgraph_state SET rows = 'many'", "seedgraph_state", ["plan"]),
+    ("UPDATE seedgraph_state SET rows = 'many'", "seedgraph_state", ["run", "--resume"]),
+    ("ALTER TABLE seedgraph_tasks DROP COLUMN seconds", "seedgraph_tasks", ["status"]),
+])
+def test_damaged_bookkeeping_is_named_with_what_to_do(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, table: str,
+        command: list[str]) -> None:
+    from tests.helpers import execute
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    monkeypatch.setenv("MINI_FAIL", "orders")
+    run_engine(url)
+    execute(url, damage)
+    r = cli(*command, "--pack", MINI, "--db", url)
+    assert r.returncode == 1, r.stderr
+    assert f"seedgraph's bookkeeping table {table} is damaged" in r.stderr
+    assert "drop seedgraph_runs, seedgraph_tasks and seedgraph_state" in r.stderr
+    assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
