@@ -22,7 +22,13 @@ from rich.markup import escape
 
 from seedgraph import api, checkpoints
 from seedgraph.config import parse_sets
-from seedgraph.errors import NothingToResumeError, SafetyError, SeedgraphError, UsageError
+from seedgraph.errors import (
+    NothingToResumeError,
+    SafetyError,
+    SeedgraphError,
+    TaskFailed,
+    UsageError,
+)
 from seedgraph.graph import levels
 from seedgraph.report import PlainReporter, RichReporter, result_json, rows_table, summary_table
 
@@ -83,6 +89,12 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:  # never show a traceback to a user
             if os.environ.get("SEEDGRAPH_DEBUG"):
                 raise
+            from seedgraph.db import explain_driver_error
+
+            cause = exc.cause if isinstance(exc, TaskFailed) else exc
+            known = explain_driver_error(cause)
+            if known is not None:
+                _fail(known, 1)
             _fail(f"unexpected {type(exc).__name__}: {exc} (set SEEDGRAPH_DEBUG=1 for the "
                   "traceback, and please report it)", 1)
         return None

@@ -259,3 +259,18 @@ def test_damaged_bookkeeping_is_named_with_what_to_do(
     assert f"seedgraph's bookkeeping table {table} is damaged" in r.stderr
     assert "drop seedgraph_runs, seedgraph_tasks and seedgraph_state" in r.stderr
     assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
+
+
+def test_a_role_without_privileges_gets_what_to_grant(pg_url: str) -> None:
+    from tests.helpers import execute
+
+    execute(pg_url, "DROP ROLE IF EXISTS sg_reader")
+    execute(pg_url, "CREATE ROLE sg_reader LOGIN")  # PostgreSQL 15: no CREATE on public
+    base, name = pg_url.rsplit("/", 1)
+    url = base.replace("postgres@", "sg_reader@") + "/" + name
+    r = cli("run", "--pack", MINI, "--db", url)
+    assert r.returncode == 1, r.stderr
+    assert "the database role may not do this: permission denied" in r.stderr
+    assert "GRANT CREATE ON SCHEMA public" in r.stderr
+    assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
+    assert query(pg_url, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
