@@ -26,7 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from seedgraph.columns import ColumnSpec, TableSpec, decode, table_spec
+from seedgraph.columns import ColumnSpec, TableSpec, decode, kind_for, table_spec
 from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError, UsageError
 
 if TYPE_CHECKING:
@@ -353,27 +353,49 @@ class Database:
         """Fail, naming the difference, when an existing table's columns differ from the pack."""
         wanted = {n: metadata.tables[n] for n in names if n in metadata.tables}
 
-        def columns(conn: sa.Connection) -> dict[str, set[str]]:
+        def columns(conn: sa.Connection) -> dict[str, dict[str, Any]]:
             insp = sa.inspect(conn)
             present = set(insp.get_table_names())
-            return {n: {c["name"] for c in insp.get_columns(n)} for n in wanted if n in present}
+            return {n: {c["name"]: c["type"] for c in insp.get_columns(n)}
+                    for n in wanted if n in present}
 
         async with self.engine.connect() as conn:
             actual = await conn.run_sync(columns)
         for name, cols in sorted(actual.items()):
             expected = {c.name for c in wanted[name].columns}
-            missing, extra = sorted(expected - cols), sorted(cols - expected)
-            if missing or extra:
+            missing, extra = sorted(expected - set(cols)), sorted(set(cols) - expected)
+            retyped = [f"{c.name} is {cols[c.name]}, the pack says {c.type}"
+                       for c in wanted[name].columns if c.name in cols
+                       and _family(c.type, self.dialect) != _family(cols[c.name], self.dialect)]
+            if missing or extra or retyped:
                 parts = []
                 if missing:
                     parts.append(f"missing column(s) {', '.join(missing)}")
                 if extra:
                     parts.append(f"unexpected column(s) {', '.join(extra)}")
+                if retyped:
+                    parts.append("; ".join(retyped))
                 raise SchemaMismatchError(
                     f"table '{name}' in {self.url.display} does not match the pack: "
                     f"{'; '.join(parts)}. Migrate it, or drop it with "
                     f"`seedgraph schema drop --only {name} --confirm` and run again"
                 )
+
+
+def _family(type_: Any, dialect: str) -> str:
+    """What a column holds, coarsely: a table whose column holds another kind of value
+    than the pack declares would store what it is given wrongly (SQLite stores any)."""
+    from seedgraph.columns import ColumnKind as K
+
+    kind = kind_for(type_, dialect) if isinstance(type_, sa.types.TypeEngine) else K.TEXT
+    for family, kinds in (("integer", {K.INT2, K.INT4, K.INT8}),
+                          ("number", {K.FLOAT4, K.FLOAT8, K.NUMERIC}),
+                          ("boolean", {K.BOOL}),
+                          ("date/time", {K.DATE, K.TIMESTAMP, K.TIMESTAMPTZ, K.TIME}),
+                          ("bytes", {K.BYTEA})):
+        if kind in kinds:
+            return family
+    return "text"  # text, uuid, json, arrays, other: text on SQLite
 
 
 # -- PostgreSQL ---------------------------------------------------------------

@@ -274,3 +274,15 @@ def test_a_role_without_privileges_gets_what_to_grant(pg_url: str) -> None:
     assert "GRANT CREATE ON SCHEMA public" in r.stderr
     assert "Traceback" not in r.stderr and "unexpected" not in r.stderr
     assert query(pg_url, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+
+
+def test_an_existing_table_with_the_right_names_but_other_types_is_refused(
+        db_url: str) -> None:
+    from tests.helpers import execute
+
+    execute(db_url, "CREATE TABLE regions (id TEXT PRIMARY KEY, name TEXT NOT NULL)")
+    r = cli("run", "--pack", MINI, "--db", db_url)
+    assert r.returncode == 1, r.stderr
+    assert "table 'regions'" in r.stderr and "does not match the pack: id is" in r.stderr
+    assert "the pack says INTEGER" in r.stderr and "Traceback" not in r.stderr
+    assert query(db_url, "SELECT COUNT(*) FROM regions") == [(0,)]  # nothing written
