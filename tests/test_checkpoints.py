@@ -12,7 +12,7 @@ import pytest
 from seedgraph import __version__, checkpoints
 from seedgraph.checkpoints import RunRecord, TaskRecord
 from seedgraph.db import Database, parse_url
-from tests.helpers import MINI, run_engine
+from tests.helpers import MINI, query, run_engine
 
 
 def _read(url: str, limit: int = 10) -> tuple[list[RunRecord], RunRecord | None,
@@ -48,7 +48,9 @@ def test_a_failed_run_is_recorded_with_its_settings_and_each_task_s_fate(
     assert latest.params["customers"] == 30 and latest.params["orders_per_customer"] == 5
     assert latest.pack == MINI and latest.version == __version__
     assert re.fullmatch(r"[0-9a-f]{8,}", latest.pack_fingerprint)
-    assert _time(latest.started_at) <= _time(latest.finished_at)
+    assert _time(latest.started_at) < _time(latest.finished_at)
+    assert (latest.started_at, latest.finished_at) == tuple(query(
+        db_url, "SELECT started_at, finished_at FROM seedgraph_runs WHERE id = 1")[0])
 
     by_table = {t.table: t for t in tasks}
     assert [t.table for t in tasks] == sorted(by_table)  # ordered by table name
@@ -59,6 +61,9 @@ def test_a_failed_run_is_recorded_with_its_settings_and_each_task_s_fate(
     assert (customers.run_id, customers.rows, customers.error) == (1, 30, None)
     assert customers.seconds is not None and 0 <= customers.seconds < 60
     assert _time(customers.started_at) <= _time(customers.finished_at)
+    assert (customers.started_at, customers.finished_at) == tuple(query(
+        db_url, "SELECT started_at, finished_at FROM seedgraph_tasks "
+                "WHERE table_name = 'customers'")[0])
     assert customers.fingerprint and re.fullmatch(r"[0-9a-f]{8,}", customers.fingerprint)
     orders = by_table["orders"]
     assert orders.rows is None and orders.fingerprint is None
@@ -83,11 +88,11 @@ def test_runs_are_listed_newest_first_and_limited(db_url: str) -> None:
 
 
 def test_the_recorded_row_counts_follow_builds_and_appends(db_url: str) -> None:
-    from tests.helpers import execute, query
+    from tests.helpers import execute
 
     run_engine(db_url)
     execute(db_url, "DELETE FROM shipments")  # the append fills it again
     execute(db_url, "DELETE FROM seedgraph_state WHERE table_name = 'shipments'")
-    run_engine(db_url, append=True)
+    assert run_engine(db_url, append=True).status == "done"
     for table, rows in query(db_url, "SELECT table_name, rows FROM seedgraph_state"):
         assert rows == query(db_url, f"SELECT COUNT(*) FROM {table}")[0][0], table

@@ -37,7 +37,9 @@ def test_events_tell_the_whole_story_in_order(db_url: str) -> None:
     assert sorted(started) == sorted(events[0].to_run) == sorted(finished)
     for outcome in result.outcomes:
         e = finished[outcome.table]
-        assert (e.status, e.rows, e.error) == ("done", outcome.rows, None)
+        assert (e.status, e.rows, e.error, e.seconds) == ("done", outcome.rows, None,
+                                                          outcome.seconds)
+        assert 0 < outcome.seconds < 60
         progress = [p.rows for p in events if isinstance(p, TaskProgress)
                     and p.table == outcome.table]
         assert progress == sorted(progress) and progress[-1] == outcome.rows
