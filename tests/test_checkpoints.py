@@ -49,6 +49,7 @@ def test_a_failed_run_is_recorded_with_its_settings_and_each_task_s_fate(
     assert latest.pack == MINI and latest.version == __version__
     assert re.fullmatch(r"[0-9a-f]{8,}", latest.pack_fingerprint)
     assert _time(latest.started_at) < _time(latest.finished_at)
+    assert latest.started_at.endswith("+00:00")  # times are recorded in UTC
     assert (latest.started_at, latest.finished_at) == tuple(query(
         db_url, "SELECT started_at, finished_at FROM seedgraph_runs WHERE id = 1")[0])
 
