@@ -283,11 +283,10 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
 async def open_db(session: Session, concurrency: int = 4, *,
                   read_only: bool = False) -> Database:
     """Open the session's database; *read_only* commands never create an SQLite file."""
-    path = session.url.sqlite_path
-    if read_only and path is not None and not path.exists():
+    if read_only and session.url.missing_file:
         raise DatabaseError(
-            f"no database at {path}; check --db (or SEEDGRAPH_DATABASE_URL), or seed one "
-            "first with `seedgraph run`")
+            f"no database at {session.url.sqlite_path}; check --db (or "
+            "SEEDGRAPH_DATABASE_URL), or seed one first with `seedgraph run`")
     db = await Database.open(session.url, pool_size=concurrency + 2)
     db.register(session.pack.metadata)
     return db
@@ -329,8 +328,7 @@ async def run(options: Options, listener: Listener = lambda e: None,
         concurrency = session.config.concurrency or 4
     if concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    path = session.url.sqlite_path
-    if options.resume and path is not None and not path.exists():
+    if options.resume and session.url.missing_file:
         await prepare(session, options, None)  # checks the flags, then: nothing to resume
     db = await open_db(session, concurrency)
     try:
@@ -371,8 +369,7 @@ async def run(options: Options, listener: Listener = lambda e: None,
 async def plan_only(options: Options) -> tuple[Session, Prepared]:
     """``seedgraph plan``: what ``run`` with the same flags would do."""
     session = open_session(options)
-    path = session.url.sqlite_path
-    if path is not None and not path.exists():  # a new database: plan, create nothing
+    if session.url.missing_file:  # a new database: plan, create nothing
         return session, await prepare(session, options, None, read_only=True)
     db = await open_db(session, read_only=True)
     try:

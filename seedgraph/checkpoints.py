@@ -118,14 +118,19 @@ class TaskRecord:
 
 async def ensure_tables(db: Database) -> None:
     await db.create_missing(META, [t.name for t in META.sorted_tables])
-    if "writers" not in (await db.reflect_spec("seedgraph_state")).by_name:  # before 0.2
+    if not await _records_writers(db):  # bookkeeping from before 0.2
         await db.execute("ALTER TABLE seedgraph_state ADD COLUMN writers TEXT")
+
+
+async def _records_writers(db: Database) -> bool:
+    """Whether seedgraph_state exists and has the writers column."""
+    return "seedgraph_state" in await db.existing_tables() and \
+        "writers" in (await db.reflect_spec("seedgraph_state")).by_name
 
 
 async def changed_rows(db: Database, tables: Sequence[str]) -> dict[str, int | None]:
     """Per table, how many rows seedgraph's recorded loads did not write (None: unknown)."""
-    if "seedgraph_state" not in await db.existing_tables() or \
-            "writers" not in (await db.reflect_spec("seedgraph_state")).by_name:
+    if not await _records_writers(db):
         return dict.fromkeys(tables)
     with _reading("seedgraph_state"):
         writers = {r[0]: json.loads(r[1]) for r in await db.query(

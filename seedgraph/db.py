@@ -26,7 +26,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from seedgraph.columns import ColumnSpec, TableSpec, decode, kind_for, table_spec
+from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, decode, kind_for, table_spec
 from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError, UsageError
 
 if TYPE_CHECKING:
@@ -50,6 +50,11 @@ class DbUrl:
     display: str  # password hidden
     sqlite_path: Path | None = None  # None for :memory: or PostgreSQL
     pg_dsn: str | None = None
+
+    @property
+    def missing_file(self) -> bool:
+        """An SQLite database whose file does not exist yet (opening it would create it)."""
+        return self.sqlite_path is not None and not self.sqlite_path.exists()
 
 
 _SECRET_PARAM = re.compile(r"(?i)([?&;](?:password|passwd|pass|pwd|sslpassword|secret)[^=&#]*=)"
@@ -385,8 +390,7 @@ class Database:
 def _family(type_: Any, dialect: str) -> str:
     """What a column holds, coarsely: a table whose column holds another kind of value
     than the pack declares would store what it is given wrongly (SQLite stores any)."""
-    from seedgraph.columns import ColumnKind as K
-
+    K = ColumnKind
     kind = kind_for(type_, dialect) if isinstance(type_, sa.types.TypeEngine) else K.TEXT
     for family, kinds in (("integer", {K.INT2, K.INT4, K.INT8}),
                           ("number", {K.FLOAT4, K.FLOAT8, K.NUMERIC}),
