@@ -65,8 +65,7 @@ async def product(ctx: TaskContext) -> None:
     cat = rng.choice(cats, n)
     brand = rng.choice(brands, n)
     base = np.array([CATEGORY_PRICE.get(str(c), 5.0) for c in cat])
-    start = gen._date(ctx.params["start_date"], "start_date")
-    end = gen._date(ctx.params["end_date"], "end_date")
+    start, end = _dates(ctx)
     span = max(int((end - start).astype(np.int64)), 1)
     new = rng.random(n) < float(ctx.params["new_product_fraction"])
     eol = ~new & (rng.random(n) < float(ctx.params["eol_fraction"]))
@@ -111,6 +110,12 @@ def carried(ctx: TaskContext, store_ids: np.ndarray, n_products: int, sparsity: 
     return np.concatenate(stores), np.concatenate(products)
 
 
+def _dates(ctx: TaskContext) -> tuple[np.datetime64, np.datetime64]:
+    """This run's first and last day."""
+    return (gen._date(ctx.params["start_date"], "start_date"),
+            gen._date(ctx.params["end_date"], "end_date"))
+
+
 async def _appends(ctx: TaskContext, table: str, first: str, last: str) -> bool:
     """Whether this run writes its date range into *table*. Only appends are checked: a
     range outside the dates already there is added; one they already cover is left
@@ -119,8 +124,7 @@ async def _appends(ctx: TaskContext, table: str, first: str, last: str) -> bool:
     add up)."""
     if not ctx.append:
         return True
-    start = gen._date(ctx.params["start_date"], "start_date")
-    end = gen._date(ctx.params["end_date"], "end_date")
+    start, end = _dates(ctx)
     lo_hi = (await ctx.query(f"SELECT MIN({first}), MAX({last}) FROM {table}"))[0]
     if lo_hi[0] is None:
         return True
@@ -143,8 +147,7 @@ async def _windows_fit(ctx: TaskContext, table: str, first: str, last: str,
     the same days would make windows overlap)."""
     if not ctx.append:
         return True
-    start = gen._date(ctx.params["start_date"], "start_date")
-    end = gen._date(ctx.params["end_date"], "end_date")
+    start, end = _dates(ctx)
     there = await ctx.query(
         f"SELECT store_id, product_id, {first}, {last} FROM {table} "
         f"WHERE {first} <= ? AND {last} >= ?", (_day(end, ctx.dialect), _day(start, ctx.dialect)))
@@ -162,8 +165,7 @@ async def _windows_fit(ctx: TaskContext, table: str, first: str, last: str,
 
 
 def _span(ctx: TaskContext) -> tuple[np.datetime64, int]:
-    start = gen._date(ctx.params["start_date"], "start_date")
-    end = gen._date(ctx.params["end_date"], "end_date")
+    start, end = _dates(ctx)
     return start, max(int((end - start).astype(np.int64)) + 1, 1)
 
 
