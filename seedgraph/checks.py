@@ -18,6 +18,7 @@ could change a comparison) becomes ``Unparsed`` with its text. Parsing never rai
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -443,7 +444,10 @@ _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>"}
 def _number(text: str) -> int | float | None:
     if not _NUMBER.fullmatch(text):
         return None
-    return int(text) if text.lstrip("+-").isdigit() else float(text)
+    if text.lstrip("+-").isdigit():
+        return int(text)
+    number = float(text)
+    return number if math.isfinite(number) else None  # 1e999 is no float
 
 
 def _value(node: _Node) -> Value | None:
