@@ -373,6 +373,8 @@ class _Parser:
         ignores case, so an unquoted name is tried in lower case first."""
         if not quoted and self.value_column is not None and name.upper() == "VALUE":
             return _Col(self.value_column)
+        if not quoted and name.upper() in ("NULL", "TRUE", "FALSE"):
+            return _OPAQUE
         for candidate in (name,) if quoted else (name.lower(), name):
             if candidate in self.columns:
                 return _Col(candidate)
@@ -436,8 +438,14 @@ def _not_null(node: _Node) -> Rule | None:
     return NotNull(node.name) if isinstance(node, _Col) else None  # any cast keeps NULL
 
 
+def _equal_column(node: _Node) -> str | None:
+    """The column of an equality: widened, or compared as text, but not both (``'05'::numeric``
+    equals 5)."""
+    return _column(node, _WIDEN) or _column(node, _TEXT)
+
+
 def _one_of(node: _Node, values: tuple[Value, ...] | None) -> Rule | None:
-    column = _column(node, _WIDEN | _TEXT)
+    column = _equal_column(node)
     return None if column is None or values is None else OneOf(column, values)
 
 
@@ -465,7 +473,7 @@ def _compare(left: _Node, op: str, right: _Node) -> Rule | None:
         low = {">=": bound, ">": bound + 1, "=": bound}.get(op)
         high = {"<=": bound, "<": bound - 1, "=": bound}.get(op)
         return Length(left.column, low, high, left.bytes)
-    column = _column(left, _WIDEN | _TEXT if op in ("=", "<>") else _WIDEN)
+    column = _equal_column(left) if op in ("=", "<>") else _column(left, _WIDEN)
     if column is None:
         return None
     if op == "=":

@@ -226,6 +226,10 @@ TEXT_CASES: list[tuple[str, list[Rule]]] = [
     ('"rating" >= 0 AND "RATING" >= 0', [Range("rating", 0, None), Unparsed('"RATING" >= 0')]),
     ("x = \"abc\"", [Unparsed("x = \"abc\"")]),  # SQLite reads an unknown "name" as text
     ("x > (1.5)::integer", [Unparsed("x > (1.5)::integer")]),
+    ("x::text::numeric = 5", [Unparsed("x::text::numeric = 5")]),
+    ("x::numeric::double precision >= 1", [Range("x", 1, None)]),
+    ("price >= '5'::numeric(2,0)", [Unparsed("price >= '5'::numeric(2,0)")]),
+    ("10 >= length(name)", [Length("name", None, 10)]),
     ("length(name) <= 2.5", [Unparsed("length(name) <= 2.5")]),
     ("x >= 'NaN'::numeric", [Unparsed("x >= 'NaN'::numeric")]),
     ("x < 1e999", [Unparsed("x < 1e999")]),
@@ -244,6 +248,13 @@ def test_parse(sql: str, rules: list[Rule]) -> None:
 @pytest.mark.parametrize(("sql", "rules"), [(p, r) for _, _, p, r in DOMAIN_CASES])
 def test_domain_value_stands_for_the_given_column(sql: str, rules: list[Rule]) -> None:
     assert parse_check(sql, (), value_column="v") == rules
+
+
+def test_keywords_are_never_columns() -> None:
+    columns = {"x", "null", "true"}
+    assert parse_check("x IN ('a', NULL)", columns) == [Unparsed("x IN ('a', NULL)")]
+    assert parse_check("x < true", columns) == [Unparsed("x < true")]
+    assert parse_check('x < "true"', columns) == [Order("x", "<", "true")]
 
 
 def test_sqlite_names_ignore_case() -> None:
