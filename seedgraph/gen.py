@@ -168,7 +168,7 @@ def _pool(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     return _objects(items)
 
 
-def choice(rng: Rng, values: Sequence[Any], n: int,
+def choice(rng: Rng, values: Sequence[Any] | np.ndarray, n: int,
            weights: Sequence[float] | None = None) -> np.ndarray:
     """``n`` picks from *values* with repeats, optionally weighted (weights need not sum
     to 1). Numbers and booleans keep a native dtype; anything else is an object array."""
@@ -184,7 +184,7 @@ def choice(rng: Rng, values: Sequence[Any], n: int,
     return pool[rng.choice(len(pool), size=n, p=w / w.sum())]
 
 
-def unique_choice(rng: Rng, values: Sequence[Any], n: int) -> np.ndarray:
+def unique_choice(rng: Rng, values: Sequence[Any] | np.ndarray, n: int) -> np.ndarray:
     """``n`` distinct values of *values* in random order (a repeated value counts once)."""
     pool = _distinct(_pool(values))
     if len(pool) < n:
