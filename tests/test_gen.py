@@ -1,0 +1,511 @@
+"""The generators library: each generator's contract, determinism, and canonical output."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from faker import Faker
+
+from seedgraph import UsageError, gen
+from seedgraph.columns import ColumnKind, ColumnSpec, normalize
+from seedgraph.gen import GenerationError
+
+N = 300
+# 14:00 at UTC+2 is 12:00 UTC: a generator that ignores the zone lands two hours late
+AS_OF = datetime(2026, 1, 15, 14, 0, 0, 750_000, tzinfo=timezone(timedelta(hours=2)))
+AS_OF_UTC = np.datetime64("2026-01-15T12:00:00.750000", "us")
+_FAKER = Faker("en_US")
+
+
+def _rng(seed: int = 7) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def _faker(seed: int = 7) -> Faker:
+    _FAKER.seed_instance(seed)
+    return _FAKER
+
+
+Make = Callable[[np.random.Generator, Faker], np.ndarray]
+PARENTS = gen.ids(40, start=100)
+
+# name: (column kind, canonical dtype, generator call); every call draws N rows
+CASES: dict[str, tuple[ColumnKind, str, Make]] = {
+    "ids": (ColumnKind.INT8, "int64", lambda r, f: gen.ids(N)),
+    "integers": (ColumnKind.INT4, "int64", lambda r, f: gen.integers(r, N, -5, 5)),
+    "unique_integers": (ColumnKind.INT8, "int64",
+                        lambda r, f: gen.unique_integers(r, N, 0, 2**40)),
+    "floats": (ColumnKind.FLOAT8, "float64", lambda r, f: gen.floats(r, N, 0.0, 1.0)),
+    "decimals": (ColumnKind.NUMERIC, "float64", lambda r, f: gen.decimals(r, N, 0, 99, 2)),
+    "booleans": (ColumnKind.BOOL, "bool", lambda r, f: gen.booleans(r, N)),
+    "choice": (ColumnKind.TEXT, "object", lambda r, f: gen.choice(r, ["a", "b", "c"], N)),
+    "choice_ints": (ColumnKind.INT4, "int64",
+                    lambda r, f: gen.choice(r, [1, 2, 3], N, weights=[1, 1, 2])),
+    "unique_choice": (ColumnKind.TEXT, "object",
+                      lambda r, f: gen.unique_choice(r, [f"v{i}" for i in range(N * 2)], N)),
+    "foreign_keys": (ColumnKind.INT4, "int64", lambda r, f: gen.foreign_keys(r, PARENTS, N)),
+    "foreign_keys_zipf": (ColumnKind.INT4, "int64",
+                          lambda r, f: gen.foreign_keys(r, PARENTS, N, fanout="zipf")),
+    "foreign_keys_poisson": (ColumnKind.INT4, "int64",
+                             lambda r, f: gen.foreign_keys(r, PARENTS, N, fanout="poisson")),
+    "children_per_parent": (ColumnKind.INT4, "int64",
+                            lambda r, f: gen.children_per_parent(r, PARENTS, mean=3)),
+    "unique_pairs_left": (ColumnKind.INT4, "int64",
+                          lambda r, f: gen.unique_pairs(r, PARENTS, PARENTS, N)[0]),
+    "unique_pairs_right": (ColumnKind.INT4, "int64",
+                           lambda r, f: gen.unique_pairs(r, PARENTS, PARENTS, N)[1]),
+    "timestamps": (ColumnKind.TIMESTAMPTZ, "datetime64[us]",
+                   lambda r, f: gen.timestamps(r, N, AS_OF)),
+    "dates": (ColumnKind.DATE, "datetime64[D]", lambda r, f: gen.dates(r, N, AS_OF)),
+    "ordered_pairs_start": (ColumnKind.TIMESTAMP, "datetime64[us]",
+                            lambda r, f: gen.ordered_pairs(r, N, AS_OF)[0]),
+    "ordered_pairs_end": (ColumnKind.TIMESTAMP, "datetime64[us]",
+                          lambda r, f: gen.ordered_pairs(r, N, AS_OF)[1]),
+    "times": (ColumnKind.TIME, "timedelta64[us]", lambda r, f: gen.times(r, N)),
+    "nulls_float": (ColumnKind.FLOAT8, "float64",
+                    lambda r, f: gen.with_nulls(r, gen.floats(r, N, 0, 1), 0.3)),
+    "nulls_int": (ColumnKind.INT4, "object", lambda r, f: gen.with_nulls(r, gen.ids(N), 0.3)),
+    "nulls_timestamp": (ColumnKind.TIMESTAMP, "datetime64[us]",
+                        lambda r, f: gen.with_nulls(r, gen.timestamps(r, N, AS_OF), 0.3)),
+    "nulls_date": (ColumnKind.DATE, "datetime64[D]",
+                   lambda r, f: gen.with_nulls(r, gen.dates(r, N, AS_OF), 0.3)),
+    "nulls_time": (ColumnKind.TIME, "timedelta64[us]",
+                   lambda r, f: gen.with_nulls(r, gen.times(r, N), 0.3)),
+    "nulls_text": (ColumnKind.TEXT, "object",
+                   lambda r, f: gen.with_nulls(r, gen.strings(r, N), 0.3)),
+    "nulls_bool": (ColumnKind.BOOL, "object",
+                   lambda r, f: gen.with_nulls(r, gen.booleans(r, N), 0.3)),
+    "uuids": (ColumnKind.UUID, "object", lambda r, f: gen.uuids(r, N)),
+    "json_documents": (ColumnKind.JSONB, "object", lambda r, f: gen.json_documents(r, f, N)),
+    "text_arrays": (ColumnKind.TEXT_ARRAY, "object", lambda r, f: gen.text_arrays(r, f, N)),
+    "int_arrays": (ColumnKind.INT4_ARRAY, "object", lambda r, f: gen.int_arrays(r, N, 0, 9)),
+    "strings": (ColumnKind.TEXT, "object", lambda r, f: gen.strings(r, N, max_length=12)),
+    "strings_unique": (ColumnKind.TEXT, "object",
+                       lambda r, f: gen.strings(r, N, unique=True, prefix="sku-")),
+    "by_meaning": (ColumnKind.TEXT, "object",
+                   lambda r, f: gen.by_meaning(r, f, "city", N, pool=50)),
+    "by_meaning_unique": (ColumnKind.TEXT, "object",
+                          lambda r, f: gen.by_meaning(r, f, "email", N, unique=True, pool=50)),
+    "emails_for": (ColumnKind.TEXT, "object", lambda r, f: gen.emails_for(
+        r, gen.by_meaning(r, f, "first_name", N, pool=50),
+        gen.by_meaning(r, f, "last_name", N, pool=50))),
+}
+NOT_RANDOM = {"ids", "strings_unique"}
+
+
+def _draw(name: str, seed: int) -> np.ndarray:
+    return CASES[name][2](_rng(seed), _faker(seed))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_output_is_canonical_and_goes_through_normalize(name: str) -> None:
+    kind, dtype, _ = CASES[name]
+    values = _draw(name, 7)
+    assert values.dtype == np.dtype(dtype)
+    assert values.shape == (len(values),)
+    arr, mask = normalize(values, ColumnSpec("c", kind, scale=2), len(values))
+    nulls = (np.isnan(values) if values.dtype.kind == "f" else np.isnat(values)
+             if values.dtype.kind in "Mm" else np.array([v is None for v in values]))
+    assert np.array_equal(mask if mask is not None else np.zeros(len(values), bool), nulls)
+    if values.dtype != object:
+        assert np.array_equal(arr, values, equal_nan=True)  # already canonical: unchanged
+    elif kind in (ColumnKind.JSON, ColumnKind.JSONB):
+        assert [json.loads(t) for t in arr] == values.tolist()
+    else:
+        assert [None if m else v for v, m in zip(arr.tolist(), nulls, strict=True)] == (
+            values.tolist())
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - NOT_RANDOM))
+def test_same_seed_same_values_other_seed_other_values(name: str) -> None:
+    first, again, other = _draw(name, 7), _draw(name, 7), _draw(name, 8)
+    assert repr(first.tolist()) == repr(again.tolist())
+    assert repr(first.tolist()) != repr(other.tolist())
+
+
+# -- numbers -------------------------------------------------------------------
+
+
+def test_ids_count_from_start() -> None:
+    assert gen.ids(3, start=10).tolist() == [10, 11, 12]
+    assert gen.ids(0).tolist() == []
+
+
+def test_integers_reach_both_bounds_and_no_further() -> None:
+    values = gen.integers(_rng(), 2000, -1, 2)
+    assert set(values.tolist()) == {-1, 0, 1, 2}
+    assert gen.integers(_rng(), 5, 3, 3).tolist() == [3] * 5
+    with pytest.raises(GenerationError, match="at most 0 rows possible"):
+        gen.integers(_rng(), 5, 3, 2)
+
+
+def test_unique_integers_dense_is_a_shuffled_range() -> None:
+    values = gen.unique_integers(_rng(), 10, 5, 14)
+    assert sorted(values.tolist()) == list(range(5, 15))
+    assert values.tolist() != sorted(values.tolist())
+
+
+@pytest.mark.parametrize(("n", "low", "high"), [
+    (1000, 0, 4000),  # just sparse enough to draw: many repeats to replace
+    (50_000, 0, 2**31),
+    (1000, -(2**62), 2**62),  # a range no array could hold
+])
+def test_unique_integers_sparse_are_distinct_in_range_and_spread(n: int, low: int,
+                                                                 high: int) -> None:
+    values = gen.unique_integers(_rng(), n, low, high)
+    assert len(values) == n == len(set(values.tolist()))
+    assert values.min() >= low and values.max() <= high
+    third = (high - low) // 3
+    assert values.min() < low + third and values.max() > high - third
+    assert values.tolist() != sorted(values.tolist())
+
+
+def test_unique_integers_too_many_names_the_most() -> None:
+    with pytest.raises(GenerationError, match="11 distinct integers in \\[1, 10\\]: at most 10 "
+                                              "rows possible") as err:
+        gen.unique_integers(_rng(), 11, 1, 10)
+    assert err.value.most == 10
+    assert isinstance(err.value, UsageError)  # the CLI prints it as one line
+
+
+def test_floats_stay_in_half_open_range() -> None:
+    values = gen.floats(_rng(), 5000, 2.0, 3.0)
+    assert values.min() >= 2.0 and values.max() < 3.0
+    assert values.min() < 2.01 and values.max() > 2.99
+
+
+def test_decimals_are_rounded_inside_inclusive_bounds() -> None:
+    # 0.07 * 100 is 7.000000000000001 in binary: the lower bound must still be reachable
+    values = gen.decimals(_rng(), 2000, 0.07, 0.09, 2)
+    assert set(values.tolist()) == {0.07, 0.08, 0.09}
+    wide = gen.decimals(_rng(), 5000, -10.005, 10.004, 2)
+    assert np.array_equal(np.round(wide, 2), wide)
+    assert wide.min() >= -10.005 and wide.max() <= 10.004
+    assert wide.min() == -10.0 or wide.min() < -9.9
+    with pytest.raises(GenerationError, match="at most 0 rows possible"):
+        gen.decimals(_rng(), 1, 0.001, 0.009, 2)
+
+
+def test_booleans_follow_p() -> None:
+    values = gen.booleans(_rng(), 20_000, p=0.2)
+    assert abs(values.mean() - 0.2) < 0.02
+
+
+# -- picks -----------------------------------------------------------------------
+
+
+def test_choice_picks_only_given_values_with_weights() -> None:
+    values = gen.choice(_rng(), ["x", "y", "z"], 30_000, weights=[1, 2, 7])
+    counts = Counter(values.tolist())
+    assert set(counts) == {"x", "y", "z"}
+    assert all(type(v) is str for v in counts)
+    for key, share in {"x": 0.1, "y": 0.2, "z": 0.7}.items():
+        assert abs(counts[key] / 30_000 - share) < 0.02
+    assert gen.choice(_rng(), [1.5, 2.5], 4).dtype == np.float64
+    assert gen.choice(_rng(), [True, False], 4).dtype == np.bool_
+
+
+def test_choice_refuses_empty_lists_and_bad_weights() -> None:
+    with pytest.raises(GenerationError, match="at most 0 rows possible"):
+        gen.choice(_rng(), [], 1)
+    assert len(gen.choice(_rng(), [], 0)) == 0
+    with pytest.raises(UsageError, match="needs 2 weights"):
+        gen.choice(_rng(), ["a", "b"], 3, weights=[1, 2, 3])
+    with pytest.raises(UsageError, match="none negative"):
+        gen.choice(_rng(), ["a", "b"], 3, weights=[1, -1])
+
+
+def test_unique_choice_is_distinct_and_counts_repeats_once() -> None:
+    values = gen.unique_choice(_rng(), ["a", "b", "c", "d"], 4)
+    assert sorted(values.tolist()) == ["a", "b", "c", "d"]
+    picked = gen.unique_choice(_rng(), np.arange(1000), 100)
+    assert len(set(picked.tolist())) == 100 and picked.dtype == np.int64
+    with pytest.raises(GenerationError, match="at most 2 rows possible"):
+        gen.unique_choice(_rng(), ["a", "a", "b"], 3)
+
+
+def test_unique_pairs_are_distinct_pairs_of_the_inputs() -> None:
+    left, right = gen.unique_pairs(_rng(), np.arange(1, 31), np.array([7, 8, 9]), 90)
+    pairs = set(zip(left.tolist(), right.tolist(), strict=True))
+    assert pairs == {(a, b) for a in range(1, 31) for b in (7, 8, 9)}
+    left, right = gen.unique_pairs(_rng(), np.arange(1000), np.arange(1000), 5000)
+    assert len(set(zip(left.tolist(), right.tolist(), strict=True))) == 5000
+    with pytest.raises(GenerationError, match="at most 4 rows possible"):
+        gen.unique_pairs(_rng(), np.array([1, 1, 2]), np.array([1, 2]), 5)
+
+
+# -- fan-out -------------------------------------------------------------------------
+
+
+def _children(keys: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    counts = Counter(keys.tolist())
+    return np.array([counts[p] for p in parents.tolist()])
+
+
+def test_foreign_keys_uniform_spreads_children_evenly() -> None:
+    keys = gen.foreign_keys(_rng(), PARENTS, 1000)
+    counts = _children(keys, PARENTS)
+    assert counts.sum() == 1000 and counts.max() - counts.min() <= 1
+    assert keys[:40].tolist() != PARENTS.tolist()  # children come in random order
+
+
+def test_foreign_keys_poisson_leaves_some_parents_childless() -> None:
+    parents = gen.ids(2000)
+    counts = _children(gen.foreign_keys(_rng(), parents, 2000, fanout="poisson"), parents)
+    assert 0.3 < (counts == 0).mean() < 0.44  # Poisson(1): e**-1 = 0.37 have no child
+    assert abs(counts.var() - 1) < 0.15
+
+
+def test_foreign_keys_zipf_gives_most_children_to_a_few_parents() -> None:
+    parents = gen.ids(1000)
+    counts = _children(gen.foreign_keys(_rng(), parents, 50_000, fanout="zipf"), parents)
+    top = np.sort(counts)[::-1]
+    assert top[:100].sum() > 0.8 * 50_000
+    assert int(np.argmax(counts)) != 0  # the popular parents are not simply the first keys
+    flatter = _children(gen.foreign_keys(_rng(), parents, 50_000, fanout="zipf", a=0.5),
+                        parents)
+    assert np.sort(flatter)[::-1][:100].sum() < top[:100].sum()
+
+
+def test_foreign_keys_errors() -> None:
+    with pytest.raises(UsageError, match="Did you mean 'uniform'"):
+        gen.foreign_keys(_rng(), PARENTS, 5, fanout="unifrom")
+    with pytest.raises(GenerationError, match="empty parent table: at most 0 rows"):
+        gen.foreign_keys(_rng(), np.array([], dtype=np.int64), 5)
+    assert len(gen.foreign_keys(_rng(), np.array([], dtype=np.int64), 0)) == 0
+
+
+def test_children_per_parent_is_sorted_and_bounded() -> None:
+    parents = _rng(1).permutation(gen.ids(5000))
+    keys = gen.children_per_parent(_rng(), parents, mean=3, min=1, max=6)
+    assert np.all(np.diff(keys) >= 0)
+    counts = _children(keys, parents)
+    assert counts.min() == 1 and counts.max() == 6
+    unbounded = _children(gen.children_per_parent(_rng(), parents, mean=3), parents)
+    assert abs(unbounded.mean() - 3) < 0.1 and counts.min() >= 0
+    assert (unbounded == 0).any()
+    with pytest.raises(UsageError, match="min <= mean"):
+        gen.children_per_parent(_rng(), parents, mean=1, min=2)
+
+
+# -- time --------------------------------------------------------------------------
+
+
+def test_timestamps_end_at_as_of_in_utc_whole_seconds() -> None:
+    values = gen.timestamps(_rng(), 20_000, AS_OF, days=1.0)
+    assert values.max() <= AS_OF_UTC
+    assert values.min() > AS_OF_UTC - np.timedelta64(1, "D")
+    assert values.max() > AS_OF_UTC - np.timedelta64(60, "s")
+    assert values.min() < AS_OF_UTC - np.timedelta64(23, "h")
+    assert np.all(values.astype(np.int64) % 1_000_000 == 0)
+    naive = gen.timestamps(_rng(), 10, datetime(2026, 1, 15, 12, 0, 0, 750_000))
+    assert np.array_equal(naive, gen.timestamps(_rng(), 10, AS_OF))  # naive is UTC
+
+
+def test_dates_end_on_the_utc_date_of_as_of() -> None:
+    # 01:00 at UTC+2 on the 15th is still the 14th in UTC
+    as_of = datetime(2026, 1, 15, 1, 0, tzinfo=timezone(timedelta(hours=2)))
+    values = gen.dates(_rng(), 1000, as_of, days=3)
+    assert sorted(set(values.astype(str).tolist())) == ["2026-01-12", "2026-01-13",
+                                                        "2026-01-14"]
+
+
+def test_ordered_pairs_start_before_end_before_as_of() -> None:
+    start, end = gen.ordered_pairs(_rng(), 20_000, AS_OF, days=10, max_gap_days=2)
+    assert np.all(start < end) and np.all(end <= AS_OF_UTC)
+    assert np.all(start > AS_OF_UTC - np.timedelta64(10, "D"))
+    gap = end - start
+    assert gap.max() <= np.timedelta64(2, "D") and gap.max() > np.timedelta64(47, "h")
+    assert np.all(start.astype(np.int64) % 1_000_000 == 0)
+
+
+def test_times_cover_the_day() -> None:
+    values = gen.times(_rng(), 20_000)
+    assert values.min() >= np.timedelta64(0, "us") and values.max() < np.timedelta64(1, "D")
+    assert values.max() > np.timedelta64(23, "h") and values.min() < np.timedelta64(1, "h")
+    assert np.all(values.astype(np.int64) % 1_000_000 == 0)
+
+
+# -- NULLs -------------------------------------------------------------------------
+
+
+def test_with_nulls_keeps_values_and_dtype_where_it_can() -> None:
+    floats = gen.floats(_rng(), 20_000, 0, 1)
+    out = gen.with_nulls(_rng(), floats, 0.25)
+    assert out.dtype == np.float64 and abs(np.isnan(out).mean() - 0.25) < 0.02
+    assert np.array_equal(out[~np.isnan(out)], floats[~np.isnan(out)])
+    assert not np.isnan(floats).any()  # the input is left alone
+    ints = gen.with_nulls(_rng(), gen.ids(20_000), 0.1)
+    kept = [(i + 1, v) for i, v in enumerate(ints.tolist()) if v is not None]
+    assert abs(1 - len(kept) / 20_000 - 0.1) < 0.02 and all(a == b for a, b in kept)
+    assert all(type(v) is int for _, v in kept)
+    assert not np.isnat(gen.with_nulls(_rng(), gen.dates(_rng(), 100, AS_OF), 0.0)).any()
+    assert np.isnat(gen.with_nulls(_rng(), gen.dates(_rng(), 100, AS_OF), 1.0)).all()
+    with pytest.raises(UsageError, match="rate"):
+        gen.with_nulls(_rng(), floats, 1.5)
+
+
+def test_with_nulls_on_vectors_gives_rows_or_none() -> None:
+    vectors = np.arange(12.0).reshape(6, 2)
+    out = gen.with_nulls(_rng(), vectors, 0.5)
+    assert out.shape == (6,)
+    assert all(v is None or v.tolist() == vectors[i].tolist() for i, v in enumerate(out))
+
+
+# -- structured values --------------------------------------------------------------
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def test_uuids_are_canonical_distinct_version_4() -> None:
+    values = gen.uuids(_rng(), 5000)
+    assert all(UUID4.match(v) for v in values)
+    assert all(str(uuid.UUID(v)) == v and uuid.UUID(v).version == 4 for v in values[:50])
+    assert len(set(values.tolist())) == 5000
+
+
+def test_json_documents_are_small_serialisable_dicts() -> None:
+    docs = gen.json_documents(_rng(), _faker(), 200)
+    assert all(isinstance(d, dict) and set(d) == {"source", "score", "active", "tags"}
+               for d in docs)
+    assert all(isinstance(d["tags"], list) and 0 <= d["score"] <= 100 for d in docs)
+    assert len({json.dumps(d) for d in docs}) == 200
+
+
+def test_text_and_int_arrays_hold_lists_of_the_right_items() -> None:
+    texts = gen.text_arrays(_rng(), _faker(), 2000, max_items=3)
+    assert {len(v) for v in texts} == {0, 1, 2, 3}
+    assert all(isinstance(w, str) and w for v in texts for w in v)
+    ints = gen.int_arrays(_rng(), 2000, 5, 7, max_items=2)
+    assert {len(v) for v in ints} == {0, 1, 2}
+    assert {x for v in ints for x in v} == {5, 6, 7}
+    assert all(type(x) is int for v in ints for x in v)
+
+
+def test_strings_are_words_or_numbered_and_fit_max_length() -> None:
+    words = gen.strings(_rng(), 2000)
+    assert all(re.fullmatch(r"[a-z]+ [a-z]+", w) for w in words)
+    assert len(set(words.tolist())) > 500
+    short = gen.strings(_rng(), 2000, max_length=6)
+    assert max(len(w) for w in short) == 6 and not any(w.endswith(" ") for w in short)
+    unique = gen.strings(_rng(), 1000, unique=True, prefix="SKU-", max_length=8)
+    assert unique[0] == "SKU-1" and len(set(unique.tolist())) == 1000
+    with pytest.raises(GenerationError, match="at most 9 rows possible"):
+        gen.strings(_rng(), 10, unique=True, prefix="ab", max_length=3)
+
+
+# -- text by meaning ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("meaning", sorted(gen.MEANINGS))
+def test_every_meaning_makes_text(meaning: str) -> None:
+    values = gen.by_meaning(_rng(), _faker(), meaning, 50, pool=30)
+    assert all(isinstance(v, str) and v.strip() for v in values)
+    assert gen.MEANINGS[meaning]
+
+
+def test_by_meaning_picks_from_a_pool_with_numpy() -> None:
+    values = gen.by_meaning(_rng(), _faker(), "last_name", 5000, pool=20)
+    assert len(set(values.tolist())) <= 20
+    # the pool comes from the Faker alone: another rng reorders picks, the pool stays
+    other = gen.by_meaning(_rng(8), _faker(), "last_name", 5000, pool=20)
+    assert set(other.tolist()) == set(values.tolist())
+
+
+def test_by_meaning_unique_numbers_values_past_the_pool() -> None:
+    emails = gen.by_meaning(_rng(), _faker(), "email", 500, unique=True, pool=30)
+    assert len(set(emails.tolist())) == 500
+    assert all(re.fullmatch(r"[a-z0-9._]+@example\.(com|org|net)", e) for e in emails)
+    names = gen.by_meaning(_rng(), _faker(), "first_name", 400, unique=True, max_length=4,
+                           pool=30)
+    assert len(set(names.tolist())) == 400 and max(len(v) for v in names) <= 4
+    domains = gen.by_meaning(_rng(), _faker(), "domain", 100, unique=True, pool=10)
+    assert all(re.fullmatch(r"[a-z0-9-]+\.[a-z]+", d) for d in domains)
+
+
+def test_by_meaning_unique_closed_sets_name_the_most() -> None:
+    codes = gen.by_meaning(_rng(), _faker(), "country_code", 10, unique=True, pool=40)
+    assert len(set(codes.tolist())) == 10
+    found = len(set(gen.by_meaning(_rng(), _faker(), "country_code", 2000, pool=40).tolist()))
+    with pytest.raises(GenerationError, match=f"at most {found} rows possible") as err:
+        gen.by_meaning(_rng(), _faker(), "country_code", 500, unique=True, pool=40)
+    assert err.value.most == found
+    # one word cut to two letters, then "w1" .. "w9": "w10" is too long
+    with pytest.raises(GenerationError, match="at most 10 rows possible"):
+        gen.by_meaning(_rng(), _faker(), "word", 20, unique=True, max_length=2, pool=1)
+
+
+def test_by_meaning_unknown_lists_the_known() -> None:
+    with pytest.raises(GenerationError, match="Did you mean 'email'") as err:
+        gen.by_meaning(_rng(), _faker(), "emial", 3)
+    assert all(m in str(err.value) for m in gen.MEANINGS)
+
+
+def test_phone_and_postal_code_look_real() -> None:
+    phones = gen.by_meaning(_rng(), _faker(), "phone", 200, pool=100)
+    assert all(re.fullmatch(r"[0-9+().\- x]+", p) and len(re.sub(r"\D", "", p)) >= 10
+               for p in phones)
+    codes = gen.by_meaning(_rng(), _faker(), "postal_code", 200, pool=100)
+    assert all(re.fullmatch(r"\d{5}(-\d{4})?", c) for c in codes)
+    ips = gen.by_meaning(_rng(), _faker(), "ip", 50, pool=50)
+    assert all(0 <= int(x) <= 255 for ip in ips for x in ip.split("."))
+
+
+EMAIL = re.compile(r"^([a-z]+)[._]?([a-z]+)(\d*)@example\.(com|org|net)$")
+
+
+def test_emails_for_follow_the_names_and_are_unique() -> None:
+    first = gen.by_meaning(_rng(), _faker(), "first_name", 3000, pool=50)
+    last = gen.by_meaning(_rng(), _faker(), "last_name", 3000, pool=50)
+    emails = gen.emails_for(_rng(), first, last)
+    assert len(set(emails.tolist())) == 3000
+    for given, family, e in zip(first, last, emails, strict=True):
+        local = e.split("@")[0]
+        assert EMAIL.match(e), e
+        assert local.startswith(given.lower()[0]) and re.sub("[^a-z]", "", family.lower()) in local
+        assert local[-1].isdigit()
+    styles = {e.split("@")[0].rstrip("0123456789").count(c) for e in emails for c in "._"}
+    assert styles == {0, 1}
+
+
+def test_emails_for_same_names_stay_unique_and_spell_ascii() -> None:
+    emails = gen.emails_for(_rng(), np.array(["José"] * 1000, dtype=object),
+                            np.array(["Núñez-Ortiz"] * 1000, dtype=object))
+    assert len(set(emails.tolist())) == 1000
+    assert all(re.match(r"(jose[._]?|j)nunezortiz\d+@", e) for e in emails)
+    loose = gen.emails_for(_rng(), np.array(["Ada"] * 400), np.array(["Lovelace"] * 400),
+                           unique=False)
+    assert any(e.startswith(("ada.lovelace@", "ada_lovelace@", "alovelace@")) for e in loose)
+    with pytest.raises(UsageError, match="2 first names and 1 last names"):
+        gen.emails_for(_rng(), np.array(["a", "b"]), np.array(["c"]))
+
+
+@pytest.mark.parametrize(("column", "meaning"), [
+    ("email", "email"), ("e_mail", "email"), ("user_email", "email"), ("EmailAddress", "email"),
+    ("email_verified", None), ("email_id", None),
+    ("first_name", "first_name"), ("firstname", "first_name"), ("given_name", "first_name"),
+    ("firstName", "first_name"), ("last_name", "last_name"), ("surname", "last_name"),
+    ("full_name", "full_name"), ("username", "username"), ("user_name", "username"),
+    ("phone", "phone"), ("phone_number", "phone"), ("mobile", "phone"),
+    ("zip", "postal_code"), ("zip_code", "postal_code"), ("postal_code", "postal_code"),
+    ("postcode", "postal_code"), ("city", "city"), ("billing_city", "city"), ("city_id", None),
+    ("country", "country"), ("country_code", "country_code"), ("state", "state"),
+    ("url", "url"), ("website", "url"), ("homepage", "url"), ("avatar_url", "url"),
+    ("company", "company"), ("company_name", "company"), ("job_title", "job"),
+    ("title", "title"), ("description", "description"), ("notes", "paragraph"),
+    ("bio", "paragraph"), ("comment", "sentence"), ("ip_address", "ip"), ("ipv6", "ipv6"),
+    ("street_address", "street"), ("mac_address", None), ("currency", "currency_code"),
+    ("slug", "slug"), ("color", "color"), ("last_login", None), ("name", None),
+    ("quantity", None), ("zipper", None),
+])
+def test_meaning_for(column: str, meaning: str | None) -> None:
+    assert gen.meaning_for(column) == meaning
+    if meaning is not None:
+        assert meaning in gen.MEANINGS
