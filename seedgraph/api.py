@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from seedgraph import __version__, checkpoints
+from seedgraph.auto import auto_pack
 from seedgraph.config import Config, load_config, parse_as_of
 from seedgraph.db import DEFAULT_URL, Database, DbUrl, parse_url
 from seedgraph.errors import (
@@ -70,6 +71,8 @@ class Options:
     confirm: bool = False
     chunk_rows: int | None = None
     allow_production: bool = False
+    auto: bool = False  # infer a task for every table the pack does not fill (--auto)
+    config_auto: bool = True  # False: ignore `auto = true` in the config (schema create/drop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +88,22 @@ class Session:
 def open_session(options: Options) -> Session:
     config = load_config(options.config)
     pack_ref = options.pack or config.pack
-    if pack_ref is None:
+    auto = options.auto or (config.auto and options.config_auto)
+    if pack_ref is None and not auto:
         raise UsageError(
-            "no pack given; pass --pack PATH (e.g. --pack tasks/home_security) or set "
-            "pack = \"...\" in seedgraph.toml or [tool.seedgraph] in pyproject.toml"
+            "no pack given; pass --pack PATH (e.g. --pack tasks/home_security), or --auto "
+            "to seed the database's own tables with no code, or set pack = \"...\" in "
+            "seedgraph.toml or [tool.seedgraph] in pyproject.toml"
         )
-    base = Path.cwd() if options.pack else config.base_dir
-    pack = load_pack(pack_ref, base)
-    graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
     raw = options.db or os.environ.get("SEEDGRAPH_DATABASE_URL") or config.db or DEFAULT_URL
-    return Session(config=config, pack=pack, graph=graph, url=parse_url(raw))
+    url = parse_url(raw)
+    base = Path.cwd() if options.pack else config.base_dir
+    pack = load_pack(pack_ref, base) if pack_ref is not None else None
+    if auto:
+        pack = auto_pack(url, pack)
+    assert pack is not None
+    graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
+    return Session(config=config, pack=pack, graph=graph, url=url)
 
 
 def select_tables(session: Session, only: str | None, exclude: str | None) -> frozenset[str]:
@@ -303,7 +312,12 @@ async def ensure_schema(session: Session, db: Database, *, create: bool = True) 
     return await db.create_missing(md, names) if create else []
 
 
-def _refuse(plan: Plan, options: Options) -> None:
+def _refuse(plan: Plan, options: Options, pack: Pack) -> None:
+    cannot = [t for t in plan.to_run if t in pack.problems]
+    if cannot:
+        raise UsageError(f"cannot seed table '{cannot[0]}': {pack.problems[cannot[0]]}"
+                         + (f" (and {len(cannot) - 1} more table(s))" if len(cannot) > 1
+                            else ""))
     if plan.problems:
         raise SafetyError("refusing to run: " + plan.problems[0]
                           + (f" (and {len(plan.problems) - 1} more)" if len(plan.problems) > 1
@@ -337,7 +351,7 @@ async def run(options: Options, listener: Listener = lambda e: None,
             await ensure_schema(session, db, create=False)
             prep = await prepare(session, options, db, read_only=True)
             plan = prep.plan
-            _refuse(plan, options)
+            _refuse(plan, options, session.pack)
             await ensure_schema(session, db)
             await checkpoints.ensure_tables(db)
             skipped = [s.table for s in plan.steps if s.action == "skip"]

@@ -61,6 +61,7 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Parameter overr
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (default 42).")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Reference date/time, UTC (default: today 00:00).")]
 ConfirmOpt = Annotated[bool, typer.Option("--confirm", help="Allow deleting rows seedgraph did not write.")]
+AutoOpt = Annotated[bool, typer.Option("--auto", help="Seed every table of the database's own schema with no code (tables the pack fills keep its tasks).")]
 ProdOpt = Annotated[bool, typer.Option("--allow-production", help="Run even when SEEDGRAPH_ENV/APP_ENV is production.")]
 
 
@@ -110,7 +111,7 @@ def _options(**kwargs: Any) -> api.Options:
 @app.command()
 @handle_errors
 def run(
-    pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+    pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto: AutoOpt = False,
     seed: SeedOpt = None, as_of: AsOfOpt = None, profile: ProfileOpt = None,
     sets: SetOpt = None, only: OnlyOpt = None, exclude: ExcludeOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the latest unfinished run with its recorded settings.")] = False,
@@ -123,7 +124,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Seed the database: run the selected tasks in dependency order."""
-    options = _options(pack=pack, db=db, config=config, seed=seed, as_of=as_of, profile=profile,
+    options = _options(pack=pack, db=db, config=config, auto=auto, seed=seed, as_of=as_of, profile=profile,
                        sets=sets, only=only, exclude=exclude, resume=resume, force=force,
                        append=append, concurrency=concurrency, fail_fast=fail_fast,
                        confirm=confirm, allow_production=allow_production)
@@ -153,7 +154,7 @@ def run(
 @app.command()
 @handle_errors
 def plan(
-    pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+    pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto: AutoOpt = False,
     seed: SeedOpt = None, as_of: AsOfOpt = None, profile: ProfileOpt = None,
     sets: SetOpt = None, only: OnlyOpt = None, exclude: ExcludeOpt = None,
     resume: Annotated[bool, typer.Option("--resume", help="Plan the resumption of the latest unfinished run.")] = False,
@@ -164,7 +165,7 @@ def plan(
 ) -> None:
     """Show, level by level, what `run` would run, skip or empty first, and why. Exits 1
     when `run` with the same flags would refuse."""
-    options = _options(pack=pack, db=db, config=config, seed=seed, as_of=as_of, profile=profile,
+    options = _options(pack=pack, db=db, config=config, auto=auto, seed=seed, as_of=as_of, profile=profile,
                        sets=sets, only=only, exclude=exclude, resume=resume, force=force,
                        append=append)
     _, prep = anyio.run(lambda: api.plan_only(options))
@@ -207,9 +208,10 @@ def plan(
 
 @app.command("list")
 @handle_errors
-def list_tasks(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+def list_tasks(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+               auto: AutoOpt = False, json_out: JsonOpt = False) -> None:
     """List the pack's tasks with their upstream tables and tags, by level."""
-    session = api.open_session(api.Options(pack=pack, config=config))
+    session = api.open_session(api.Options(pack=pack, db=db, config=config, auto=auto))
     g = session.graph
     if json_out:
         print(json.dumps([
@@ -247,11 +249,11 @@ def profiles(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt =
 
 @app.command()
 @handle_errors
-def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto: AutoOpt = False,
            runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
            json_out: JsonOpt = False) -> None:
     """Recent runs, the latest run's per-task status, and current row counts."""
-    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+    session = api.open_session(api.Options(pack=pack, db=db, config=config, auto=auto))
 
     async def gather() -> tuple[list[checkpoints.RunRecord], list[checkpoints.TaskRecord],
                                 dict[str, int]]:
@@ -298,13 +300,13 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
 @app.command()
 @handle_errors
-def clean(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+def clean(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto: AutoOpt = False,
           only: OnlyOpt = None, exclude: ExcludeOpt = None,
           dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the row counts only.")] = False,
           confirm: Annotated[bool, typer.Option("--confirm", help="Really delete.")] = False,
           allow_production: ProdOpt = False, json_out: JsonOpt = False) -> None:
     """Empty the selected tables, children first (needs --confirm; --dry-run shows counts)."""
-    options = api.Options(pack=pack, db=db, config=config, only=only, exclude=exclude,
+    options = api.Options(pack=pack, db=db, config=config, auto=auto, only=only, exclude=exclude,
                           confirm=confirm, allow_production=allow_production)
     result = anyio.run(lambda: api.clean(options, dry_run=dry_run))
     if json_out:
@@ -322,7 +324,7 @@ def clean(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 @handle_errors
 def schema_create(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None) -> None:
     """Create the pack's missing tables."""
-    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+    session = api.open_session(api.Options(pack=pack, db=db, config=config, config_auto=False))
     if session.pack.metadata is None:
         raise UsageError(f"pack {session.pack.name} ships no schema (no METADATA)")
 
@@ -345,7 +347,7 @@ def schema_drop(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None
                 allow_production: ProdOpt = False) -> None:
     """Drop the pack's tables (needs --confirm)."""
     options = api.Options(pack=pack, db=db, config=config, only=only, exclude=exclude,
-                          allow_production=allow_production)
+                          allow_production=allow_production, config_auto=False)
     api.check_production(options, "drop tables")
     session = api.open_session(options)
     if session.pack.metadata is None:
@@ -385,7 +387,7 @@ def main() -> None:
 
 @app.command()
 @handle_errors
-def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto: AutoOpt = False,
            profile: ProfileOpt = None, only: OnlyOpt = None, exclude: ExcludeOpt = None,
            allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Do not fail on empty tables.")] = False,
            json_out: JsonOpt = False) -> None:
@@ -394,7 +396,7 @@ def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
     from seedgraph.selector import select
     from seedgraph.verify import run_checks
 
-    options = api.Options(pack=pack, db=db, config=config, profile=profile, only=only,
+    options = api.Options(pack=pack, db=db, config=config, auto=auto, profile=profile, only=only,
                           exclude=exclude)
     session = api.open_session(options)
 
@@ -443,7 +445,7 @@ def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
 @app.command()
 @handle_errors
-def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto: AutoOpt = False,
            only: OnlyOpt = None, exclude: ExcludeOpt = None,
            output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write one file per table into.")] = Path("export"),
            fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
@@ -453,7 +455,7 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
     if fmt not in {"csv", "json"}:
         raise UsageError(f"--format must be csv or json, not '{fmt}'")
-    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+    session = api.open_session(api.Options(pack=pack, db=db, config=config, auto=auto))
     tables = api.select_tables(session, only, exclude)
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output} is a file; export writes one file per table into a "
@@ -477,7 +479,7 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
 @app.command()
 @handle_errors
-def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
+def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto: AutoOpt = False,
          only: OnlyOpt = None, exclude: ExcludeOpt = None,
          output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file: .svg .png .html .mmd .dot (default: draw in the terminal).")] = None,
          status: Annotated[bool, typer.Option("--status", help="Colour nodes by the latest run's checkpoints (reads the database).")] = False,
@@ -486,7 +488,7 @@ def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
     from seedgraph.plot import NodeStatus, format_for_path, render, render_terminal
     from seedgraph.selector import select
 
-    session = api.open_session(api.Options(pack=pack, db=db, config=config))
+    session = api.open_session(api.Options(pack=pack, db=db, config=config, auto=auto))
     graph = session.graph
     if only is not None or exclude is not None:
         graph = graph.subgraph(select(graph, only, exclude)).copy()

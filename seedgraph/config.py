@@ -20,7 +20,8 @@ from seedgraph.errors import UsageError
 __all__ = ["ENGINE_KEYS", "Config", "load_config", "parse_as_of", "parse_sets", "parse_value"]
 
 ENGINE_KEYS = frozenset(
-    {"pack", "db", "seed", "as_of", "profile", "params", "profiles", "concurrency", "chunk_rows"}
+    {"pack", "db", "seed", "as_of", "profile", "params", "profiles", "concurrency", "chunk_rows",
+     "auto"}
 )
 
 
@@ -37,6 +38,7 @@ class Config:
     profile: str | None = None
     concurrency: int | None = None
     chunk_rows: int | None = None
+    auto: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # non-engine keys, for the pack hook
@@ -126,6 +128,9 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
     for key in ("pack", "db", "profile"):
         if merged.get(key) is not None and not isinstance(merged[key], str):
             raise UsageError(f"config {path}: '{key}' must be a string, got {merged[key]!r}")
+    auto = merged.get("auto", False)
+    if not isinstance(auto, bool):
+        raise UsageError(f"config {path}: 'auto' must be true or false, got {auto!r}")
     return Config(
         base_dir=(project or path).parent.resolve() if "pack" in base and "pack" not in doc
         else path.parent.resolve(),
@@ -137,6 +142,7 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
         profile=merged.get("profile"),
         concurrency=concurrency,
         chunk_rows=chunk_rows,
+        auto=auto,
         params=params,
         profiles=profiles,
         extra={k: v for k, v in doc.items() if k not in ENGINE_KEYS},

@@ -34,10 +34,37 @@ import numpy as np
 from seedgraph.errors import UsageError, did_you_mean
 
 __all__ = [
-    "MEANINGS", "GenerationError", "booleans", "by_meaning", "children_per_parent", "choice",
-    "dates", "decimals", "emails_for", "floats", "foreign_keys", "ids", "int_arrays",
-    "integers", "json_documents", "meaning_for", "ordered_pairs", "strings", "text_arrays",
-    "times", "timestamps", "unique_choice", "unique_integers", "unique_pairs", "uuids",
+    "MEANINGS",
+    "GenerationError",
+    "after",
+    "booleans",
+    "by_meaning",
+    "byte_strings",
+    "children_per_parent",
+    "choice",
+    "dates",
+    "decimals",
+    "drop_duplicates",
+    "emails_for",
+    "floats",
+    "foreign_keys",
+    "hierarchy",
+    "ids",
+    "in_ranges",
+    "int_arrays",
+    "integers",
+    "json_documents",
+    "meaning_for",
+    "numbered_within",
+    "ordered_pairs",
+    "strings",
+    "text_arrays",
+    "times",
+    "timestamps",
+    "unique_choice",
+    "unique_integers",
+    "unique_pairs",
+    "uuids",
     "with_nulls",
 ]
 
@@ -601,3 +628,127 @@ def meaning_for(column_name: str) -> str | None:
         if pattern.search(name):
             return meaning
     return None
+
+
+# -- shapes the schema inference needs ----------------------------------------------
+
+
+def hierarchy(rng: Rng, ids: np.ndarray, *, nullable: bool = True, roots: float = 0.1,
+              max_depth: int = 4) -> np.ndarray:
+    """A parent for each of *ids* (a self-reference such as ``employee.manager_id``):
+    the first ~*roots* of the rows are roots (NULL, or their own id when the column is
+    NOT NULL), every other row reports to an earlier row less than *max_depth* levels
+    deep, so the tree has no cycles and a bounded depth."""
+    n = len(ids)
+    out = np.empty(n, dtype=object)
+    if n == 0:
+        return out
+    n_roots = max(1, round(n * roots))
+    depth = np.zeros(n, dtype=np.int64)
+    parent = np.full(n, -1, dtype=np.int64)
+    draws = rng.random(n)
+    for i in range(n_roots, n):
+        # an earlier row that is not yet at the deepest level
+        j = int(draws[i] * i)
+        while depth[j] >= max_depth - 1:
+            j = parent[j]
+        parent[i], depth[i] = j, depth[j] + 1
+    for i in range(n):
+        p = parent[i]
+        out[i] = ids[p].item() if p >= 0 else (None if nullable else ids[i].item())
+    return out
+
+
+def in_ranges(rng: Rng, n: int, ranges: Sequence[tuple[Any, Any]]) -> np.ndarray:
+    """Values inside one of half-open *ranges* ``[low, high)`` (a partitioned table's
+    partitions): ISO date-time strings give datetime64[us], numbers give int64."""
+    if not ranges:
+        raise GenerationError("no bounded partition to put rows in; add a partition with "
+                              "FROM/TO bounds or seed this table with a task of your own")
+    which = rng.integers(0, len(ranges), size=n)
+    if isinstance(ranges[0][0], str):
+        lows = np.array([np.datetime64(lo, "s") for lo, _ in ranges])
+        highs = np.array([np.datetime64(hi, "s") for _, hi in ranges])
+        span = (highs - lows).astype(np.int64)
+        offset = (rng.random(n) * span[which]).astype(np.int64)
+        times: np.ndarray = (lows[which] + offset.astype("timedelta64[s]")).astype(
+            "datetime64[us]")
+        return times
+    lows_i = np.array([int(lo) for lo, _ in ranges], dtype=np.int64)
+    highs_i = np.array([int(hi) for _, hi in ranges], dtype=np.int64)
+    numbers: np.ndarray = lows_i[which] + (rng.random(n) * (highs_i - lows_i)[which]).astype(
+        np.int64)
+    return numbers
+
+
+def after(rng: Rng, start: np.ndarray, *, max_gap_days: float = 30.0,
+          max_gap: float = 100.0) -> np.ndarray:
+    """Values strictly after *start* row by row (``CHECK (a < b)``): up to *max_gap_days*
+    later for dates and times, up to *max_gap* more for numbers; NULL stays NULL."""
+    out: np.ndarray
+    if start.dtype.kind == "M":
+        if str(start.dtype) == "datetime64[D]":
+            gap = rng.integers(1, max(2, int(max_gap_days) + 1), size=len(start))
+            out = start + gap.astype("timedelta64[D]")
+        else:
+            gap_s = rng.integers(60, max(61, int(max_gap_days * 86_400)), size=len(start))
+            out = start + gap_s.astype("timedelta64[s]")
+    elif start.dtype == object:  # numbers with NULLs
+        mask = np.array([v is None for v in start], dtype=bool)
+        base = np.array([0 if v is None else v for v in start])
+        out = after(rng, base, max_gap_days=max_gap_days, max_gap=max_gap).astype(object)
+        out[mask] = None
+    elif start.dtype.kind in "iu":
+        out = start + rng.integers(1, max(2, int(max_gap)), size=len(start))
+    else:
+        out = start + rng.uniform(0.01, max_gap, size=len(start))
+    return out
+
+
+def byte_strings(rng: Rng, n: int, *, max_length: int = 32) -> np.ndarray:
+    """Random ``bytes`` values of 1..*max_length* bytes (bytea / BLOB columns)."""
+    sizes = rng.integers(1, max_length + 1, size=n)
+    raw = rng.integers(0, 256, size=int(sizes.sum()), dtype=np.uint8).tobytes()
+    out = np.empty(n, dtype=object)
+    pos = 0
+    for i, size in enumerate(sizes.tolist()):
+        out[i] = raw[pos:pos + size]
+        pos += size
+    return out
+
+
+def numbered_within(keys: np.ndarray) -> np.ndarray:
+    """1, 2, 3, ... counting each key's rows in order (``edition_no`` within a book,
+    ``line_no`` within an order): unique together with the key by construction."""
+    n = len(keys)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, inverse = np.unique(np.asarray(keys), return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    sorted_groups = inverse[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1]
+    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = rank + 1
+    return out
+
+
+def drop_duplicates(columns: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """*columns* without the rows whose *keys* repeat an earlier row's (a composite
+    unique that no generator guarantees by construction); NULLs never collide."""
+    values = [np.asarray(columns[k]).tolist() for k in keys]
+    n = len(values[0]) if values else 0
+    keep = np.ones(n, dtype=bool)
+    seen: set[tuple[Any, ...]] = set()
+    for i, row in enumerate(zip(*values, strict=True)):
+        if any(v is None for v in row):
+            continue
+        if row in seen:
+            keep[i] = False
+        else:
+            seen.add(row)
+    if keep.all():
+        return columns
+    return {k: v[keep] if isinstance(v, np.ndarray) else [x for x, m in zip(v, keep,
+                                                                          strict=True) if m]
+            for k, v in columns.items()}

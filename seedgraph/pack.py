@@ -34,6 +34,10 @@ class Pack:
     profiles: Mapping[str, Profile] = field(default_factory=dict)
     default_profile: str | None = None
     config_params: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # tables an inferred task cannot seed (--auto), and why: refused before anything is written
+    problems: Mapping[str, str] = field(default_factory=dict)
+    # foreign keys written NULL because they close a cycle (--auto): table → columns
+    nulled: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def foreign_keys(self) -> list[ForeignKey]:
         if self.metadata is None:
@@ -41,7 +45,8 @@ class Pack:
         out: list[ForeignKey] = []
         for table in self.metadata.tables.values():
             for fk in table.foreign_keys:
-                out.append((table.name, fk.parent.name, fk.column.table.name))
+                if fk.parent.name not in self.nulled.get(table.name, ()):
+                    out.append((table.name, fk.parent.name, fk.column.table.name))
         return out
 
     def table(self, name: str) -> sa.Table | None:

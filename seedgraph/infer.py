@@ -1,0 +1,600 @@
+"""From a live schema to a pack's source code: what ``--auto`` runs and ``init`` writes.
+
+Inference writes Python, not an in-memory recipe: ``run --auto`` imports the
+modules it writes and ``seedgraph init`` saves the very same text, so an
+``init`` pack reproduces ``--auto`` byte for byte, and a user who edits one
+module reruns only that table and its descendants (one module per table, so
+a task's code digest is its own).
+
+A column's generator is chosen by, in order: what fills it without us
+(generated, identity ``ALWAYS``, a sequence, a trigger), its constraints
+(foreign key, enum, CHECK list or range, partition bounds, unique), its name
+(:func:`seedgraph.gen.meaning_for`), then its type. Each choice carries a
+short comment saying why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import networkx as nx
+import sqlalchemy as sa
+
+from seedgraph.checks import Length, OneOf, Order, Range, parse_check
+from seedgraph.columns import _DIALECTS as _DIALECT
+from seedgraph.columns import ColumnKind, kind_for
+from seedgraph.gen import meaning_for
+from seedgraph.reflect import LiveSchema, Partitioning
+
+__all__ = ["Inferred", "infer_pack", "module_name"]
+
+K = ColumnKind
+DEFAULT_ROWS = 100
+NULL_RATE = 0.1
+INTS = {K.INT2, K.INT4, K.INT8}
+TIMES = {K.TIMESTAMP, K.TIMESTAMPTZ}
+_PERSON = re.compile(r"(customer|user|employee|staff|person|people|author|member|artist|"
+                     r"actor|student|teacher|patient|contact|owner|client|driver|player)",
+                     re.IGNORECASE)
+_COMPANY = re.compile(r"(compan|organi[sz]ation|vendor|supplier|publisher|manufacturer|"
+                      r"brand|agency|firm)", re.IGNORECASE)
+_PLACE = {"city": "city", "cities": "city", "country": "country", "countries": "country",
+          "language": "language", "languages": "language", "state": "state"}
+
+
+@dataclass(frozen=True, slots=True)
+class Inferred:
+    """The pack inferred from a schema: module file name → source, and the tables
+    that cannot be seeded without a hand-written task (table → why)."""
+
+    modules: dict[str, str]
+    problems: dict[str, str] = field(default_factory=dict)
+    nulled: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cycle edges written NULL
+
+
+def module_name(table: str, taken: set[str]) -> str:
+    """A file name for *table*'s module: ASCII, not hidden from the pack loader
+    (``_x``/``test*``), unique even on case-insensitive file systems."""
+    base = re.sub(r"[^0-9a-zA-Z]+", "_", table).strip("_").lower() or "table"
+    if base[0].isdigit() or base.startswith("test") or base in {"init", "main"}:
+        base = "table_" + base
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name + ".py"
+
+
+def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
+    """One module per table of *schema* except those in *skip* (a pack fills them)."""
+    tables = {t.name: t for t in schema.tables}
+    graph, nulled, problems = _break_cycles(tables)
+    factors = _factors(graph, tables)
+    modules: dict[str, str] = {}
+    taken: set[str] = set()
+    skipped = set(skip)
+    for name in sorted(tables):
+        if name in skipped:
+            continue
+        builder = _TableCode(tables[name], schema, graph, nulled.get(name, ()), factors[name])
+        text = builder.render()
+        if builder.problem and name not in problems:
+            problems[name] = builder.problem
+        modules[module_name(name, taken)] = text
+    return Inferred(modules, problems, {k: tuple(v) for k, v in nulled.items()})
+
+
+# -- the graph: parents, cycles, row counts ----------------------------------------
+
+
+def _fk_edges(table: sa.Table) -> list[tuple[sa.ForeignKeyConstraint, str]]:
+    return [(fk, fk.referred_table.name) for fk in sorted(
+        table.foreign_key_constraints, key=lambda f: [c.name for c in f.columns])]
+
+
+def _break_cycles(tables: dict[str, sa.Table]
+                  ) -> tuple[nx.DiGraph, dict[str, list[str]], dict[str, str]]:
+    """Parent → child graph without self-references. A cycle is broken at a nullable
+    foreign key (written NULL); a cycle of NOT NULL keys is a problem for its tables."""
+    g = nx.DiGraph()
+    g.add_nodes_from(tables)
+    for name, t in tables.items():
+        for fk, parent in _fk_edges(t):
+            if parent != name and parent in tables:
+                cols = [c.name for c in fk.columns]
+                nullable = all(t.c[c].nullable for c in cols)
+                g.add_edge(parent, name)
+                g.edges[parent, name].setdefault("fks", []).append((cols, nullable))
+    nulled: dict[str, list[str]] = {}
+    problems: dict[str, str] = {}
+    while True:
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            break
+        breakable = [(p, c) for p, c in cycle[:] if all(n for _, n in g.edges[p, c]["fks"])]
+        if not breakable:
+            path = " → ".join([c for _, c in cycle] + [cycle[0][1]])
+            why = (f"its foreign keys form a cycle of NOT NULL columns ({path} by key); "
+                   "seedgraph cannot order it yet: make one key nullable, or seed these "
+                   "tables with a task of your own (--pack P --auto)")
+            for _, c in cycle:
+                problems.setdefault(c, why)
+            g.remove_edge(*cycle[0])
+            continue
+        p, c = sorted(breakable, key=lambda e: (e[1], e[0]))[0]
+        for cols, _ in g.edges[p, c]["fks"]:
+            nulled.setdefault(c, []).extend(cols)
+        g.remove_edge(p, c)
+    return g, nulled, problems
+
+
+def _factors(graph: nx.DiGraph, tables: dict[str, sa.Table]) -> dict[str, float]:
+    """Rows per table as a multiple of the ``rows`` parameter: small lookup tables
+    (few columns, no parents, referenced by others), children fanning out."""
+    out: dict[str, float] = {}
+    for name in nx.lexicographical_topological_sort(graph):
+        parents = list(graph.predecessors(name))
+        if not parents:
+            lookup = graph.out_degree(name) > 0 and len(tables[name].columns) <= 4
+            out[name] = 0.1 if lookup else 1.0
+        else:
+            fan = 3.0 if len(parents) == 1 else 2.0
+            out[name] = min(30.0, max(out[p] for p in parents) * fan)
+    return out
+
+
+# -- one table's module ----------------------------------------------------------
+
+
+@dataclass
+class _Column:
+    col: sa.Column[object]
+    kind: ColumnKind
+    expr: str = ""
+    why: str = ""
+
+
+class _TableCode:
+    def __init__(self, table: sa.Table, schema: LiveSchema, graph: nx.DiGraph,
+                 nulled: Iterable[str], factor: float) -> None:
+        self.t = table
+        self.schema = schema
+        self.dialect = schema.dialect
+        self.parents = sorted(graph.predecessors(table.name))
+        self.nulled = set(nulled)
+        self.factor = factor
+        self.problem = ""
+        self.reads: list[tuple[str, list[str]]] = []  # (table, columns)
+        self.caps: list[str] = []  # expressions n must not exceed
+        self.lines: list[str] = []
+        self.pk = [c.name for c in table.primary_key.columns]
+        self.uniques = _unique_sets(table)
+        self.rules = self._rules()
+        self.guaranteed: set[tuple[str, ...]] = set()  # unique sets true by construction
+
+    # -- facts ------------------------------------------------------------------
+
+    def _rules(self) -> dict[str, list[object]]:
+        names = [c.name for c in self.t.columns]
+        out: dict[str, list[object]] = {}
+        for ck in self.t.constraints:
+            if isinstance(ck, sa.CheckConstraint):
+                for rule in parse_check(str(ck.sqltext), names):
+                    key = rule.left if isinstance(rule, Order) else getattr(rule, "column", "")
+                    out.setdefault(key, []).append(rule)
+        for c in self.t.columns:
+            check = getattr(c.type, "check", None)
+            if check is not None:  # a domain's CHECK on VALUE
+                for rule in parse_check(str(check), [c.name], value_column=c.name):
+                    out.setdefault(c.name, []).append(rule)
+        return out
+
+    def _read(self, parent: str, columns: list[str]) -> str:
+        for i, (t, cols) in enumerate(self.reads):
+            if t == parent:
+                cols.extend(c for c in columns if c not in cols)
+                return f"up{i}"
+        self.reads.append((parent, list(columns)))
+        return f"up{len(self.reads) - 1}"
+
+    def _unique(self, name: str) -> bool:
+        return any(s == (name,) for s in self.uniques)
+
+    # -- rendering ----------------------------------------------------------------
+
+    def render(self) -> str:
+        cols = [_Column(c, kind_for(c.type, self.dialect)) for c in self.t.columns]
+        by = {c.col.name: c for c in cols}
+        done: set[str] = set()
+        self._pairs(by, done)
+        for c in cols:
+            if c.col.name not in done:
+                self._choose(c, by)
+        return self._module(self._body(cols))
+
+    def _later(self, name: str) -> tuple[str, str] | None:
+        """(earlier column, CHECK text) when a CHECK orders *name* after another column
+        of the same kind of value (``started_at < ended_at``)."""
+        for rules in self.rules.values():
+            for r in rules:
+                if not isinstance(r, Order) or r.op not in ("<", "<=", ">", ">="):
+                    continue
+                early, late = (r.left, r.right) if r.op in ("<", "<=") else (r.right, r.left)
+                if late == name and early != name and early in self.t.c \
+                        and self._fk_of(early) is None:
+                    return early, f"{r.left} {r.op} {r.right}"
+        return None
+
+    def _choose(self, c: _Column, by: dict[str, _Column]) -> None:
+        col, name = c.col, c.col.name
+        arg = getattr(col.server_default, "arg", None)
+        default = "" if arg is None else str(arg)
+        fk = self._fk_of(name)
+        if col.computed is not None:
+            c.why = "generated by the database"
+        elif col.identity is not None and col.identity.always:
+            c.why = "identity GENERATED ALWAYS: the database numbers it"
+        elif name in self.schema.trigger_filled.get(self.t.name, ()):
+            c.why = "filled by a BEFORE INSERT trigger"
+        elif self.pk == [name] and c.kind in INTS and fk is None:
+            c.expr, c.why = "gen.ids(n)", "primary key 1..n (sequences move past it after the load)"
+        elif "nextval(" in default:
+            c.why = "numbered by its sequence"
+        elif name in self.nulled:
+            c.expr, c.why = "[None] * n", "NULL: its foreign key closes a cycle between tables"
+        elif fk is not None:
+            self._foreign(c, fk, by)
+        else:
+            self._value(c)
+        if c.expr and col.nullable and name not in self.pk and not self._unique(name) \
+                and name not in self.nulled and not c.expr.startswith("gen.hierarchy"):
+            c.expr = f"gen.with_nulls(rng, {c.expr}, {NULL_RATE})"
+        if not c.expr and not (col.nullable or col.server_default is not None
+                               or col.computed is not None or c.why):
+            self.problem = (f"column {self.t.name}.{name} has type {col.type} which seedgraph "
+                            "cannot generate; write a task for this table (--pack P --auto) "
+                            "or leave it out with --exclude")
+        if not c.expr and not c.why:
+            c.why = f"left to the database (type {col.type}: no generator)"
+
+    def _fk_of(self, name: str) -> sa.ForeignKeyConstraint | None:
+        for fk in self.t.foreign_key_constraints:
+            if name in [c.name for c in fk.columns]:
+                return fk
+        return None
+
+    def _foreign(self, c: _Column, fk: sa.ForeignKeyConstraint, by: dict[str, _Column]) -> None:
+        parent = fk.referred_table.name
+        local = [col.name for col in fk.columns]
+        remote = [e.column.name for e in fk.elements]
+        if parent == self.t.name:
+            key = by.get(remote[0])
+            if len(local) == 1 and key is not None and key.expr:
+                c.expr = (f"gen.hierarchy(rng, cols[{remote[0]!r}], "
+                          f"nullable={bool(c.col.nullable)})")
+                c.why = f"self-reference to {remote[0]}: a tree, roots first"
+            else:
+                c.expr, c.why = "[None] * n", "self-reference written NULL"
+            return
+        if parent not in self.parents:
+            c.expr, c.why = "[None] * n", f"parent table {parent!r} is not seeded"
+            return
+        up = self._read(parent, remote)
+        if len(local) == 1:
+            keys = f"{up}[{remote[0]!r}]"
+            if self._unique(c.col.name):
+                self.caps.append(f"len({keys})")
+                c.expr, c.why = f"gen.unique_choice(rng, {keys}, n)", \
+                    f"one-to-one with {parent}.{remote[0]}"
+            else:
+                c.expr, c.why = f"gen.foreign_keys(rng, {keys}, n)", \
+                    f"foreign key to {parent}.{remote[0]}"
+            return
+        pick = f"pick_{local[0]}"
+        for lname, rname in zip(local, remote, strict=True):
+            other = by[lname]
+            other.expr = f"{up}[{rname!r}][{pick}]"
+            other.why = f"composite foreign key to {parent}({', '.join(remote)})"
+        self.lines.append(f"{pick} = gen.integers(rng, n, 0, len({up}[{remote[0]!r}]) - 1)")
+
+    def _pairs(self, by: dict[str, _Column], done: set[str]) -> None:
+        """A composite unique (or key) of two single-column foreign keys: distinct pairs."""
+        for cols in self.uniques:
+            if len(cols) != 2:
+                continue
+            fks = [self._fk_of(n) for n in cols]
+            if any(f is None or len(f.columns) != 1 or f.referred_table.name not in
+                   self.parents for f in fks):
+                continue
+            keys = []
+            for f in fks:
+                assert f is not None
+                remote = next(iter(f.elements)).column.name
+                keys.append(f"{self._read(f.referred_table.name, [remote])}[{remote!r}]")
+            self.caps.append(f"len({keys[0]}) * len({keys[1]})")
+            self.lines.append(f"pair = gen.unique_pairs(rng, {keys[0]}, {keys[1]}, n)")
+            for i, n in enumerate(cols):
+                by[n].expr, by[n].why = f"pair[{i}]", f"unique together with {cols[1 - i]}"
+                done.add(n)
+            self.guaranteed.add(cols)
+            return
+
+    def _value(self, c: _Column) -> None:
+        name, kind = c.col.name, c.kind
+        rules = self.rules.get(name, [])
+        unique = self._unique(name) or any(name in s and self._free_in(s, name)
+                                           for s in self.uniques)
+        part = self.schema.partitions.get(self.t.name)
+        one_of = next((r for r in rules if isinstance(r, OneOf)), None)
+        ranges = [r for r in rules if isinstance(r, Range)]
+        length = [r.max for r in rules if isinstance(r, Length) and r.max is not None]
+        declared = getattr(_base(c.col.type), "length", None)
+        max_len = min([*length, *([declared] if declared else [])], default=None)
+        later = self._later(name)
+        enum = getattr(_base(c.col.type), "enums", None)
+        within = self._numbered_within(name)
+        if part is not None and part.column == name:
+            c.expr, c.why = _partition_expr(part, kind), "inside the table's partitions"
+        elif enum:
+            values = list(enum)
+            c.expr = (f"gen.unique_choice(rng, {values!r}, n)" if unique
+                      else f"gen.choice(rng, {values!r}, n)")
+            c.why = "enum"
+            if unique:
+                self.caps.append(str(len(values)))
+        elif one_of is not None:
+            values = list(one_of.values)
+            c.expr = (f"gen.unique_choice(rng, {values!r}, n)" if unique
+                      else f"gen.choice(rng, {values!r}, n)")
+            c.why = "CHECK list"
+            if unique:
+                self.caps.append(str(len(values)))
+        elif within is not None:
+            c.expr = f"gen.numbered_within(cols[{within!r}])"
+            c.why = f"numbered 1, 2, ... within each {within} (unique together)"
+        elif later is not None and kind in TIMES | {K.DATE} | INTS | {K.NUMERIC, K.FLOAT8}:
+            c.expr = f"gen.after(rng, cols[{later[0]!r}])"
+            c.why = f"after {later[0]} (CHECK {later[1]})"
+        else:
+            c.expr, c.why = self._by_name_or_type(c, unique, ranges, max_len)
+
+    def _numbered_within(self, name: str) -> str | None:
+        """The foreign key column that *name* numbers rows within, when (fk, name) is
+        unique together and *name* is an integer (line numbers, edition numbers)."""
+        if kind_for(self.t.c[name].type, self.dialect) not in INTS:
+            return None
+        for cols in self.uniques:
+            if len(cols) == 2 and name in cols:
+                other = cols[1 - cols.index(name)]
+                fk = self._fk_of(other)
+                if fk is not None and len(fk.columns) == 1 and self._fk_of(name) is None:
+                    return other
+        return None
+
+    def _free_in(self, cols: tuple[str, ...], name: str) -> bool:
+        """*name* is the column that makes composite unique *cols* unique: the first of
+        them that is neither a foreign key nor a list of values."""
+        for n in cols:
+            col = self.t.c[n]
+            if self._fk_of(n) is None and not getattr(col.type, "enums", None) and \
+                    not any(isinstance(r, OneOf) for r in self.rules.get(n, [])):
+                return n == name
+        return False
+
+    def _by_name_or_type(self, c: _Column, unique: bool, ranges: list[Range],
+                         max_len: int | None) -> tuple[str, str]:
+        name, kind = c.col.name, c.kind
+        low, high = _bounds(ranges)
+        if kind in INTS:
+            lo = int(low) if low is not None else 1
+            hi = int(high) if high is not None else max(lo, 1000 if not unique else 2**31 - 1)
+            why = "CHECK range" if ranges else "integer"
+            if unique:
+                return f"gen.unique_integers(rng, n, {lo}, {hi})", f"unique {why}"
+            return f"gen.integers(rng, n, {lo}, {hi})", why
+        if kind in (K.FLOAT4, K.FLOAT8, K.NUMERIC):
+            scale = getattr(_base(c.col.type), "scale", None)
+            precision = getattr(_base(c.col.type), "precision", None)
+            top = 1000.0
+            if precision and scale is not None:
+                top = min(top, 10.0 ** (precision - scale) - 10.0 ** -scale)
+            lo_f = float(low) if low is not None else 0.0
+            hi_f = float(high) if high is not None else max(lo_f, top)
+            why = "CHECK range" if ranges else ("numeric" if kind is K.NUMERIC else "float")
+            if kind is K.NUMERIC:
+                return f"gen.decimals(rng, n, {lo_f!r}, {hi_f!r}, {scale or 2})", why
+            return f"gen.floats(rng, n, {lo_f!r}, {hi_f!r})", why
+        if kind is K.BOOL:
+            return "gen.booleans(rng, n)", "boolean"
+        if kind in TIMES:
+            return "gen.timestamps(rng, n, ctx.as_of)", "a time in the year before as_of"
+        if kind is K.DATE:
+            return "gen.dates(rng, n, ctx.as_of)", "a day in the year before as_of"
+        if kind is K.TIME:
+            return "gen.times(rng, n)", "time of day"
+        if kind is K.UUID:
+            return "gen.uuids(rng, n)", "uuid"
+        if kind in (K.JSON, K.JSONB):
+            return "gen.json_documents(rng, faker, n)", "json"
+        if kind is K.TEXT_ARRAY:
+            return "gen.text_arrays(rng, faker, n)", "array of words"
+        if kind in (K.INT4_ARRAY, K.INT8_ARRAY):
+            return "gen.int_arrays(rng, n, 1, 1000)", "array of integers"
+        if kind in (K.FLOAT4_ARRAY, K.FLOAT8_ARRAY):
+            return "rng.random((n, 8))", "array of 8 floats"
+        if kind is K.BYTEA:
+            return "gen.byte_strings(rng, n)", "bytes"
+        if kind is K.TEXT:
+            return self._text(name, unique, max_len)
+        return "", ""
+
+    def _text(self, name: str, unique: bool, max_len: int | None) -> tuple[str, str]:
+        meaning = meaning_for(name)
+        why = f"the name {name!r} means {meaning}"
+        if meaning is None and name.lower() == "name":
+            table = self.t.name.lower()
+            meaning = ("full_name" if _PERSON.search(table) else "company"
+                       if _COMPANY.search(table) else _PLACE.get(table))
+            why = f"a name in table {self.t.name!r}: {meaning}"
+        opts = (", unique=True" if unique else "") + (
+            f", max_length={max_len}" if max_len is not None else "")
+        if meaning == "email":
+            names = [c.name for c in self.t.columns]
+            first = next((n for n in names if meaning_for(n) == "first_name"), None)
+            last = next((n for n in names if meaning_for(n) == "last_name"), None)
+            if first and last and (max_len is None or max_len >= 100):
+                return (f"gen.emails_for(rng, cols[{first!r}], cols[{last!r}])",
+                        "email made from the person's name")
+        if meaning is not None:
+            return f"gen.by_meaning(rng, faker, {meaning!r}, n{opts})", why
+        return f"gen.strings(rng, n{opts})", "text" + (" (unique)" if unique else "")
+
+    def _body(self, cols: list[_Column]) -> list[str]:
+        out = [f"up{i} = await ctx.read({parent!r}, {columns!r})"
+               for i, (parent, columns) in enumerate(self.reads)]
+        out += [f"n = min(n, {cap})" for cap in self.caps]
+        out += self.lines
+        out.append("cols: dict[str, Any] = {}")
+        # columns computed from other columns (emails from names, ends after starts) last
+        for c in sorted(cols, key=lambda c: "cols[" in c.expr):
+            if c.expr:
+                out.append(f"cols[{c.col.name!r}] = {c.expr}  # {_comment(c.why)}")
+            else:
+                out.append(f"# {c.col.name!r}: {_comment(c.why)}")
+        by = {c.col.name: c for c in cols}
+        for key in self.uniques:
+            if len(key) > 1 and key not in self.guaranteed and not any(
+                    not by[k].expr or by[k].expr.startswith(
+                        ("gen.unique_", "gen.ids(", "gen.numbered_within(")) for k in key):
+                out.append(f"cols = gen.drop_duplicates(cols, {list(key)!r})  "
+                           f"# unique ({', '.join(key)})")
+        out.append("await ctx.write(cols)")
+        return out
+
+    def _module(self, body: list[str]) -> str:
+        t = self.t
+        fn = "seed_" + re.sub(r"[^0-9a-zA-Z_]", "_", t.name)
+        signature = ", ".join(
+            f"{c.name} {_type_sql(c, self.dialect)}{'' if c.nullable else ' NOT NULL'}"
+            for c in t.columns)
+        constraints = sorted(_describe(k) for k in t.constraints) + sorted(
+            f"index {ix.name}{' unique' if ix.unique else ''}" for ix in t.indexes)
+        doc = [f"Seeds table {t.name!r}; inferred by seedgraph from the live schema.", "",
+               "Reflected schema (a migration that changes it reruns this table):",
+               *_wrap(f"{t.name}({signature})"), *_wrap("; ".join(constraints))]
+        rows = f"{t.name}.rows"
+        head = [
+            '"""' + _docline(doc[0]), *[_docline(d) for d in doc[1:]], '"""', "",
+            "from __future__ import annotations", "", "from typing import Any", "",
+            "from seedgraph import TaskContext, gen, task", "", "",
+            f"@task({t.name!r}, upstream={self.parents!r},",
+            f"      params={{'rows': {DEFAULT_ROWS}, {rows!r}: 0}})",
+            f"async def {fn}(ctx: TaskContext) -> None:",
+            f'    """{_docline(t.name)}: rows x {self.factor:g}, or --set {_docline(rows)}=N."""',
+            f"    n = ctx.params[{rows!r}] or max(1, round(ctx.params['rows'] * {self.factor!r}))",
+            "    rng, faker = ctx.rng, ctx.faker",
+        ]
+        if self.problem:
+            body = [f"raise gen.GenerationError({self.problem!r})"]
+        return "\n".join(head + ["    " + ln for ln in body]) + "\n"
+
+
+def _base(type_: object) -> object:
+    """A domain's underlying type (its length, precision, scale, enum values)."""
+    return getattr(type_, "data_type", None) or type_
+
+
+def _type_sql(c: sa.Column[object], dialect: str) -> str:
+    try:
+        return str(c.type.compile(dialect=_DIALECT[dialect]))
+    except Exception:
+        return str(type(c.type).__name__)
+
+
+def _unique_sets(t: sa.Table) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    if t.primary_key.columns:
+        out.append(tuple(c.name for c in t.primary_key.columns))
+    for k in t.constraints:
+        if isinstance(k, sa.UniqueConstraint):
+            out.append(tuple(c.name for c in k.columns))
+    for ix in t.indexes:
+        if ix.unique and all(isinstance(c, sa.Column) for c in ix.expressions):
+            out.append(tuple(c.name for c in ix.columns))
+    return list(dict.fromkeys(out))
+
+
+def _bounds(ranges: list[Range]) -> tuple[float | None, float | None]:
+    low: float | None = None
+    high: float | None = None
+    for r in ranges:
+        if isinstance(r.low, int | float):
+            lo = r.low if r.low_inclusive else r.low + (1 if isinstance(r.low, int) else 1e-6)
+            low = lo if low is None else max(low, lo)
+        if isinstance(r.high, int | float):
+            hi = r.high if r.high_inclusive else r.high - (
+                1 if isinstance(r.high, int) else 1e-6)
+            high = hi if high is None else min(high, hi)
+    return low, high
+
+
+def _partition_expr(part: Partitioning, kind: ColumnKind) -> str:
+    if part.strategy == "list":
+        values = [_literal(v, kind) for bound in part.bounds for v in bound]
+        return f"gen.choice(rng, {values!r}, n)"
+    ranges = [(_literal(lo, kind), _literal(hi, kind)) for lo, hi in part.bounds
+              if "MINVALUE" not in lo and "MAXVALUE" not in hi]
+    return f"gen.in_ranges(rng, n, {ranges!r})"
+
+
+def _literal(text: str, kind: ColumnKind) -> object:
+    """A partition bound's SQL literal as a Python value: '2022-01-01 00:00:00+00' →
+    an ISO string (UTC wall time), 10 → 10."""
+    raw = text.strip()
+    raw = re.sub(r"::[\w ]+$", "", raw).strip()
+    if raw.startswith("'") and raw.endswith("'"):
+        raw = raw[1:-1].replace("''", "'")
+        if kind in TIMES | {K.DATE}:
+            when = datetime.fromisoformat(raw)
+            if when.tzinfo is not None:
+                when = when.astimezone(UTC).replace(tzinfo=None)
+            return when.isoformat()
+        return raw
+    try:
+        return int(raw)
+    except ValueError:
+        return float(raw)
+
+
+def _describe(k: sa.Constraint) -> str:
+    cols = ", ".join(c.name for c in getattr(k, "columns", []))
+    if isinstance(k, sa.ForeignKeyConstraint):
+        return f"foreign key ({cols}) → {k.referred_table.name}"
+    if isinstance(k, sa.CheckConstraint):
+        return f"check {k.sqltext}"
+    if isinstance(k, sa.PrimaryKeyConstraint):
+        return f"primary key ({cols})"
+    return f"unique ({cols})"
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _docline(text: str) -> str:
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def _wrap(text: str, width: int = 88) -> list[str]:
+    words, lines, line = _docline(text).split(" "), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    return [*lines, line] if line else lines

@@ -1,0 +1,173 @@
+"""Read a live database's schema: the source of truth for ``--auto`` and ``seedgraph init``.
+
+SQLAlchemy's reflection gives tables, types (domains resolved, enums with their
+values), keys, uniques, partial unique indexes and CHECK text. What it does not
+give is asked of the catalog here: which tables are partitions (seeded through
+their parent), a partitioned table's key and bounds, and the columns a
+``BEFORE INSERT`` trigger fills.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from seedgraph.columns import ColumnKind, kind_for
+
+if TYPE_CHECKING:
+    from seedgraph.db import Database
+
+__all__ = ["LiveSchema", "Partitioning", "reflect_schema"]
+
+BOOKKEEPING = frozenset({"seedgraph_runs", "seedgraph_tasks", "seedgraph_state"})
+
+
+@dataclass(frozen=True, slots=True)
+class Partitioning:
+    """How a partitioned table routes rows: by *column*, into ranges or lists."""
+
+    column: str
+    strategy: str  # "range" or "list"
+    # range: (from, to) SQL literals, "MINVALUE"/"MAXVALUE" kept; list: the values
+    bounds: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSchema:
+    metadata: sa.MetaData
+    dialect: str
+    partitions: Mapping[str, Partitioning] = field(default_factory=dict)
+    trigger_filled: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> list[sa.Table]:
+        return sorted(self.metadata.tables.values(), key=lambda t: t.name)
+
+
+_PARTITIONS = """
+SELECT c.relname FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relispartition
+"""
+
+_BOUNDS = """
+SELECT p.relname, pg_get_partkeydef(p.oid), pg_get_expr(c.relpartbound, c.oid)
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_class p ON p.oid = i.inhparent
+WHERE p.relkind = 'p' AND p.relnamespace = current_schema()::regnamespace
+ORDER BY 1, 3
+"""
+
+# row-level BEFORE INSERT triggers: tgtype bits ROW (1), BEFORE (2), INSERT (4)
+_TRIGGERS = """
+SELECT c.relname, pg_get_triggerdef(t.oid)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7
+  AND c.relnamespace = current_schema()::regnamespace
+"""
+
+
+# a domain's base type with its length / precision (SQLAlchemy's reflection drops them)
+_DOMAINS = """
+SELECT t.typname, format_type(t.typbasetype, t.typtypmod)
+FROM pg_type t WHERE t.typtype = 'd'
+"""
+_SIZED: list[tuple[re.Pattern[str], Callable[[re.Match[str]], sa.types.TypeEngine[Any]]]] = [
+    (re.compile(r"^character varying\((\d+)\)$"), lambda m: sa.VARCHAR(int(m[1]))),
+    (re.compile(r"^character\((\d+)\)$"), lambda m: sa.CHAR(int(m[1]))),
+    (re.compile(r"^numeric\((\d+),(\d+)\)$"), lambda m: sa.NUMERIC(int(m[1]), int(m[2]))),
+]
+
+
+def _sized_domains(metadata: sa.MetaData, rows: list[tuple[object, ...]]) -> None:
+    """Give each domain column its base type's length, precision and scale."""
+    base = {str(name): str(text) for name, text in rows}
+    for table in metadata.tables.values():
+        for column in table.columns:
+            name = getattr(column.type, "name", None)
+            if isinstance(column.type, postgresql.DOMAIN) and name in base:
+                for pattern, make in _SIZED:
+                    if m := pattern.match(base[name]):
+                        column.type.data_type = make(m)
+
+
+async def reflect_schema(db: Database) -> LiveSchema:
+    """Every user table of the database's default schema, seedgraph's own left out."""
+    metadata = sa.MetaData()
+    skip: set[str] = set(BOOKKEEPING)
+    partitions: dict[str, Partitioning] = {}
+    triggers: dict[str, list[str]] = {}
+    if db.dialect == "postgresql":
+        skip.update(r[0] for r in await db.query(_PARTITIONS))
+        partitions = _partitionings(await db.query(_BOUNDS))
+        for table, definition in await db.query(_TRIGGERS):
+            triggers.setdefault(table, []).append(definition)
+
+    def reflect(conn: sa.Connection) -> None:
+        names = [n for n in sa.inspect(conn).get_table_names() if n not in skip]
+        metadata.reflect(conn, only=names)
+
+    async with db.engine.connect() as conn:
+        await conn.run_sync(reflect)
+    if db.dialect == "postgresql":
+        _sized_domains(metadata, await db.query(_DOMAINS))
+    filled = {name: _trigger_columns(metadata.tables[name], defs, db.dialect)
+              for name, defs in triggers.items() if name in metadata.tables}
+    for name, columns in filled.items():
+        for column in columns:  # the writer must not ask for them
+            metadata.tables[name].c[column].server_default = sa.FetchedValue()
+    return LiveSchema(metadata, db.dialect, partitions,
+                      {k: v for k, v in filled.items() if v})
+
+
+def _trigger_columns(table: sa.Table, definitions: list[str], dialect: str) -> frozenset[str]:
+    """Columns a BEFORE INSERT trigger names that seedgraph cannot write itself (a
+    tsvector kept by ``tsvector_update_trigger``): the trigger fills them."""
+    text = " ".join(definitions)
+    return frozenset(
+        c.name for c in table.columns
+        if kind_for(c.type, dialect) is ColumnKind.OTHER
+        and re.search(rf"(?<![\w$]){re.escape(c.name)}(?![\w$])", text))
+
+
+_KEY = re.compile(r"^(RANGE|LIST) \((\"[^\"]+\"|\w+)\)$", re.IGNORECASE)
+_RANGE = re.compile(r"^FOR VALUES FROM \((.+)\) TO \((.+)\)$")
+_LIST = re.compile(r"^FOR VALUES IN \((.+)\)$")
+
+
+def _partitionings(rows: list[tuple[object, ...]]) -> dict[str, Partitioning]:
+    """Single-column range and list partitionings; others (hash, several columns,
+    expressions) are left out: their rows are routed whatever the values."""
+    found: dict[str, tuple[str, str, list[tuple[str, ...]]]] = {}
+    for table, keydef, bound in rows:
+        m = _KEY.match(str(keydef))
+        if m is None:
+            continue
+        strategy, column = m.group(1).lower(), m.group(2).strip('"')
+        entry = found.setdefault(str(table), (column, strategy, []))
+        b = str(bound)
+        if strategy == "range" and (r := _RANGE.match(b)):
+            entry[2].append((r.group(1), r.group(2)))
+        elif strategy == "list" and (li := _LIST.match(b)):
+            entry[2].append(tuple(v.strip() for v in _split_literals(li.group(1))))
+    return {t: Partitioning(c, s, tuple(b)) for t, (c, s, b) in found.items() if b}
+
+
+def _split_literals(text: str) -> list[str]:
+    """``'a', 'b,c'`` → ["'a'", "'b,c'"]: split on commas outside quotes."""
+    out, current, quoted = [], "", False
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "," and not quoted:
+            out.append(current)
+            current = ""
+        else:
+            current += ch
+    out.append(current)
+    return out
