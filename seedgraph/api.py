@@ -307,7 +307,7 @@ async def ensure_schema(session: Session, db: Database, *, create: bool = True) 
     md = session.pack.metadata
     if md is None:
         return []
-    names = [t.name for t in md.sorted_tables]
+    names = sorted(md.tables)  # create_all orders them; a cycle must not warn here
     await db.check_schema(md, names)
     return await db.create_missing(md, names) if create else []
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import networkx as nx
 import sqlalchemy as sa
 
-from seedgraph.checks import Length, OneOf, Order, Range, parse_check
+from seedgraph.checks import Length, OneOf, Order, Range, Unparsed, parse_check
 from seedgraph.columns import _DIALECTS as _DIALECT
 from seedgraph.columns import ColumnKind, kind_for
 from seedgraph.gen import meaning_for
@@ -123,7 +123,10 @@ def _break_cycles(tables: dict[str, sa.Table]
                    "tables with a task of your own (--pack P --auto)")
             for _, c in cycle:
                 problems.setdefault(c, why)
-            g.remove_edge(*cycle[0])
+            p, c = cycle[0]
+            for cols, _ in g.edges[p, c]["fks"]:
+                nulled.setdefault(c, []).extend(cols)  # never written: the table is refused
+            g.remove_edge(p, c)
             continue
         p, c = sorted(breakable, key=lambda e: (e[1], e[0]))[0]
         for cols, _ in g.edges[p, c]["fks"]:
@@ -193,6 +196,14 @@ class _TableCode:
                     out.setdefault(c.name, []).append(rule)
         return out
 
+    def _not_understood(self, name: str) -> str:
+        """The text of a CHECK naming column *name* that was not understood, or ""."""
+        for rule in self.rules.get("", []):
+            if isinstance(rule, Unparsed) and re.search(
+                    rf"(?<![\w$]){re.escape(name)}(?![\w$])", rule.sql, re.IGNORECASE):
+                return rule.sql
+        return ""
+
     def _read(self, parent: str, columns: list[str]) -> str:
         for i, (t, cols) in enumerate(self.reads):
             if t == parent:
@@ -246,12 +257,14 @@ class _TableCode:
             c.why = "numbered by its sequence"
         elif name in self.nulled:
             c.expr, c.why = "[None] * n", "NULL: its foreign key closes a cycle between tables"
+        elif col.nullable and (sql := self._not_understood(name)):
+            c.expr, c.why = "[None] * n", f"NULL: a CHECK seedgraph does not understand: {sql}"
         elif fk is not None:
             self._foreign(c, fk, by)
         else:
             self._value(c)
         if c.expr and col.nullable and name not in self.pk and not self._unique(name) \
-                and name not in self.nulled and not c.expr.startswith("gen.hierarchy"):
+                and not c.expr.startswith(("gen.hierarchy", "[None]")):
             c.expr = f"gen.with_nulls(rng, {c.expr}, {NULL_RATE})"
         if not c.expr and not (col.nullable or col.server_default is not None
                                or col.computed is not None or c.why):

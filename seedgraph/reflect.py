@@ -49,8 +49,9 @@ class LiveSchema:
         return sorted(self.metadata.tables.values(), key=lambda t: t.name)
 
 
-_PARTITIONS = """
-SELECT c.relname FROM pg_class c
+# (partitioned table, partition) for every partition, nested ones under their root
+_CHILDREN = """
+SELECT pg_partition_root(c.oid)::regclass::text, c.relname FROM pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace AND c.relispartition
 """
 
@@ -102,8 +103,9 @@ async def reflect_schema(db: Database) -> LiveSchema:
     skip: set[str] = set(BOOKKEEPING)
     partitions: dict[str, Partitioning] = {}
     triggers: dict[str, list[str]] = {}
+    children: dict[str, str] = {}  # partition → its partitioned table
     if db.dialect == "postgresql":
-        skip.update(r[0] for r in await db.query(_PARTITIONS))
+        children = {str(r[1]): str(r[0]) for r in await db.query(_CHILDREN)}
         partitions = _partitionings(await db.query(_BOUNDS))
         for table, definition in await db.query(_TRIGGERS):
             triggers.setdefault(table, []).append(definition)
@@ -114,6 +116,7 @@ async def reflect_schema(db: Database) -> LiveSchema:
 
     async with db.engine.connect() as conn:
         await conn.run_sync(reflect)
+    _fold_partitions(metadata, children)
     if db.dialect == "postgresql":
         _sized_domains(metadata, await db.query(_DOMAINS))
     filled = {name: _trigger_columns(metadata.tables[name], defs, db.dialect)
@@ -123,6 +126,26 @@ async def reflect_schema(db: Database) -> LiveSchema:
             metadata.tables[name].c[column].server_default = sa.FetchedValue()
     return LiveSchema(metadata, db.dialect, partitions,
                       {k: v for k, v in filled.items() if v})
+
+
+def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None:
+    """Rows are written through the partitioned table, so its partitions leave the
+    schema; a foreign key declared only on partitions becomes the parent's (the rows of
+    every partition must then satisfy it)."""
+    for child, root in sorted(children.items()):
+        table = metadata.tables.get(child)
+        parent = metadata.tables.get(root.strip('"'))
+        if table is None:
+            continue
+        if parent is not None:
+            have = {tuple(c.name for c in fk.columns) for fk in parent.foreign_key_constraints}
+            for fk in table.foreign_key_constraints:
+                cols = tuple(c.name for c in fk.columns)
+                if cols not in have and all(c in parent.c for c in cols):
+                    parent.append_constraint(sa.ForeignKeyConstraint(
+                        list(cols), [e.target_fullname for e in fk.elements]))
+                    have.add(cols)
+        metadata.remove(table)
 
 
 def _trigger_columns(table: sa.Table, definitions: list[str], dialect: str) -> frozenset[str]:
