@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -492,6 +493,12 @@ def test_emails_for_same_names_stay_unique_and_spell_ascii() -> None:
     assert any(e.startswith(("ada.lovelace@", "ada_lovelace@", "alovelace@")) for e in loose)
     with pytest.raises(UsageError, match="2 first names and 1 last names"):
         gen.emails_for(_rng(), np.array(["a", "b"]), np.array(["c"]))
+
+
+def test_the_reference_lists_every_meaning() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "generators.md").read_text()
+    listed = set(re.findall(r"`(\w+)`", doc.split("## Text by meaning")[1].split("With")[0]))
+    assert listed - {"by_meaning"} == set(gen.MEANINGS)
 
 
 @pytest.mark.parametrize(("column", "meaning"), [
