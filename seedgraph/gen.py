@@ -188,10 +188,7 @@ def _pool(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     items = values.tolist() if isinstance(values, np.ndarray) else list(values)
     types = {type(v) for v in items}
     if len(types) == 1 and types <= {int, float, bool}:
-        try:
-            return np.asarray(items)
-        except OverflowError:  # an int beyond int64
-            pass
+        return np.asarray(items)
     return _objects(items)
 
 
@@ -527,13 +524,11 @@ def by_meaning(rng: Rng, faker: Any, meaning: str, n: int, *, unique: bool = Fal
 
 
 def _numbered(value: str, number: int, before: str, max_length: int | None) -> str | None:
-    """*value* with *number* inserted before the first *before* (``ada7@example.com``), cut
-    to *max_length*; None when the number alone does not fit."""
+    """*value* with *number* inserted before the first *before* (``ada7@example.com``), the
+    part before it cut to fit *max_length*; None when not one character of it is left."""
     head, sep, tail = value.partition(before) if before else (value, "", "")
     digits = str(number)
     if max_length is not None:
-        if max_length - len(digits) - len(sep) - len(tail) < 1:
-            head, sep, tail = value, "", ""  # the fixed part does not fit: keep a prefix
         room = max_length - len(digits) - len(sep) - len(tail)
         if room < 1:
             return None
