@@ -11,19 +11,22 @@ import concurrent.futures
 import hashlib
 import linecache
 import sys
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
 from types import ModuleType
 
 import anyio
+from sqlalchemy.engine import make_url
 
-from seedgraph.db import Database, DbUrl
+from seedgraph.db import Database, DbUrl, mask_url
 from seedgraph.errors import DatabaseError, UsageError
 from seedgraph.infer import Inferred, infer_pack
 from seedgraph.pack import Pack
 from seedgraph.reflect import LiveSchema, reflect_schema
 from seedgraph.task import TaskDef
 
-__all__ = ["auto_pack", "import_sources", "read_schema"]
+__all__ = ["InitResult", "auto_pack", "import_sources", "read_schema", "write_pack"]
 
 AUTO_REF = "auto"
 
@@ -98,3 +101,79 @@ def import_sources(sources: dict[str, str], package: str) -> list[ModuleType]:
         exec(compile(text, filename, "exec"), module.__dict__)  # the code infer_pack wrote
         out.append(module)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    directory: Path
+    files: tuple[str, ...]
+    problems: Mapping[str, str]
+
+
+def write_pack(url: DbUrl, directory: Path) -> InitResult:
+    """``seedgraph init``: write the pack ``--auto`` would run into *directory*, one
+    module per table, plus a ``seedgraph.toml`` naming the pack and the database."""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise UsageError(f"{directory} already exists and is not an empty folder; choose a "
+                         "new folder (init never overwrites files)")
+    schema = read_schema(url)
+    if not schema.metadata.tables:
+        raise UsageError(f"init found no tables in {url.display}; create them first (run "
+                         "your migrations)")
+    inferred = infer_pack(schema)
+    files = {"__init__.py": _package_init(url, inferred), **inferred.modules,
+             "seedgraph.toml": _config(url, directory)}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (directory / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the pack to {directory}: {exc.strerror or exc}; "
+                         "choose another folder") from None
+    return InitResult(directory, tuple(files), inferred.problems)
+
+
+def _package_init(url: DbUrl, inferred: Inferred) -> str:
+    lines = [f'"""A seedgraph pack written by `seedgraph init` from {url.display}.', "",
+             "One module per table, each the task `seedgraph run --auto` infers for it. Edit a",
+             "module and `seedgraph run` rebuilds that table and the tables below it.",
+             '"""', "", f"NAME = {_database_name(url)!r}", ""]
+    if inferred.nulled:
+        lines += ["# foreign keys written NULL because they close a cycle between tables:",
+                  *[f"#   {t}.{c}" for t, cols in sorted(inferred.nulled.items()) for c in cols],
+                  ""]
+    return "\n".join(lines)
+
+
+def _config(url: DbUrl, directory: Path) -> str:
+    db = _config_url(url)
+    lines = ["# seedgraph settings for this pack: run `seedgraph run` in this folder,",
+             "# or `seedgraph run -c path/to/seedgraph.toml` from anywhere.",
+             'pack = "."']
+    if db is not None:
+        lines.append(f"db = {_toml_string(db)}")
+    else:
+        lines.append("# the database URL holds a password: give it with --db or "
+                     "SEEDGRAPH_DATABASE_URL rather than in this file")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _database_name(url: DbUrl) -> str:
+    if url.sqlite_path is not None:
+        return url.sqlite_path.stem
+    return make_url(url.url).database or "db"
+
+
+def _config_url(url: DbUrl) -> str | None:
+    """*url* as the config file should hold it: SQLite by absolute path, PostgreSQL
+    only when it holds no password (a password never lands in a file we write)."""
+    if url.sqlite_path is not None:
+        return f"sqlite:///{url.sqlite_path}"
+    parsed = make_url(url.url)
+    if parsed.password is not None or mask_url(url.url) != url.url:
+        return None
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -328,6 +328,9 @@ class Database:
                 f"table '{table}' does not exist; create it first "
                 "(`seedgraph schema create` for packs that ship a schema)"
             ) from None
+        from seedgraph.reflect import mark_trigger_filled
+
+        await mark_trigger_filled(self, t)
         spec: TableSpec = table_spec(t, self.dialect)
         return spec
 

@@ -46,6 +46,7 @@ __all__ = [
     "decimals",
     "drop_duplicates",
     "emails_for",
+    "fit",
     "floats",
     "foreign_keys",
     "hierarchy",
@@ -56,6 +57,7 @@ __all__ = [
     "json_documents",
     "meaning_for",
     "numbered_within",
+    "numbers_when_unique",
     "ordered_pairs",
     "strings",
     "text_arrays",
@@ -482,6 +484,12 @@ MEANINGS: dict[str, str] = {name: m.description for name, m in _TABLE.items()}
 """Every meaning :func:`by_meaning` knows, with what its values look like."""
 
 
+def numbers_when_unique(meaning: str) -> bool:
+    """Whether ``by_meaning(unique=True)`` numbers values once its pool runs out; a
+    meaning with a fixed format (phone, ISBN, IP) only has as many as its pool."""
+    return meaning in _TABLE and _TABLE[meaning].number_before is not None
+
+
 def by_meaning(rng: Rng, faker: Any, meaning: str, n: int, *, unique: bool = False,
                max_length: int | None = None, pool: int = 1000) -> np.ndarray:
     """``n`` realistic strings for *meaning* (see MEANINGS), none longer than *max_length*.
@@ -747,3 +755,14 @@ def drop_duplicates(columns: dict[str, Any], keys: Sequence[str]) -> dict[str, A
     return {k: v[keep] if isinstance(v, np.ndarray) else [x for x, m in zip(v, keep,
                                                                           strict=True) if m]
             for k, v in columns.items()}
+
+
+def fit(n: int, most: int, why: str, *, asked: int = 0) -> int:
+    """*n* rows, or at most *most* when a constraint (*why*) allows no more: a row
+    count derived from ``rows`` shrinks to fit, a count the user *asked* for is refused."""
+    if n <= most:
+        return n
+    if asked:
+        raise GenerationError(f"cannot seed {asked} rows: {why}, so at most {most} rows are "
+                              f"possible; ask for {most} or fewer", most=most)
+    return most

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from seedgraph.checks import Length, OneOf, Order, Range, Unparsed, parse_check
 from seedgraph.columns import _DIALECTS as _DIALECT
 from seedgraph.columns import ColumnKind, kind_for
-from seedgraph.gen import meaning_for
+from seedgraph.gen import meaning_for, numbers_when_unique
 from seedgraph.reflect import LiveSchema, Partitioning
 
 __all__ = ["Inferred", "infer_pack", "module_name"]
@@ -172,7 +172,7 @@ class _TableCode:
         self.factor = factor
         self.problem = ""
         self.reads: list[tuple[str, list[str]]] = []  # (table, columns)
-        self.caps: list[str] = []  # expressions n must not exceed
+        self.caps: list[tuple[str, str]] = []  # (expression n must not exceed, why)
         self.lines: list[str] = []
         self.pk = [c.name for c in table.primary_key.columns]
         self.uniques = _unique_sets(table)
@@ -300,7 +300,8 @@ class _TableCode:
         if len(local) == 1:
             keys = f"{up}[{remote[0]!r}]"
             if self._unique(c.col.name):
-                self.caps.append(f"len({keys})")
+                self.caps.append((f"len({keys})", f"unique {self.t.name}.{c.col.name} "
+                                  f"takes each {parent}.{remote[0]} once"))
                 c.expr, c.why = f"gen.unique_choice(rng, {keys}, n)", \
                     f"one-to-one with {parent}.{remote[0]}"
             else:
@@ -328,7 +329,8 @@ class _TableCode:
                 assert f is not None
                 remote = next(iter(f.elements)).column.name
                 keys.append(f"{self._read(f.referred_table.name, [remote])}[{remote!r}]")
-            self.caps.append(f"len({keys[0]}) * len({keys[1]})")
+            self.caps.append((f"len({keys[0]}) * len({keys[1]})",
+                              f"unique {self.t.name}({', '.join(cols)}) pairs its parents' keys"))
             self.lines.append(f"pair = gen.unique_pairs(rng, {keys[0]}, {keys[1]}, n)")
             for i, n in enumerate(cols):
                 by[n].expr, by[n].why = f"pair[{i}]", f"unique together with {cols[1 - i]}"
@@ -358,14 +360,16 @@ class _TableCode:
                       else f"gen.choice(rng, {values!r}, n)")
             c.why = "enum"
             if unique:
-                self.caps.append(str(len(values)))
+                self.caps.append((str(len(values)), f"unique {self.t.name}.{name} is an enum "
+                                  f"of {len(values)} values"))
         elif one_of is not None:
             values = list(one_of.values)
             c.expr = (f"gen.unique_choice(rng, {values!r}, n)" if unique
                       else f"gen.choice(rng, {values!r}, n)")
             c.why = "CHECK list"
             if unique:
-                self.caps.append(str(len(values)))
+                self.caps.append((str(len(values)), f"unique {self.t.name}.{name} has a CHECK "
+                                  f"list of {len(values)} values"))
         elif within is not None:
             c.expr = f"gen.numbered_within(cols[{within!r}])"
             c.why = f"numbered 1, 2, ... within each {within} (unique together)"
@@ -454,6 +458,8 @@ class _TableCode:
                        if _COMPANY.search(table) else _PLACE.get(table))
             why = f"a name in table {self.t.name!r}: {meaning}"
         opts = (", unique=True" if unique else "") + (
+            ", pool=max(1000, 2 * n)" if unique and meaning is not None
+            and not numbers_when_unique(meaning) else "") + (
             f", max_length={max_len}" if max_len is not None else "")
         if meaning == "email":
             names = [c.name for c in self.t.columns]
@@ -469,7 +475,7 @@ class _TableCode:
     def _body(self, cols: list[_Column]) -> list[str]:
         out = [f"up{i} = await ctx.read({parent!r}, {columns!r})"
                for i, (parent, columns) in enumerate(self.reads)]
-        out += [f"n = min(n, {cap})" for cap in self.caps]
+        out += [f"n = gen.fit(n, {cap}, {why!r}, asked=asked)" for cap, why in self.caps]
         out += self.lines
         out.append("cols: dict[str, Any] = {}")
         # columns computed from other columns (emails from names, ends after starts) last
@@ -508,7 +514,8 @@ class _TableCode:
             f"      params={{'rows': {DEFAULT_ROWS}, {rows!r}: 0}})",
             f"async def {fn}(ctx: TaskContext) -> None:",
             f'    """{_docline(t.name)}: rows x {self.factor:g}, or --set {_docline(rows)}=N."""',
-            f"    n = ctx.params[{rows!r}] or max(1, round(ctx.params['rows'] * {self.factor!r}))",
+            f"    asked = ctx.params[{rows!r}]",
+            f"    n = asked or max(1, round(ctx.params['rows'] * {self.factor!r}))",
             "    rng, faker = ctx.rng, ctx.faker",
         ]
         if self.problem:

@@ -22,7 +22,7 @@ from seedgraph.columns import ColumnKind, kind_for
 if TYPE_CHECKING:
     from seedgraph.db import Database
 
-__all__ = ["LiveSchema", "Partitioning", "reflect_schema"]
+__all__ = ["LiveSchema", "Partitioning", "mark_trigger_filled", "reflect_schema"]
 
 BOOKKEEPING = frozenset({"seedgraph_runs", "seedgraph_tasks", "seedgraph_state"})
 
@@ -65,12 +65,25 @@ ORDER BY 1, 3
 """
 
 # row-level BEFORE INSERT triggers: tgtype bits ROW (1), BEFORE (2), INSERT (4)
+# (the trigger's definition and its function's body, so `NEW.col := ...` is seen too)
 _TRIGGERS = """
-SELECT c.relname, pg_get_triggerdef(t.oid)
+SELECT c.relname, pg_get_triggerdef(t.oid) || ' ' || COALESCE(p.prosrc, '')
 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+LEFT JOIN pg_proc p ON p.oid = t.tgfoid
 WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7
   AND c.relnamespace = current_schema()::regnamespace
 """
+
+
+async def mark_trigger_filled(db: Database, table: sa.Table) -> None:
+    """Give the columns a BEFORE INSERT trigger of *table* names a server default, so
+    the writer does not require a task to write them (the trigger fills them)."""
+    if db.dialect != "postgresql":
+        return
+    defs = [str(d) for t, d in await db.query(_TRIGGERS) if t == table.name]
+    for name in _trigger_columns(table, defs, db.dialect, unwritable=False):
+        if table.c[name].server_default is None:
+            table.c[name].server_default = sa.FetchedValue()
 
 
 # a domain's base type with its length / precision (SQLAlchemy's reflection drops them)
@@ -148,14 +161,15 @@ def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None
         metadata.remove(table)
 
 
-def _trigger_columns(table: sa.Table, definitions: list[str], dialect: str) -> frozenset[str]:
-    """Columns a BEFORE INSERT trigger names that seedgraph cannot write itself (a
-    tsvector kept by ``tsvector_update_trigger``): the trigger fills them."""
+def _trigger_columns(table: sa.Table, definitions: list[str], dialect: str, *,
+                     unwritable: bool = True) -> frozenset[str]:
+    """Columns a BEFORE INSERT trigger names (with *unwritable*, only those seedgraph
+    cannot write itself, such as a tsvector kept by ``tsvector_update_trigger``)."""
     text = " ".join(definitions)
     return frozenset(
         c.name for c in table.columns
-        if kind_for(c.type, dialect) is ColumnKind.OTHER
-        and re.search(rf"(?<![\w$]){re.escape(c.name)}(?![\w$])", text))
+        if (not unwritable or kind_for(c.type, dialect) is ColumnKind.OTHER)
+        and re.search(rf"(?<![\w$]){re.escape(c.name)}(?![\w$])", text, re.IGNORECASE))
 
 
 _KEY = re.compile(r"^(RANGE|LIST) \((\"[^\"]+\"|\w+)\)$", re.IGNORECASE)
