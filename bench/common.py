@@ -12,10 +12,10 @@ import asyncpg
 REPO = Path(__file__).resolve().parent.parent
 
 
-def child(cmd: list[str]) -> tuple[float, int, str]:
+def child(cmd: list[str], cwd: Path = REPO) -> tuple[float, int, str]:
     """Wall seconds, peak RSS (MB, largest child so far) and stdout of a child process."""
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(cmd, check=True, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     return wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, done.stdout
 

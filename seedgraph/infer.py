@@ -80,8 +80,9 @@ def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
         if name in skipped:
             continue
         builder = _TableCode(tables[name], schema, graph, nulled.get(name, ()), factors[name])
+        builder.problem = problems.get(name, "")
         text = builder.render()
-        if builder.problem and name not in problems:
+        if builder.problem:
             problems[name] = builder.problem
         modules[module_name(name, taken)] = text
     return Inferred(modules, problems, {k: tuple(v) for k, v in nulled.items()})
@@ -268,9 +269,10 @@ class _TableCode:
             c.expr = f"gen.with_nulls(rng, {c.expr}, {NULL_RATE})"
         if not c.expr and not (col.nullable or col.server_default is not None
                                or col.computed is not None or c.why):
-            self.problem = (f"column {self.t.name}.{name} has type {col.type} which seedgraph "
-                            "cannot generate; write a task for this table (--pack P --auto) "
-                            "or leave it out with --exclude")
+            self.problem = self.problem or (
+                f"column {self.t.name}.{name} has type {col.type} which seedgraph cannot "
+                "generate; write a task for this table (--pack P --auto) or leave it out "
+                "with --exclude")
         if not c.expr and not c.why:
             c.why = f"left to the database (type {col.type}: no generator)"
 
@@ -518,8 +520,8 @@ class _TableCode:
             f"    n = asked or max(1, round(ctx.params['rows'] * {self.factor!r}))",
             "    rng, faker = ctx.rng, ctx.faker",
         ]
-        if self.problem:
-            body = [f"raise gen.GenerationError({self.problem!r})"]
+        if self.problem:  # refused before anything is written; the rest guides an edit
+            body = [f"raise gen.GenerationError({self.problem!r})", *body]
         return "\n".join(head + ["    " + ln for ln in body]) + "\n"
 
 

@@ -513,7 +513,7 @@ def test_the_reference_lists_every_meaning() -> None:
     ("country", "country"), ("country_code", "country_code"), ("state", "state"),
     ("url", "url"), ("website", "url"), ("homepage", "url"), ("avatar_url", "url"),
     ("company", "company"), ("company_name", "company"), ("job_title", "job"),
-    ("title", "title"), ("description", "description"), ("notes", "paragraph"),
+    ("title", "title"), ("description", "description"), ("notes", "sentence"),
     ("bio", "paragraph"), ("comment", "sentence"), ("ip_address", "ip"), ("ipv6", "ipv6"),
     ("street_address", "street"), ("mac_address", None), ("currency", "currency_code"),
     ("slug", "slug"), ("color", "color"), ("last_login", None), ("name", None),
@@ -523,3 +523,80 @@ def test_meaning_for(column: str, meaning: str | None) -> None:
     assert gen.meaning_for(column) == meaning
     if meaning is not None:
         assert meaning in gen.MEANINGS
+
+
+# -- the shapes schema inference needs ------------------------------------------------
+
+
+def test_hierarchy_is_a_tree_of_bounded_depth_with_roots_first() -> None:
+    ids = np.arange(1, 501)
+    parents = gen.hierarchy(np.random.default_rng(3), ids, nullable=True, max_depth=3)
+    by_id = dict(zip(ids.tolist(), parents.tolist(), strict=True))
+    assert by_id[1] is None and sum(p is None for p in parents) == 50
+    for child, parent in by_id.items():
+        depth = 0
+        while parent is not None:
+            assert parent < child  # only earlier rows: no cycles
+            child, parent = parent, by_id[parent]
+            depth += 1
+        assert depth <= 2
+    rooted = gen.hierarchy(np.random.default_rng(3), ids, nullable=False)
+    assert rooted[0] == 1 and all(p is not None for p in rooted)
+
+
+def test_in_ranges_stays_inside_half_open_bounds() -> None:
+    rng = np.random.default_rng(1)
+    ranges = [("2024-01-01T00:00:00", "2024-02-01T00:00:00"),
+              ("2024-03-01T00:00:00", "2024-03-02T00:00:00")]
+    out = gen.in_ranges(rng, 2000, ranges)
+    assert out.dtype == np.dtype("datetime64[us]")
+    inside = ((out >= np.datetime64("2024-01-01")) & (out < np.datetime64("2024-02-01"))) | (
+        (out >= np.datetime64("2024-03-01")) & (out < np.datetime64("2024-03-02")))
+    assert inside.all() and (out >= np.datetime64("2024-03-01")).any()
+    numbers = gen.in_ranges(rng, 1000, [(0, 10), (100, 101)])
+    assert set(numbers.tolist()) <= set(range(10)) | {100} and 100 in numbers
+    with pytest.raises(GenerationError, match="no bounded partition"):
+        gen.in_ranges(rng, 3, [])
+
+
+def test_after_is_strictly_later_row_by_row_and_keeps_nulls() -> None:
+    rng = np.random.default_rng(2)
+    days = np.array(["2024-01-01", "2024-05-05", "NaT"], dtype="datetime64[D]")
+    later = gen.after(rng, days)
+    assert later.dtype == days.dtype and (later[:2] > days[:2]).all() and np.isnat(later[2])
+    stamps = np.array(["2024-01-01T10:00:00"] * 50, dtype="datetime64[us]")
+    assert (gen.after(rng, stamps) > stamps).all()
+    ints = np.array([5, 5, 5])
+    assert (gen.after(rng, ints) > ints).all()
+    assert gen.after(rng, np.array([1, None], dtype=object))[1] is None
+
+
+def test_numbered_within_counts_each_keys_rows_in_order() -> None:
+    assert gen.numbered_within(np.array([7, 3, 7, 7, 3])).tolist() == [1, 1, 2, 3, 2]
+    assert gen.numbered_within(np.array(["b", "a", "b"], dtype=object)).tolist() == [1, 1, 2]
+    assert gen.numbered_within(np.array([], dtype=np.int64)).tolist() == []
+
+
+def test_drop_duplicates_keeps_first_rows_and_lets_nulls_repeat() -> None:
+    cols = {"a": np.array([1, 1, 2, 1, None], dtype=object), "b": [1, 1, 1, 2, None],
+            "c": np.array([10, 20, 30, 40, 50])}
+    out = gen.drop_duplicates(cols, ["a", "b"])
+    assert out["c"].tolist() == [10, 30, 40, 50] and out["b"] == [1, 1, 2, None]
+    unique = {"a": np.array([1, 2])}
+    assert gen.drop_duplicates(unique, ["a"]) is unique
+
+
+def test_fit_shrinks_derived_counts_and_refuses_asked_ones() -> None:
+    assert gen.fit(5, 10, "x") == 5 and gen.fit(50, 10, "x") == 10
+    with pytest.raises(GenerationError, match="cannot seed 50 rows: unique t.c is an enum of "
+                                              "10 values, so at most 10 rows") as err:
+        gen.fit(50, 10, "unique t.c is an enum of 10 values", asked=50)
+    assert err.value.most == 10
+
+
+def test_byte_strings_and_fixed_format_meanings() -> None:
+    values = gen.byte_strings(np.random.default_rng(0), 100, max_length=4)
+    assert all(isinstance(v, bytes) and 1 <= len(v) <= 4 for v in values)
+    assert len({len(v) for v in values}) == 4
+    assert gen.numbers_when_unique("email") and not gen.numbers_when_unique("isbn")
+    assert not gen.numbers_when_unique("no such meaning")
