@@ -89,7 +89,7 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:  # never show a traceback to a user
             if os.environ.get("SEEDGRAPH_DEBUG"):
                 raise
-            from seedgraph.db import explain_driver_error
+            from seedgraph.backends import explain_driver_error
 
             cause = exc.cause if isinstance(exc, TaskFailed) else exc
             known = explain_driver_error(cause)
