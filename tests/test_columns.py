@@ -18,7 +18,8 @@ from sqlalchemy.dialects import postgresql
 
 from seedgraph import TaskContext, UsageError
 from seedgraph.backends.pgcopy import encode_binary
-from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, sqlite_groups, table_spec
+from seedgraph.backends.sqlite import sqlite_groups
+from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, table_spec
 from seedgraph.context import CHUNK_BYTES
 
 JSONB = postgresql.JSONB().with_variant(sa.JSON(), "sqlite")
