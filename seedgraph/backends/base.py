@@ -9,6 +9,7 @@ from that registry.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,33 +30,35 @@ __all__ = ["BACKENDS", "READ_ROWS", "Database", "Tx", "register_backend"]
 READ_ROWS = 50_000  # rows decoded at a time when reading columns
 
 
-class Tx:
+class Tx(abc.ABC):
     """One transaction on one connection: a task's rows and its checkpoint commit together."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @abc.abstractmethod
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        raise NotImplementedError
+        """Run one statement; returns the rows it changed."""
 
+    @abc.abstractmethod
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        """The rows of one query, read inside this transaction."""
 
+    @abc.abstractmethod
     async def load(self, spec: TableSpec, cols: Sequence[ColumnSpec],
                    values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
                    append: bool) -> int:
         """Insert one chunk; returns rows inserted (append skips rows already present)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
                cols: Sequence[ColumnSpec]) -> Any:
         """Turn a normalised chunk into what :meth:`consume` sends (runs in a worker thread)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def consume(self, table: str, columns: Sequence[str],
                       chunks: MemoryObjectReceiveStream[Any]) -> None:
         """Load encoded chunks as they arrive until the stream closes (one table, no append)."""
-        raise NotImplementedError
 
     async def defer_indexes(self, table: str) -> list[str]:
         """Drop indexes of an empty table before a bulk load; return the statements that
@@ -70,6 +73,7 @@ class Tx:
     async def before_load(self, spec: TableSpec) -> None:
         """Hook run first in a task's transaction: restart the id generators feeding the
         table from what it holds, so generated ids never depend on earlier attempts."""
+        return None  # a hook: nothing to do unless a backend overrides it
 
     async def write_marker(self, table: str) -> str | None:
         """What tells the rows this transaction wrote from rows written by anyone else
@@ -78,9 +82,10 @@ class Tx:
 
     async def after_load(self, spec: TableSpec) -> None:
         """Hook run before commit once a table is loaded (PostgreSQL advances sequences)."""
+        return None  # a hook: nothing to do unless a backend overrides it
 
 
-class Database:
+class Database(abc.ABC):
     """A connected database. Create with :meth:`open`, close with :meth:`close`."""
 
     dialect: str
@@ -101,8 +106,9 @@ class Database:
         await db._connect(pool_size)
         return db
 
+    @abc.abstractmethod
     async def _connect(self, pool_size: int) -> None:
-        raise NotImplementedError
+        """Open the connections (called once, by :meth:`open`)."""
 
     async def close(self) -> None:
         if self._engine is not None:
@@ -116,26 +122,28 @@ class Database:
             from sqlalchemy.ext.asyncio import create_async_engine
 
             self._engine = create_async_engine(self.url.url)
-            if self.dialect == "sqlite":
-                @sa.event.listens_for(self._engine.sync_engine, "connect")
-                def _fk_on(dbapi_conn: Any, _record: Any) -> None:
-                    cur = dbapi_conn.cursor()
-                    cur.execute("PRAGMA foreign_keys=ON")
-                    cur.close()
+            self._configure_engine(self._engine)
         return self._engine
+
+    def _configure_engine(self, engine: AsyncEngine) -> None:
+        """Hook run once on the SQLAlchemy engine when it is created."""
+        return None  # a hook: nothing to do unless a backend overrides it
 
     # -- locking ----------------------------------------------------------
 
+    @abc.abstractmethod
     def run_lock(self) -> contextlib.AbstractAsyncContextManager[None]:
-        raise NotImplementedError
+        """Held for a whole run: a second run on the same database fails at once."""
 
     # -- transactions and reads ------------------------------------------
 
+    @abc.abstractmethod
     def transaction(self) -> contextlib.AbstractAsyncContextManager[Tx]:
-        raise NotImplementedError
+        """A :class:`Tx` on its own connection: committed on exit, rolled back on error."""
 
+    @abc.abstractmethod
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        """The rows of one read-only query, outside any transaction."""
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         async with self.transaction() as tx:

@@ -10,17 +10,21 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
 import anyio
 import numpy as np
+import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from seedgraph.backends.base import Database, Tx, register_backend
 from seedgraph.backends.url import quote
 from seedgraph.columns import _INT_KINDS, Column, ColumnKind, ColumnSpec, TableSpec
 from seedgraph.errors import DatabaseError, RunLockedError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["SqliteDatabase", "SqliteTx", "sqlite_groups"]
 
@@ -229,6 +233,13 @@ class SqliteTx(Tx):
 @register_backend
 class SqliteDatabase(Database):
     dialect = "sqlite"
+
+    def _configure_engine(self, engine: AsyncEngine) -> None:
+        @sa.event.listens_for(engine.sync_engine, "connect")
+        def _fk_on(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
 
     async def _connect(self, pool_size: int) -> None:
         # one writer at a time; a semaphore because a stream consumer task may take it
