@@ -17,8 +17,8 @@ import networkx as nx
 
 from seedgraph import __version__, checkpoints
 from seedgraph.auto import auto_pack
+from seedgraph.backends import DEFAULT_URL, Database, DbUrl, parse_url
 from seedgraph.config import Config, load_config, parse_as_of
-from seedgraph.db import DEFAULT_URL, Database, DbUrl, parse_url
 from seedgraph.errors import (
     DatabaseError,
     NothingToResumeError,

@@ -19,7 +19,7 @@ from types import ModuleType
 import anyio
 from sqlalchemy.engine import make_url
 
-from seedgraph.db import Database, DbUrl, mask_url
+from seedgraph.backends import Database, DbUrl, mask_url
 from seedgraph.errors import DatabaseError, UsageError
 from seedgraph.infer import Inferred, infer_pack
 from seedgraph.pack import Pack

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from seedgraph.db import Database, Tx, quote
+from seedgraph.backends import Database, Tx, quote
 from seedgraph.errors import DatabaseError, SeedgraphError
 from seedgraph.plan import TableState
 

@@ -90,7 +90,7 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:  # never show a traceback to a user
             if os.environ.get("SEEDGRAPH_DEBUG"):
                 raise
-            from seedgraph.db import explain_driver_error
+            from seedgraph.backends import explain_driver_error
 
             cause = exc.cause if isinstance(exc, TaskFailed) else exc
             known = explain_driver_error(cause)
@@ -450,8 +450,8 @@ def init(directory: Annotated[Path, typer.Argument(help="New folder to write the
     """Write the pack `run --auto` infers from the database's schema, one module per table,
     ready to edit."""
     from seedgraph.auto import write_pack
+    from seedgraph.backends import parse_url
     from seedgraph.config import load_config
-    from seedgraph.db import parse_url
 
     session_db = db or os.environ.get("SEEDGRAPH_DATABASE_URL") or load_config(config).db
     if session_db is None:

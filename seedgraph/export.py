@@ -14,7 +14,7 @@ from typing import Any
 
 import networkx as nx
 
-from seedgraph.db import Database, quote
+from seedgraph.backends import Database, quote
 from seedgraph.graph import parents_first
 
 __all__ = ["export_tables", "file_name"]

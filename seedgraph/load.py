@@ -20,8 +20,8 @@ import numpy as np
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
+from seedgraph.backends import Tx
 from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, normalize
-from seedgraph.db import Tx
 from seedgraph.errors import UsageError
 
 __all__ = ["BULK_ROWS", "TableWriter"]

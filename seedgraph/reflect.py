@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 from seedgraph.columns import ColumnKind, kind_for
 
 if TYPE_CHECKING:
-    from seedgraph.db import Database
+    from seedgraph.backends import Database
 
 __all__ = ["LiveSchema", "Partitioning", "mark_trigger_filled", "reflect_schema"]
 
@@ -49,48 +49,16 @@ class LiveSchema:
         return sorted(self.metadata.tables.values(), key=lambda t: t.name)
 
 
-# (partitioned table, partition) for every partition, nested ones under their root
-_CHILDREN = """
-SELECT pg_partition_root(c.oid)::regclass::text, c.relname FROM pg_class c
-WHERE c.relnamespace = current_schema()::regnamespace AND c.relispartition
-"""
-
-_BOUNDS = """
-SELECT p.relname, pg_get_partkeydef(p.oid), pg_get_expr(c.relpartbound, c.oid)
-FROM pg_inherits i
-JOIN pg_class c ON c.oid = i.inhrelid
-JOIN pg_class p ON p.oid = i.inhparent
-WHERE p.relkind = 'p' AND p.relnamespace = current_schema()::regnamespace
-ORDER BY 1, 3
-"""
-
-# row-level BEFORE INSERT triggers: tgtype bits ROW (1), BEFORE (2), INSERT (4)
-# (the trigger's definition and its function's body, so `NEW.col := ...` is seen too)
-_TRIGGERS = """
-SELECT c.relname, pg_get_triggerdef(t.oid) || ' ' || COALESCE(p.prosrc, '')
-FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-LEFT JOIN pg_proc p ON p.oid = t.tgfoid
-WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7
-  AND c.relnamespace = current_schema()::regnamespace
-"""
-
-
-async def mark_trigger_filled(db: Database, table: sa.Table) -> None:
+def mark_trigger_filled(table: sa.Table, triggers: list[tuple[str, str]]) -> None:
     """Give the columns a BEFORE INSERT trigger of *table* names a server default, so
-    the writer does not require a task to write them (the trigger fills them)."""
-    if db.dialect != "postgresql":
-        return
-    defs = [str(d) for t, d in await db.query(_TRIGGERS) if t == table.name]
-    for name in _trigger_columns(table, defs, db.dialect, unwritable=False):
+    the writer does not require a task to write them (the trigger fills them);
+    *triggers* is :meth:`Database.insert_triggers`."""
+    defs = [text for name, text in triggers if name == table.name]
+    for name in _trigger_columns(table, defs, unwritable=False):
         if table.c[name].server_default is None:
             table.c[name].server_default = sa.FetchedValue()
 
 
-# a domain's base type with its length / precision (SQLAlchemy's reflection drops them)
-_DOMAINS = """
-SELECT t.typname, format_type(t.typbasetype, t.typtypmod)
-FROM pg_type t WHERE t.typtype = 'd'
-"""
 _SIZED: list[tuple[re.Pattern[str], Callable[[re.Match[str]], sa.types.TypeEngine[Any]]]] = [
     (re.compile(r"^character varying\((\d+)\)$"), lambda m: sa.VARCHAR(int(m[1]))),
     (re.compile(r"^character\((\d+)\)$"), lambda m: sa.CHAR(int(m[1]))),
@@ -98,30 +66,25 @@ _SIZED: list[tuple[re.Pattern[str], Callable[[re.Match[str]], sa.types.TypeEngin
 ]
 
 
-def _sized_domains(metadata: sa.MetaData, rows: list[tuple[object, ...]]) -> None:
+def _sized_domains(metadata: sa.MetaData, base: Mapping[str, str]) -> None:
     """Give each domain column its base type's length, precision and scale."""
-    base = {str(name): str(text) for name, text in rows}
     for table in metadata.tables.values():
         for column in table.columns:
-            name = getattr(column.type, "name", None)
-            if isinstance(column.type, postgresql.DOMAIN) and name in base:
+            domain = column.type
+            if isinstance(domain, postgresql.DOMAIN) and (text := base.get(str(domain.name))):
                 for pattern, make in _SIZED:
-                    if m := pattern.match(base[name]):
-                        column.type.data_type = make(m)
+                    if m := pattern.match(text):
+                        domain.data_type = make(m)
 
 
 async def reflect_schema(db: Database) -> LiveSchema:
     """Every user table of the database's default schema, seedgraph's own left out."""
     metadata = sa.MetaData()
     skip: set[str] = set(BOOKKEEPING)
-    partitions: dict[str, Partitioning] = {}
+    partitions = _partitionings(await db.partition_bounds())
     triggers: dict[str, list[str]] = {}
-    children: dict[str, str] = {}  # partition → its partitioned table
-    if db.dialect == "postgresql":
-        children = {str(r[1]): str(r[0]) for r in await db.query(_CHILDREN)}
-        partitions = _partitionings(await db.query(_BOUNDS))
-        for table, definition in await db.query(_TRIGGERS):
-            triggers.setdefault(table, []).append(definition)
+    for table, definition in await db.insert_triggers():
+        triggers.setdefault(table, []).append(definition)
 
     def reflect(conn: sa.Connection) -> None:
         names = [n for n in sa.inspect(conn).get_table_names() if n not in skip]
@@ -129,10 +92,9 @@ async def reflect_schema(db: Database) -> LiveSchema:
 
     async with db.engine.connect() as conn:
         await conn.run_sync(reflect)
-    _fold_partitions(metadata, children)
-    if db.dialect == "postgresql":
-        _sized_domains(metadata, await db.query(_DOMAINS))
-    filled = {name: _trigger_columns(metadata.tables[name], defs, db.dialect)
+    _fold_partitions(metadata, await db.partition_roots())
+    _sized_domains(metadata, await db.domain_types())
+    filled = {name: _trigger_columns(metadata.tables[name], defs)
               for name, defs in triggers.items() if name in metadata.tables}
     for name, columns in filled.items():
         for column in columns:  # the writer must not ask for them
@@ -147,7 +109,7 @@ def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None
     every partition must then satisfy it)."""
     for child, root in sorted(children.items()):
         table = metadata.tables.get(child)
-        parent = metadata.tables.get(root.strip('"'))
+        parent = metadata.tables.get(root)
         if table is None:
             continue
         if parent is not None:
@@ -161,14 +123,14 @@ def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None
         metadata.remove(table)
 
 
-def _trigger_columns(table: sa.Table, definitions: list[str], dialect: str, *,
+def _trigger_columns(table: sa.Table, definitions: list[str], *,
                      unwritable: bool = True) -> frozenset[str]:
     """Columns a BEFORE INSERT trigger names (with *unwritable*, only those seedgraph
     cannot write itself, such as a tsvector kept by ``tsvector_update_trigger``)."""
     text = " ".join(definitions)
     return frozenset(
         c.name for c in table.columns
-        if (not unwritable or kind_for(c.type, dialect) is ColumnKind.OTHER)
+        if (not unwritable or kind_for(c.type, "postgresql") is ColumnKind.OTHER)
         and re.search(rf"(?<![\w$]){re.escape(c.name)}(?![\w$])", text, re.IGNORECASE))
 
 
@@ -177,7 +139,7 @@ _RANGE = re.compile(r"^FOR VALUES FROM \((.+)\) TO \((.+)\)$")
 _LIST = re.compile(r"^FOR VALUES IN \((.+)\)$")
 
 
-def _partitionings(rows: list[tuple[object, ...]]) -> dict[str, Partitioning]:
+def _partitionings(rows: list[tuple[str, str, str]]) -> dict[str, Partitioning]:
     """Single-column range and list partitionings; others (hash, several columns,
     expressions) are left out: their rows are routed whatever the values."""
     found: dict[str, tuple[str, str, list[tuple[str, ...]]]] = {}

@@ -22,8 +22,8 @@ import networkx as nx
 from anyio.abc import TaskGroup
 
 from seedgraph import checkpoints
+from seedgraph.backends import Database
 from seedgraph.context import TaskContext
-from seedgraph.db import Database
 from seedgraph.errors import TaskFailed
 from seedgraph.events import Listener, RunFinished, TaskFinished, TaskProgress, TaskStarted
 from seedgraph.load import BULK_ROWS, TableWriter

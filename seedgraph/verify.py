@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from seedgraph.backends import Database, quote
 from seedgraph.context import VerifyContext
-from seedgraph.db import Database, quote
 from seedgraph.pack import Pack
 
 __all__ = ["Check", "run_checks"]

@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 
 from seedgraph import api
-from seedgraph.db import Database, parse_url, quote
+from seedgraph.backends import Database, parse_url, quote
 from seedgraph.events import Event
 from seedgraph.runner import RunResult
 

@@ -110,7 +110,7 @@ def test_config_values_are_checked(tmp_path: Path, toml: str, words: str) -> Non
 def test_the_run_lock_holds_however_the_sqlite_path_is_spelled(tmp_path: Path) -> None:
     import anyio
 
-    from seedgraph.db import Database, parse_url
+    from seedgraph.backends import Database, parse_url
     from seedgraph.errors import RunLockedError
 
     path = tmp_path / "db.sqlite"

@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from seedgraph import __version__, checkpoints
+from seedgraph.backends import Database, parse_url
 from seedgraph.checkpoints import RunRecord, TaskRecord
-from seedgraph.db import Database, parse_url
 from tests.helpers import MINI, query, run_engine
 
 

@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph import TaskContext, UsageError
-from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, sqlite_groups, table_spec
+from seedgraph.backends.pgcopy import encode_binary
+from seedgraph.backends.sqlite import sqlite_groups
+from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, table_spec
 from seedgraph.context import CHUNK_BYTES
-from seedgraph.pgcopy import encode_binary
 
 JSONB = postgresql.JSONB().with_variant(sa.JSON(), "sqlite")
 FLOATS = postgresql.ARRAY(sa.Float).with_variant(sa.JSON(), "sqlite")
@@ -148,7 +149,7 @@ def test_binary_copy_round_trips_every_kind(pg_url: str) -> None:
 def test_binary_encoding_in_small_steps_gives_the_same_bytes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Wide values are placed a few rows at a time (bounded index arrays): same stream."""
-    from seedgraph import pgcopy
+    from seedgraph.backends import pgcopy
 
     cols, values = _normalised("postgresql")
     whole = encode_binary(values, cols)

@@ -10,7 +10,7 @@ import anyio
 import networkx as nx
 import pytest
 
-from seedgraph.db import Database, parse_url, quote
+from seedgraph.backends import Database, parse_url, quote
 from seedgraph.export import export_tables, file_name
 from tests.helpers import execute
 

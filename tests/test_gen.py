@@ -588,8 +588,8 @@ def test_drop_duplicates_keeps_first_rows_and_lets_nulls_repeat() -> None:
 
 def test_fit_shrinks_derived_counts_and_refuses_asked_ones() -> None:
     assert gen.fit(5, 10, "x") == 5 and gen.fit(50, 10, "x") == 10
-    with pytest.raises(GenerationError, match="cannot seed 50 rows: unique t.c is an enum of "
-                                              "10 values, so at most 10 rows") as err:
+    with pytest.raises(GenerationError, match=r"cannot seed 50 rows: unique t\.c is an enum "
+                                              r"of 10 values, so at most 10 rows") as err:
         gen.fit(50, 10, "unique t.c is an enum of 10 values", asked=50)
     assert err.value.most == 10
 

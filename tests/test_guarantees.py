@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from seedgraph import api, checkpoints
+from seedgraph.backends import Database, parse_url
 from seedgraph.columns import ColumnKind
-from seedgraph.db import Database, parse_url
 from tests.conftest import PgDatabases
 from tests.helpers import MINI, MINI_TABLES, REPO, checksums, execute, query, run_engine
 

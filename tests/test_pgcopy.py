@@ -1,4 +1,4 @@
-"""The binary COPY encoder (seedgraph.pgcopy), checked against PostgreSQL itself.
+"""The binary COPY encoder (seedgraph.backends.pgcopy), checked against PostgreSQL itself.
 
 Every value is compared with what PostgreSQL hands back through asyncpg's own decoder, or
 byte for byte with what the server writes out with binary COPY TO, so an encoder bug cannot
@@ -27,9 +27,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from seedgraph.backends.pgcopy import HEADER, TRAILER, _row_spans, encode_binary, encode_rows
 from seedgraph.columns import ColumnKind, ColumnSpec, normalize, table_spec
 from seedgraph.errors import UsageError
-from seedgraph.pgcopy import HEADER, TRAILER, _row_spans, encode_binary, encode_rows
 
 META = sa.MetaData()
 TABLE = sa.Table(
@@ -216,7 +216,7 @@ def _first_difference(a: bytes, b: bytes) -> str:
 
 def test_every_kind_is_byte_for_byte_what_postgres_writes_for_bound_rows(
         pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedgraph import pgcopy
+    from seedgraph.backends import pgcopy
 
     data = _encode(WIDE, WIDE_VALUES, as_2d=("vec", "vec4"))
     names = [n for n, _, _ in WIDE]

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from seedgraph import NothingToResumeError, RunLockedError, SafetyError, SchemaMismatchError
-from seedgraph.db import Database, parse_url
+from seedgraph.backends import Database, parse_url
 from seedgraph.events import Event, TaskFinished, TaskStarted
 from tests.conftest import PgDatabases
 from tests.helpers import MINI_TABLES, checksums, execute, query, run_engine
@@ -268,7 +268,7 @@ def test_reads_in_small_batches_give_the_same_columns(
         db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """ctx.read decodes a batch of rows at a time; joining the batches must give what
     one read of all rows gives, NULLs (customers without an email) included."""
-    from seedgraph import db as dbmod
+    from seedgraph.backends import base
 
     run_engine(db_url)
 
@@ -284,6 +284,6 @@ def test_reads_in_small_batches_give_the_same_columns(
             await database.close()
 
     whole = anyio.run(read_all)
-    monkeypatch.setattr(dbmod, "READ_ROWS", 7)
+    monkeypatch.setattr(base, "READ_ROWS", 7)
     assert anyio.run(read_all) == whole
     assert len(whole["customers"]["id"]) > 7 * 3

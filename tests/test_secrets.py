@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from seedgraph.db import mask_url, parse_url
+from seedgraph.backends import mask_url, parse_url
 from tests.helpers import MINI, cli, query
 
 SECRET = "S3cr3tPw"

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from seedgraph import api
-from seedgraph.db import Database, parse_url
+from seedgraph.backends import Database, parse_url
 from seedgraph.verify import Check, _table_checks, run_checks
 from tests.helpers import AS_OF, MINI, MINI_TABLES, cli, execute, run_engine
 

@@ -1,0 +1,359 @@
+"""PostgreSQL through asyncpg: bulk loads with binary COPY (:mod:`seedgraph.backends.pgcopy`),
+indexes and foreign keys rebuilt after a bulk load, sequences restarted around every
+load, and a session advisory lock as the run lock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import anyio
+import asyncpg
+import numpy as np
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from seedgraph.backends.base import Database, Tx, register_backend
+from seedgraph.backends.url import quote
+from seedgraph.columns import ColumnSpec, TableSpec
+from seedgraph.errors import DatabaseError, RunLockedError
+
+__all__ = ["PgDatabase", "PgTx"]
+
+_LOCK_KEY = 0x5EED6_7A9  # advisory lock id for "a seedgraph run holds this database"
+_PIECE = 1 << 20  # bytes per write to the COPY stream
+BULK_MAINTENANCE_MEM = "256MB"  # raised to this, never lowered, for index rebuilds
+FK_LOCK_ATTEMPTS = 5  # tries to lock a bulk load's parent tables before keeping its keys
+
+
+def _pg_sql(sql: str) -> str:
+    """Turn ``?`` placeholders (outside quotes) into asyncpg's ``$n``."""
+    out: list[str] = []
+    n = 0
+    in_quote = False
+    for ch in sql:
+        if ch == "'":
+            in_quote = not in_quote
+        if ch == "?" and not in_quote:
+            n += 1
+            out.append(f"${n}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class PgTx(Tx):
+    def __init__(self, db: PgDatabase, conn: asyncpg.Connection) -> None:
+        super().__init__(db)
+        self.conn = conn
+        self._staging: set[str] = set()
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        status = await self.conn.execute(_pg_sql(sql), *params)
+        tail = status.rsplit(" ", 1)[-1] if isinstance(status, str) else ""
+        return int(tail) if tail.isdigit() else 0
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self.conn.fetch(_pg_sql(sql), *params)]
+
+    async def load(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                   values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                   append: bool) -> int:
+        from seedgraph.backends.pgcopy import encode_binary
+
+        data = encode_binary(values, cols)
+        names = [c.name for c in cols]
+
+        async def source() -> AsyncIterator[bytes]:
+            view = memoryview(data)
+            for i in range(0, len(view), _PIECE):
+                yield bytes(view[i : i + _PIECE])
+
+        if not append:
+            await self.conn.copy_to_table(spec.name, source=source(), columns=names,
+                                          format="binary")
+            return n
+        stage = f"_seedgraph_stage_{spec.name}"[:63]
+        if stage not in self._staging:
+            await self.conn.execute(
+                f"CREATE TEMP TABLE {quote(stage)} (LIKE {quote(spec.name)} INCLUDING DEFAULTS) "
+                "ON COMMIT DROP"
+            )
+            self._staging.add(stage)
+        else:
+            await self.conn.execute(f"TRUNCATE {quote(stage)}")
+        await self.conn.copy_to_table(stage, source=source(), columns=names, format="binary")
+        collist = ", ".join(quote(c) for c in names)
+        status = await self.conn.execute(
+            f"INSERT INTO {quote(spec.name)} ({collist}) SELECT {collist} FROM {quote(stage)} "
+            "ON CONFLICT DO NOTHING"
+        )
+        return int(status.rsplit(" ", 1)[-1])
+
+    def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
+               cols: Sequence[ColumnSpec]) -> Any:
+        from seedgraph.backends.pgcopy import encode_rows
+
+        return encode_rows(values, cols)
+
+    async def consume(self, table: str, columns: Sequence[str],
+                      chunks: MemoryObjectReceiveStream[Any]) -> None:
+        """One COPY for a whole table, fed chunk by chunk while the task generates more."""
+        from seedgraph.backends.pgcopy import HEADER, TRAILER
+
+        async def source() -> AsyncIterator[bytes]:
+            yield HEADER
+            async with chunks:
+                async for chunk in chunks:
+                    view = memoryview(chunk)
+                    for i in range(0, len(view), _PIECE):
+                        yield bytes(view[i : i + _PIECE])
+            yield TRAILER
+
+        await self.conn.copy_to_table(table, source=source(), columns=list(columns),
+                                      format="binary")
+
+    async def defer_indexes(self, table: str) -> list[str]:
+        """Drop the indexes and foreign keys of an empty *table* for a bulk load; return the
+        statements that rebuild them (run before commit, as pgbench -i and pg_restore do).
+
+        Keys other tables' foreign keys depend on stay in place; everything happens inside
+        the task's transaction, so a failure (including a foreign key that does not hold
+        when it is re-added) leaves the table as it was.
+        """
+        if await self.conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})"):
+            return []
+        rows = await self.conn.fetch(
+            """
+            SELECT i.indexrelid::regclass::text AS index_name,
+                   pg_get_indexdef(i.indexrelid) AS index_def,
+                   c.conname, pg_get_constraintdef(c.oid) AS con_def,
+                   EXISTS (SELECT 1 FROM pg_constraint f
+                           WHERE f.contype = 'f' AND f.conindid = i.indexrelid) AS referenced
+            FROM pg_index i
+            LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+            WHERE i.indrelid = $1::regclass
+            ORDER BY 1
+            """, quote(table))
+        restore: list[str] = []
+        for r in rows:
+            if r["referenced"]:
+                continue
+            if r["conname"] is not None:
+                await self.conn.execute(
+                    f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
+                restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT "
+                               f"{quote(r['conname'])} {r['con_def']}")
+            else:
+                await self.conn.execute(f"DROP INDEX {r['index_name']}")
+                restore.append(str(r["index_def"]))
+        restore += await self._defer_foreign_keys(table)
+        if restore:
+            # index builds sort in memory when they can (the default 64MB spills a
+            # million-row key to disk); SET LOCAL lasts until this transaction ends
+            await self.conn.execute(
+                "SELECT set_config('maintenance_work_mem', $1, true) WHERE pg_size_bytes("
+                "current_setting('maintenance_work_mem')) < pg_size_bytes($1)",
+                BULK_MAINTENANCE_MEM)
+        return restore
+
+    async def _defer_foreign_keys(self, table: str) -> list[str]:
+        """Drop *table*'s foreign keys for the load and return the statements that re-add
+        them: triggers check each row (about 10 us per row and key), one validation pass
+        at the end, as pg_restore does, is far cheaper.
+
+        Dropping a foreign key locks its parent table exclusively until commit, so the
+        parents are locked first, all at once and without waiting: a task that waited
+        here while holding other locks could deadlock with a sibling checking rows
+        against the same parents. When a parent is busy after a few tries the keys stay
+        and are checked row by row.
+        """
+        foreign = await self.conn.fetch(
+            "SELECT conname, pg_get_constraintdef(oid) AS def, confrelid::regclass::text "
+            "AS parent FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' "
+            "ORDER BY conname", quote(table))
+        if not foreign:
+            return []
+        parents = ", ".join(sorted({str(r["parent"]) for r in foreign}))
+        for attempt in range(FK_LOCK_ATTEMPTS):
+            try:
+                async with self.conn.transaction():  # a savepoint: a failed LOCK keeps nothing
+                    await self.conn.execute(
+                        f"LOCK TABLE {parents} IN ACCESS EXCLUSIVE MODE NOWAIT")
+                break
+            except asyncpg.LockNotAvailableError:
+                if attempt == FK_LOCK_ATTEMPTS - 1:
+                    return []
+                await anyio.sleep(0.05 * (attempt + 1))
+        restore = []
+        for r in foreign:
+            await self.conn.execute(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
+            restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
+                           f"{r['def']}")
+        return restore
+
+    async def empty(self, tables: Sequence[str]) -> None:
+        if not tables:
+            return
+        try:
+            async with self.conn.transaction():
+                await self.conn.execute("TRUNCATE " + ", ".join(quote(t) for t in tables))
+        except asyncpg.FeatureNotSupportedError:
+            # another table references one of these (even if empty): delete children first
+            await super().empty(tables)
+
+    async def _restart_sequences(self, spec: TableSpec) -> None:
+        """Set every sequence feeding a column of the table (serial, identity, or a
+        ``nextval()`` default, owned or not) to follow the column's largest value, or to
+        its start when the table is empty. Sequences ignore rollbacks, so without this a
+        failed or killed attempt would shift the ids of the next one."""
+        for column, seq, start, step in await self.conn.fetch(_SEQUENCES, quote(spec.name)):
+            await self.conn.execute(
+                f"SELECT setval($1::regclass, COALESCE((SELECT MAX({quote(column)}) "
+                f"FROM {quote(spec.name)}) + $2, $3), false)", seq, step, start)
+
+    async def before_load(self, spec: TableSpec) -> None:
+        await self._restart_sequences(spec)
+
+    async def write_marker(self, table: str) -> str | None:
+        # every row this transaction wrote has it as xmin (COPY and INSERT run in the
+        # top-level transaction, never in a savepoint)
+        return str(await self.conn.fetchval("SELECT txid_current() % 4294967296"))
+
+    async def after_load(self, spec: TableSpec) -> None:
+        # past the largest value written, so the application's next insert never collides
+        await self._restart_sequences(spec)
+
+
+# (column, sequence, start, increment) of every sequence feeding a column of table $1:
+# referenced by the column's default (serial, or nextval of any sequence), or owned by /
+# the identity of the column
+_SEQUENCES = """
+SELECT a.attname, s.oid::regclass::text, q.seqstart, q.seqincrement
+FROM pg_attribute a
+JOIN pg_class s ON s.relkind = 'S' AND s.oid IN (
+    SELECT dep.refobjid FROM pg_attrdef d
+    JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid
+     AND dep.refclassid = 'pg_class'::regclass
+    WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum
+    UNION
+    SELECT dep.objid FROM pg_depend dep
+    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
+      AND dep.deptype IN ('a', 'i'))
+JOIN pg_sequence q ON q.seqrelid = s.oid
+WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum, 2
+"""
+
+
+@register_backend
+class PgDatabase(Database):
+    dialect = "postgresql"
+
+    async def partition_roots(self) -> dict[str, str]:
+        return {str(part): str(root).strip('"') for root, part in await self.query(_CHILDREN)}
+
+    async def partition_bounds(self) -> list[tuple[str, str, str]]:
+        return [(str(a), str(b), str(c)) for a, b, c in await self.query(_BOUNDS)]
+
+    async def insert_triggers(self) -> list[tuple[str, str]]:
+        return [(str(t), str(d)) for t, d in await self.query(_TRIGGERS)]
+
+    async def domain_types(self) -> dict[str, str]:
+        return {str(n): str(t) for n, t in await self.query(_DOMAINS)}
+
+    async def _connect(self, pool_size: int) -> None:
+        assert self.url.pg_dsn is not None
+        try:
+            self._pool = await asyncpg.create_pool(self.url.pg_dsn, min_size=1,
+                                                   max_size=max(2, pool_size))
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseError(f"cannot connect to {self.url.display}: {exc}") from exc
+
+    async def close(self) -> None:
+        await self._pool.close()
+        await super().close()
+
+    @contextlib.asynccontextmanager
+    async def run_lock(self) -> AsyncIterator[None]:
+        conn = await self._pool.acquire()
+        try:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
+                raise RunLockedError(self.url.display)
+            try:
+                yield
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._pool.release(conn)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        async with self._pool.acquire() as conn:
+            tr = conn.transaction()
+            await tr.start()
+            try:
+                yield PgTx(self, conn)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await tr.rollback()
+                raise
+            else:
+                with anyio.CancelScope(shield=True):
+                    await tr.commit()
+
+    async def changed_rows(self, table: str, markers: Sequence[str]) -> int | None:
+        rows = await self.query(
+            f"SELECT COUNT(*) FROM {quote(table)} WHERE NOT (xmin::text = ANY(?::text[]))",
+            (list(markers),))
+        return int(rows[0][0])
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self._pool.acquire() as conn:
+            return [tuple(r) for r in await conn.fetch(_pg_sql(sql), *params)]
+
+    async def _row_batches(self, sql: str, size: int
+                           ) -> AsyncIterator[Sequence[Sequence[Any]]]:
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            cursor = await conn.cursor(sql)
+            while batch := await cursor.fetch(size):
+                yield batch
+
+
+# (partitioned table, partition) for every partition, nested ones under their root
+_CHILDREN = """
+SELECT pg_partition_root(c.oid)::regclass::text, c.relname FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relispartition
+"""
+
+
+_BOUNDS = """
+SELECT p.relname, pg_get_partkeydef(p.oid), pg_get_expr(c.relpartbound, c.oid)
+FROM pg_inherits i
+JOIN pg_class c ON c.oid = i.inhrelid
+JOIN pg_class p ON p.oid = i.inhparent
+WHERE p.relkind = 'p' AND p.relnamespace = current_schema()::regnamespace
+ORDER BY 1, 3
+"""
+
+
+# row-level BEFORE INSERT triggers: tgtype bits ROW (1), BEFORE (2), INSERT (4)
+# (the trigger's definition and its function's body, so `NEW.col := ...` is seen too)
+_TRIGGERS = """
+SELECT c.relname, pg_get_triggerdef(t.oid) || ' ' || COALESCE(p.prosrc, '')
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+LEFT JOIN pg_proc p ON p.oid = t.tgfoid
+WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7
+  AND c.relnamespace = current_schema()::regnamespace
+"""
+
+
+# a domain's base type with its length / precision (SQLAlchemy's reflection drops them)
+_DOMAINS = """
+SELECT t.typname, format_type(t.typbasetype, t.typtypmod)
+FROM pg_type t WHERE t.typtype = 'd'
+"""

@@ -1,0 +1,339 @@
+"""SQLite through aiosqlite: WAL, foreign keys on for every connection, one writer at
+a time, multi-row INSERTs stored the way SQLAlchemy's SQLite dialect stores values, and
+an flock on the database file as the run lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import aiosqlite
+import anyio
+import numpy as np
+import sqlalchemy as sa
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from seedgraph.backends.base import Database, Tx, register_backend
+from seedgraph.backends.url import quote
+from seedgraph.columns import _INT_KINDS, Column, ColumnKind, ColumnSpec, TableSpec
+from seedgraph.errors import DatabaseError, RunLockedError, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = ["SqliteDatabase", "SqliteTx", "sqlite_groups"]
+
+
+# -- SQLite rows ----------------------------------------------------------------
+
+
+def _with_nulls(items: list[Any], mask: np.ndarray | None) -> list[Any]:
+    if mask is not None:
+        for i in np.flatnonzero(mask).tolist():
+            items[i] = None
+    return items
+
+
+def _format_times(arr: np.ndarray, unit: Literal["D", "us"]) -> list[Any]:
+    """ISO text as SQLAlchemy's SQLite dialect stores it (each distinct date formatted once)."""
+    if unit != "D":  # timestamps are mostly distinct: format directly
+        out_ts: list[Any] = np.char.replace(np.datetime_as_string(arr, unit=unit), "T",
+                                            " ").tolist()
+        return out_ts
+    uniq, inverse = np.unique(arr, return_inverse=True)
+    text = np.datetime_as_string(uniq, unit=unit)
+    pool = np.empty(len(uniq), dtype=object)
+    pool[:] = text.tolist()
+    out: list[Any] = pool[inverse.reshape(-1)].tolist()
+    return out
+
+
+def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) -> list[Any]:
+    k = col.kind
+    if k is ColumnKind.FLOAT4:  # the float32 value, as PostgreSQL's real stores it
+        return _with_nulls(arr.astype(np.float32).astype(np.float64).tolist(), mask)
+    if k in _INT_KINDS or k is ColumnKind.FLOAT8:
+        return _with_nulls(arr.tolist(), mask)
+    if k is ColumnKind.NUMERIC:
+        vals = np.round(arr, col.scale) if col.scale is not None else arr
+        return _with_nulls(vals.tolist(), mask)
+    if k is ColumnKind.BOOL:
+        return _with_nulls(arr.astype(np.int64).tolist(), mask)
+    if k is ColumnKind.DATE:
+        return _with_nulls(_format_times(arr, "D"), mask)
+    if k in (ColumnKind.TIMESTAMP, ColumnKind.TIMESTAMPTZ):
+        return _with_nulls(_format_times(arr, "us"), mask)
+    if k is ColumnKind.TIME:
+        us = arr.astype("timedelta64[us]").astype(np.int64)
+        return _with_nulls([f"{u // 3_600_000_000:02d}:{u // 60_000_000 % 60:02d}:"
+                            f"{u // 1_000_000 % 60:02d}.{u % 1_000_000:06d}" for u in us.tolist()],
+                           mask)
+    if k is ColumnKind.UUID:
+        return [None if v is None else v.replace("-", "") for v in arr]
+    if k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY):
+        # JSON text holding exactly the values PostgreSQL stores (float4: the float32
+        # value, written at full precision, so a read gives the same float on both)
+        f32 = k is ColumnKind.FLOAT4_ARRAY
+        if arr.ndim == 2:  # a row at a time keeps one row's Python floats alive
+            return [json.dumps((r.astype(np.float32) if f32 else r).astype(np.float64).tolist())
+                    for r in arr]
+        return [None if v is None else json.dumps([None if x is None else _float(x, f32)
+                                                   for x in v]) for v in arr]
+    if k in (ColumnKind.INT4_ARRAY, ColumnKind.INT8_ARRAY, ColumnKind.TEXT_ARRAY):
+        return [None if v is None else json.dumps(v) for v in arr]
+    return list(arr)
+
+
+def _float(x: Any, single: bool) -> float:
+    return float(np.float32(x)) if single else float(x)
+
+
+def sqlite_groups(columns: Sequence[Column], specs: Sequence[ColumnSpec], group: int
+                  ) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Parameters for multi-row INSERTs, stored the way SQLAlchemy's SQLite dialect stores
+    them: one flat list per *group* rows, then the leftover rows one by one (binding a
+    statement per row costs SQLite more than the insert)."""
+    converted = [_sqlite_column(a, m, c) for (a, m), c in zip(columns, specs, strict=True)]
+    n = len(converted[0]) if converted else 0
+    grid = np.empty((n, len(converted)), dtype=object)
+    for j, values in enumerate(converted):
+        grid[:, j] = values
+    full = n - n % group
+    grouped: list[list[Any]] = grid[:full].reshape(-1, group * len(converted)).tolist()
+    rest: list[list[Any]] = grid[full:].tolist()
+    return grouped, rest
+
+
+# -- the backend ----------------------------------------------------------------
+
+
+async def _run(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """Execute and close the cursor at once (an open cursor keeps SQLite locks)."""
+    async with conn.execute(sql, tuple(params)) as cur:
+        await cur.fetchall()
+        return max(cur.rowcount, 0)
+
+
+def _group_rows(columns: int) -> int:
+    """Rows per multi-row INSERT: as many as fit in 999 parameters (SQLite's historic
+    limit; 3.32+ allows more, but larger statements gain nothing)."""
+    return max(1, 999 // max(columns, 1))
+
+
+class SqliteTx(Tx):
+    def __init__(self, db: SqliteDatabase, conn: aiosqlite.Connection) -> None:
+        super().__init__(db)
+        self.conn = conn
+        self._db = db
+        self._began = False
+        self._deferred_fk = False
+        self._restart: str | None = None
+
+    async def _begin(self) -> None:
+        if not self._began:
+            await self._db.write_lock.acquire()
+            self._began = True
+            await _run(self.conn, "BEGIN IMMEDIATE")
+            if self._restart is not None:
+                await self._restart_autoincrement(self._restart)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        await self._begin()
+        return await _run(self.conn, sql, params)
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        await self._begin()
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def load(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                   values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                   append: bool) -> int:
+        await self._begin()
+        before = self.conn.total_changes
+        await self._insert("INSERT OR IGNORE" if append else "INSERT", spec.name,
+                           [c.name for c in cols], self.encode(values, cols))
+        return self.conn.total_changes - before
+
+    def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
+               cols: Sequence[ColumnSpec]) -> Any:
+        return sqlite_groups(values, cols, _group_rows(len(cols)))
+
+    async def _insert(self, verb: str, table: str, columns: Sequence[str],
+                      groups: tuple[list[list[Any]], list[list[Any]]]) -> None:
+        """Run multi-row INSERTs of ``_group_rows`` rows each, then the leftover rows."""
+        grouped, rest = groups
+        one = f"({', '.join('?' for _ in columns)})"
+        head = f"{verb} INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+        if grouped:
+            await self.conn.executemany(
+                head + ", ".join([one] * _group_rows(len(columns))), grouped)
+        if rest:
+            await self.conn.executemany(head + one, rest)
+
+    async def consume(self, table: str, columns: Sequence[str],
+                      chunks: MemoryObjectReceiveStream[Any]) -> None:
+        if not self._began:
+            # a bulk load checks its foreign keys once, in after_load, instead of per row
+            await _run(self.conn, "PRAGMA foreign_keys=OFF")
+            self._deferred_fk = True
+        await self._begin()
+        async with chunks:
+            async for groups in chunks:
+                await self._insert("INSERT", table, columns, groups)
+
+    async def before_load(self, spec: TableSpec) -> None:
+        # done when the transaction begins (at its first write): taking the write lock
+        # now would hold it while the task body generates its first chunk
+        self._restart = spec.name
+
+    async def write_marker(self, table: str) -> str | None:
+        # rows inserted later get larger rowids; WITHOUT ROWID tables cannot tell
+        try:
+            rows = await self.fetch(f"SELECT COALESCE(MAX(rowid), 0) FROM {quote(table)}")
+        except sqlite3.OperationalError:
+            return None
+        return str(rows[0][0])
+
+    async def _restart_autoincrement(self, table: str) -> None:
+        """AUTOINCREMENT keeps a high-water mark that a DELETE leaves behind."""
+        async with self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'") as cur:
+            if not await cur.fetchall():
+                return
+        await _run(self.conn, f"UPDATE sqlite_sequence SET seq = COALESCE((SELECT MAX(rowid) "
+                              f"FROM {quote(table)}), 0) WHERE name = ?", (table,))
+
+    async def after_load(self, spec: TableSpec) -> None:
+        if not self._deferred_fk:
+            return
+        bad = await self.fetch(f"PRAGMA foreign_key_check({quote(spec.name)})")
+        if bad:
+            table, rowid, parent, _ = bad[0]
+            raise DatabaseError(
+                f"{len(bad)} row(s) of '{table}' reference missing rows of '{parent}' "
+                f"(first: rowid {rowid}); the table was not loaded"
+            )
+
+    async def finish(self, ok: bool) -> None:
+        if not self._began:
+            return
+        try:
+            await _run(self.conn, "COMMIT" if ok else "ROLLBACK")
+        finally:
+            self._began = False
+            self._db.write_lock.release()
+
+
+@register_backend
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def _configure_engine(self, engine: AsyncEngine) -> None:
+        @sa.event.listens_for(engine.sync_engine, "connect")
+        def _fk_on(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    async def _connect(self, pool_size: int) -> None:
+        # one writer at a time; a semaphore because a stream consumer task may take it
+        # and the task that opened the transaction releases it
+        self.write_lock = anyio.Semaphore(1)
+        if self.url.sqlite_path is None:
+            raise UsageError(
+                "in-memory SQLite is not supported (every task writes through its own "
+                "connection); use a file, e.g. --db sqlite:///seedgraph.db"
+            )
+        self._target = str(self.url.sqlite_path)
+        if not self.url.sqlite_path.parent.exists():
+            raise DatabaseError(
+                f"cannot create {self.url.sqlite_path}: folder "
+                f"{self.url.sqlite_path.parent} does not exist"
+            )
+        self._reader = await self._new_conn(("journal_mode=WAL",))
+
+    async def _new_conn(self, first: Sequence[str] = ()) -> aiosqlite.Connection:
+        try:
+            conn = await aiosqlite.connect(self._target, isolation_level=None, timeout=600)
+        except Exception as exc:
+            raise DatabaseError(f"cannot open {self.url.display}: {exc}") from exc
+        try:
+            for pragma in (*first, "foreign_keys=ON", "synchronous=NORMAL",
+                           "busy_timeout=600000"):
+                await _run(conn, f"PRAGMA {pragma}")
+        except sqlite3.Error as exc:
+            # close it, or its thread keeps the process alive after the error
+            await conn.close()
+            if "not a database" in str(exc):
+                raise DatabaseError(
+                    f"{self.url.sqlite_path} is not an SQLite database; point --db at a "
+                    "seedgraph database or at a file that does not exist yet") from None
+            raise DatabaseError(f"cannot open {self.url.display}: {exc}") from None
+        return conn
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await super().close()
+
+    @contextlib.asynccontextmanager
+    async def run_lock(self) -> AsyncIterator[None]:
+        assert self.url.sqlite_path is not None
+        # flock on the database file itself: the same file however its path is spelled
+        # (hard links, symlinks, relative paths); SQLite's own locks are fcntl locks,
+        # which flock locks do not touch
+        fd = os.open(self.url.sqlite_path, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunLockedError(self.url.display) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        conn = await self._new_conn()
+        tx = SqliteTx(self, conn)
+        try:
+            try:
+                yield tx
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await tx.finish(ok=False)
+                raise
+            else:
+                with anyio.CancelScope(shield=True):
+                    await tx.finish(ok=True)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.close()
+
+    async def changed_rows(self, table: str, markers: Sequence[str]) -> int | None:
+        # replaced or added rows; an UPDATE keeps its rowid, so SQLite cannot see edits
+        try:
+            rows = await self.query(f"SELECT COUNT(*) FROM {quote(table)} WHERE rowid > ?",
+                                    (max(int(m) for m in markers),))
+        except (sqlite3.OperationalError, ValueError):
+            return None
+        return int(rows[0][0])
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def _row_batches(self, sql: str, size: int
+                           ) -> AsyncIterator[Sequence[Sequence[Any]]]:
+        async with self._reader.execute(sql) as cur:
+            while batch := await cur.fetchmany(size):
+                yield list(batch)
+
