@@ -356,6 +356,7 @@ async def run(options: Options, listener: Listener = lambda e: None,
             await checkpoints.ensure_tables(db)
             skipped = [s.table for s in plan.steps if s.action == "skip"]
             async with db.transaction() as tx:
+                await checkpoints.close_stale_runs(tx)
                 run_id = await checkpoints.start_run(
                     tx, mode="append" if (options.append or (prep.resume_run is not None
                                                              and prep.resume_run.mode == "append"))

@@ -28,6 +28,7 @@ __all__ = [
     "TaskRecord",
     "changed_rows",
     "clear_tables",
+    "close_stale_runs",
     "ensure_tables",
     "finish_run",
     "latest_run",
@@ -117,15 +118,20 @@ class TaskRecord:
 
 
 async def ensure_tables(db: Database) -> None:
-    await db.create_missing(META, [t.name for t in META.sorted_tables])
+    await db.ensure_bookkeeping(META)
     if not await _records_writers(db):  # bookkeeping from before 0.2
         await db.execute("ALTER TABLE seedgraph_state ADD COLUMN writers TEXT")
 
 
 async def _records_writers(db: Database) -> bool:
     """Whether seedgraph_state exists and has the writers column."""
-    return "seedgraph_state" in await db.existing_tables() and \
-        "writers" in (await db.reflect_spec("seedgraph_state")).by_name
+    if "seedgraph_state" not in await db.existing_tables():
+        return False
+    try:
+        await db.query("SELECT writers FROM seedgraph_state WHERE 1 = 0")
+    except Exception:  # the driver's "no such column"
+        return False
+    return True
 
 
 async def changed_rows(db: Database, tables: Sequence[str]) -> dict[str, int | None]:
@@ -151,6 +157,20 @@ async def load_states(db: Database, tables: Sequence[str]) -> dict[str, TableSta
         fp, rows = recorded.get(t, (None, None))
         out[t] = TableState(rows=counts[t], fingerprint=fp, recorded_rows=rows)
     return out
+
+
+async def close_stale_runs(tx: Tx) -> int:
+    """Runs still marked ``running`` when a new run holds the lock were stopped without
+    closing their books (killed, or a task body forced out of synchronous code): mark
+    them and their running tasks interrupted. Their tables rolled back already."""
+    stopped = now()
+    n = await tx.execute("UPDATE seedgraph_runs SET status = 'interrupted', finished_at = ? "
+                         "WHERE status = 'running'", (stopped,))
+    if n:
+        await tx.execute(
+            "UPDATE seedgraph_tasks SET status = 'interrupted', finished_at = ?, "
+            "error = 'the process stopped; rolled back' WHERE status = 'running'", (stopped,))
+    return n
 
 
 async def start_run(tx: Tx, *, mode: str, seed: int, as_of: datetime,

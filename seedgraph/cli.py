@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -262,6 +263,11 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
             recent = await checkpoints.recent_runs(dbh, runs)
             tasks = await checkpoints.task_records(dbh, recent[0].id) if recent else []
             counts = await dbh.row_counts(list(session.graph.nodes))
+            if recent and recent[0].status == "running" and not await dbh.run_locked():
+                # no process holds the run: it was killed before closing its books
+                recent[0] = replace(recent[0], status="interrupted")
+                tasks = [replace(t, status="interrupted", error="the process stopped; "
+                                 "rolled back") if t.status == "running" else t for t in tasks]
             return recent, tasks, counts
         finally:
             await dbh.close()

@@ -10,11 +10,14 @@ interrupted.
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import FrameType
 from typing import Any
 
 import anyio
@@ -31,6 +34,8 @@ from seedgraph.plan import Plan, Schedule
 from seedgraph.task import TaskDef
 
 __all__ = ["RunResult", "TaskOutcome", "execute"]
+
+SIGNAL_GRACE = 3.0  # seconds the event loop has to take Ctrl-C before it is forced
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,10 +189,54 @@ class _Execution:
 
     async def watch_signals(self, tg: TaskGroup) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for _ in signals:
-                self.interrupted = True
-                tg.cancel_scope.cancel()
-                return
+            restore = _unblock_on_signal(lambda: self.interrupted)
+            try:
+                async for _ in signals:
+                    self.interrupted = True
+                    tg.cancel_scope.cancel()
+                    return
+            finally:
+                restore()
+
+
+def _unblock_on_signal(taken: Callable[[], bool], grace: float = SIGNAL_GRACE
+                       ) -> Callable[[], None]:
+    """The event loop sees a signal only when it runs: a task body busy in synchronous
+    code would keep it waiting forever. Python runs signal handlers in the main thread
+    between bytecodes (and a blocking call such as ``time.sleep`` returns early for
+    them), so a handler wrapped around the loop's own starts a timer; if the loop has
+    not *taken* the signal after *grace* seconds, the timer sends the signal again and
+    the handler raises KeyboardInterrupt inside the busy code. The process then exits
+    (130), the database rolls back the open transactions, and the run row, left
+    ``running``, is closed as interrupted by the next run (``status`` already shows it
+    so). Returns the function that restores the handlers."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    forced = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if forced.is_set():
+            raise KeyboardInterrupt
+        prev = previous[signal.Signals(signum)]
+        if callable(prev):
+            prev(signum, frame)  # the loop's own (its wakeup fd carries the signal)
+
+        def check() -> None:
+            if not taken():
+                forced.set()
+                os.kill(os.getpid(), signum)
+
+        timer = threading.Timer(grace, check)
+        timer.daemon = True
+        timer.start()
+
+    for sig in previous:
+        signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev)
+
+    return restore
 
 
 def _first(group: BaseExceptionGroup) -> BaseException:

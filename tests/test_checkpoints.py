@@ -97,3 +97,38 @@ def test_the_recorded_row_counts_follow_builds_and_appends(db_url: str) -> None:
     assert run_engine(db_url, append=True).status == "done"
     for table, rows in query(db_url, "SELECT table_name, rows FROM seedgraph_state"):
         assert rows == query(db_url, f"SELECT COUNT(*) FROM {table}")[0][0], table
+
+
+def _schemas_of_bookkeeping(url: str) -> set[tuple[str, str]]:
+    return {(r[0], r[1]) for r in query(
+        url, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+             "ON n.oid = c.relnamespace WHERE c.relname LIKE 'seedgraph%' AND c.relkind = 'r'")}
+
+
+def test_on_postgresql_the_bookkeeping_lives_in_its_own_schema(pg_url: str) -> None:
+    run_engine(pg_url)
+    assert _schemas_of_bookkeeping(pg_url) == {
+        ("seedgraph", "seedgraph_runs"), ("seedgraph", "seedgraph_tasks"),
+        ("seedgraph", "seedgraph_state")}
+    assert run_engine(pg_url).status == "done"  # found again: everything up to date
+    assert query(pg_url, "SELECT COUNT(*) FROM seedgraph.seedgraph_runs")[0][0] == 2
+
+
+def test_bookkeeping_an_older_version_left_in_the_default_schema_moves_with_its_history(
+        pg_url: str) -> None:
+    run_engine(pg_url)
+    for table in ("seedgraph_tasks", "seedgraph_runs", "seedgraph_state"):
+        query(pg_url, f"ALTER TABLE seedgraph.{table} SET SCHEMA public")
+    query(pg_url, "DROP SCHEMA seedgraph")
+    assert {s for s, _ in _schemas_of_bookkeeping(pg_url)} == {"public"}
+
+    # a read-only command reads it where it is, and moves nothing
+    runs, latest, _ = _read(pg_url)
+    assert latest is not None and latest.status == "done" and len(runs) == 1
+    assert {s for s, _ in _schemas_of_bookkeeping(pg_url)} == {"public"}
+
+    # the next run moves it, history and state included: nothing to rebuild
+    result = run_engine(pg_url)
+    assert {o.status for o in result.outcomes} == {"up-to-date"}
+    assert {s for s, _ in _schemas_of_bookkeeping(pg_url)} == {"seedgraph"}
+    assert query(pg_url, "SELECT id FROM seedgraph.seedgraph_runs ORDER BY id") == [(1,), (2,)]

@@ -3,9 +3,14 @@ error inside a load, and an interrupt (a real SIGINT) rolling back what is in fl
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -21,7 +26,7 @@ from seedgraph.events import (
     TaskStarted,
 )
 from seedgraph.runner import TaskOutcome
-from tests.helpers import AS_OF, MINI, MINI_TABLES, checksums, query, run_engine
+from tests.helpers import AS_OF, MINI, MINI_TABLES, checksums, cli, query, run_engine
 
 
 def test_events_tell_the_whole_story_in_order(db_url: str) -> None:
@@ -212,3 +217,64 @@ def test_the_seed_reaches_every_task(db_url: str, another_db: Any) -> None:
     mine, theirs = checksums(db_url, MINI_TABLES), checksums(other, MINI_TABLES)
     # regions is a fixed list; every table drawn from the seed differs
     assert [t for t in MINI_TABLES if mine[t] == theirs[t]] == ["regions", "audit_notes"]
+
+
+BUSY_PACK = '''
+import os
+import time
+
+import sqlalchemy as sa
+
+from seedgraph import task
+
+METADATA = sa.MetaData()
+sa.Table("busy", METADATA, sa.Column("id", sa.Integer, primary_key=True))
+
+
+@task("busy")
+async def busy(ctx):
+    await ctx.write({"id": list(range(1, 1001))})
+    await ctx.flush()
+    if os.environ.get("BUSY_MARKER"):
+        open(os.environ["BUSY_MARKER"], "w").close()
+        time.sleep(120)  # synchronous: the event loop cannot run until it returns
+'''
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_a_task_busy_in_synchronous_code(
+        tmp_path: Path, sig: signal.Signals) -> None:
+    (tmp_path / "busy_pack.py").write_text(BUSY_PACK)
+    db = f"sqlite:///{tmp_path / 'busy.db'}"
+    marker = tmp_path / "started"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDGRAPH_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seedgraph", "run", "--pack", "busy_pack.py", "--db", db, "-q"],
+        cwd=tmp_path, env={**env, "BUSY_MARKER": str(marker)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while not marker.exists():
+            assert proc.poll() is None and time.time() < deadline, proc.communicate()
+            time.sleep(0.05)
+        sent = time.time()
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()  # never leave it behind when the test fails
+    assert proc.returncode == 130, stderr
+    assert time.time() - sent < 15  # SIGNAL_GRACE (3 s) plus start-up slack, not 120 s
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert query(db, "SELECT COUNT(*) FROM busy")[0][0] == 0  # rolled back
+
+    status = cli("status", "--pack", "busy_pack.py", "--db", db, "--json", cwd=tmp_path)
+    doc = json.loads(status.stdout)
+    assert doc["runs"][0]["status"] == "interrupted"  # the process is gone
+    assert doc["tasks"] == [{"table": "busy", "status": "pending", "rows": None,
+                             "seconds": None, "error": None}]
+    resumed = cli("run", "--pack", "busy_pack.py", "--db", db, "--resume", "--json",
+                  cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["tasks"][0]["status"] == "done"
+    assert query(db, "SELECT status FROM seedgraph_runs") == [("done",)]
+    assert query(db, "SELECT COUNT(*) FROM busy")[0][0] == 1000

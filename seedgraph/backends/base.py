@@ -20,7 +20,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from seedgraph.backends.url import DbUrl, quote
 from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, decode, kind_for, table_spec
-from seedgraph.errors import DatabaseError, SchemaMismatchError, UsageError
+from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -130,6 +130,14 @@ class Database(abc.ABC):
         return None  # a hook: nothing to do unless a backend overrides it
 
     # -- locking ----------------------------------------------------------
+
+    async def run_locked(self) -> bool:
+        """Whether a seedgraph run holds this database right now."""
+        try:
+            async with self.run_lock():
+                return False
+        except RunLockedError:
+            return True
 
     @abc.abstractmethod
     def run_lock(self) -> contextlib.AbstractAsyncContextManager[None]:
@@ -255,6 +263,10 @@ class Database(abc.ABC):
             async with self.engine.begin() as conn:
                 await conn.run_sync(lambda c: metadata.create_all(c, tables=todo))
         return [t.name for t in todo]
+
+    async def ensure_bookkeeping(self, metadata: sa.MetaData) -> None:
+        """Create seedgraph's own tables (*metadata*) where they are missing."""
+        await self.create_missing(metadata, [t.name for t in metadata.sorted_tables])
 
     async def drop(self, metadata: sa.MetaData, names: Sequence[str]) -> list[str]:
         existing = await self.existing_tables()

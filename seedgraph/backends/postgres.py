@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import asyncpg
 import numpy as np
+import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from seedgraph.backends.base import Database, Tx, register_backend
@@ -20,6 +21,7 @@ from seedgraph.errors import DatabaseError, RunLockedError
 
 __all__ = ["PgDatabase", "PgTx"]
 
+BOOKKEEPING_SCHEMA = "seedgraph"  # seedgraph's own tables live here, out of the user's schema
 _LOCK_KEY = 0x5EED6_7A9  # advisory lock id for "a seedgraph run holds this database"
 _PIECE = 1 << 20  # bytes per write to the COPY stream
 BULK_MAINTENANCE_MEM = "256MB"  # raised to this, never lowered, for index rebuilds
@@ -252,6 +254,41 @@ ORDER BY a.attnum, 2
 class PgDatabase(Database):
     dialect = "postgresql"
 
+    async def existing_tables(self) -> set[str]:
+        names = await super().existing_tables()
+        rows = await self.query(
+            "SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace($1) "
+            "AND relkind = 'r'", (BOOKKEEPING_SCHEMA,))
+        return names | {str(r[0]) for r in rows}
+
+    async def ensure_bookkeeping(self, metadata: sa.MetaData) -> None:
+        """seedgraph's tables go in their own schema, so migration diff tools never see
+        them in the user's; tables an older version made in the default schema move
+        there. A role that may not create a schema keeps them in the default one."""
+        schema = quote(BOOKKEEPING_SCHEMA)
+        try:
+            await self.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        except asyncpg.InsufficientPrivilegeError:
+            await super().ensure_bookkeeping(metadata)
+            return
+        ours = {str(r[0]) for r in await self.query(
+            "SELECT relname FROM pg_class WHERE relnamespace = to_regnamespace($1)",
+            (BOOKKEEPING_SCHEMA,))}
+        public = {str(r[0]) for r in await self.query(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace "
+            "AND relkind = 'r'")}
+        async with self.transaction() as tx:
+            for table in metadata.sorted_tables:
+                if table.name in public and table.name not in ours:
+                    await tx.execute(f"ALTER TABLE {quote(table.name)} SET SCHEMA {schema}")
+                    ours.add(table.name)
+        missing = [t for t in metadata.sorted_tables if t.name not in ours]
+        if missing:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(lambda c: metadata.create_all(
+                    c.execution_options(schema_translate_map={None: BOOKKEEPING_SCHEMA}),
+                    tables=missing))
+
     async def partition_roots(self) -> dict[str, str]:
         return {str(part): str(root).strip('"') for root, part in await self.query(_CHILDREN)}
 
@@ -267,8 +304,16 @@ class PgDatabase(Database):
     async def _connect(self, pool_size: int) -> None:
         assert self.url.pg_dsn is not None
         try:
-            self._pool = await asyncpg.create_pool(self.url.pg_dsn, min_size=1,
-                                                   max_size=max(2, pool_size))
+            # every connection also looks in the bookkeeping schema, after the user's
+            # own: set at connect time, so the pool's RESET ALL on release keeps it
+            first = await asyncpg.connect(self.url.pg_dsn)
+            try:
+                path = await first.fetchval("SHOW search_path")
+            finally:
+                await first.close()
+            self._pool = await asyncpg.create_pool(
+                self.url.pg_dsn, min_size=1, max_size=max(2, pool_size),
+                server_settings={"search_path": f"{path}, {BOOKKEEPING_SCHEMA}"})
         except (OSError, asyncpg.PostgresError) as exc:
             raise DatabaseError(f"cannot connect to {self.url.display}: {exc}") from exc
 
@@ -357,3 +402,4 @@ _DOMAINS = """
 SELECT t.typname, format_type(t.typbasetype, t.typtypmod)
 FROM pg_type t WHERE t.typtype = 'd'
 """
+
