@@ -25,7 +25,7 @@ from seedgraph.errors import (
     SafetyError,
     UsageError,
 )
-from seedgraph.events import Listener, RunStarted
+from seedgraph.events import Listener, RunStarted, RunStatus
 from seedgraph.graph import build_graph, children_first
 from seedgraph.pack import Pack, load_pack
 from seedgraph.plan import Plan, TableState, make_plan, resolve_params, task_fingerprints
@@ -231,7 +231,7 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
             raise NothingToResumeError(
                 f"nothing to resume: no seedgraph run recorded in {session.url.display}; "
                 "start one with `seedgraph run`")
-        if resume_run.status == "done":
+        if resume_run.status == RunStatus.DONE:
             raise NothingToResumeError(
                 f"nothing to resume: the latest run #{resume_run.id} finished successfully; "
                 "start a new one with `seedgraph run`", finished=True)

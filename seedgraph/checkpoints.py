@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from seedgraph.backends import Database, Tx, quote
 from seedgraph.errors import DatabaseError, SeedgraphError
+from seedgraph.events import RunStatus, TaskStatus
 from seedgraph.plan import TableState
 
 __all__ = [
@@ -81,7 +82,7 @@ STATE = sa.Table(
     sa.Column("writers", sa.Text),
 )
 
-STATUSES = ("pending", "running", "done", "failed", "skipped", "interrupted")
+STATUSES = tuple(s.value for s in TaskStatus if s != TaskStatus.UP_TO_DATE)  # recorded
 
 
 def now() -> str:
@@ -93,7 +94,7 @@ class RunRecord:
     id: int
     started_at: str
     finished_at: str | None
-    status: str
+    status: RunStatus
     mode: str
     seed: int
     as_of: str
@@ -108,7 +109,7 @@ class RunRecord:
 class TaskRecord:
     run_id: int
     table: str
-    status: str
+    status: TaskStatus
     rows: int | None
     started_at: str | None
     finished_at: str | None
@@ -184,7 +185,7 @@ async def start_run(tx: Tx, *, mode: str, seed: int, as_of: datetime,
         await tx.execute(
             "INSERT INTO seedgraph_runs (id, started_at, status, mode, seed, as_of, selection,"
             " params, pack, pack_fingerprint, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, now(), "running", mode, seed, as_of.isoformat(),
+            (run_id, now(), RunStatus.RUNNING, mode, seed, as_of.isoformat(),
              json.dumps(selection, sort_keys=True), json.dumps(params, sort_keys=True, default=str),
              pack, pack_fingerprint, version),
         )
@@ -194,17 +195,17 @@ async def start_run(tx: Tx, *, mode: str, seed: int, as_of: datetime,
             (run_id,),
         )
     for t in tables:
-        await _upsert_task(tx, run_id, t, "pending")
+        await _upsert_task(tx, run_id, t, TaskStatus.PENDING)
     for t in skipped:
         existing = await tx.fetch(
             "SELECT status FROM seedgraph_tasks WHERE run_id = ? AND table_name = ?",
             (run_id, t))
         if not existing:
-            await _upsert_task(tx, run_id, t, "done", error="up to date (skipped)")
+            await _upsert_task(tx, run_id, t, TaskStatus.DONE, error="up to date (skipped)")
     return run_id
 
 
-async def _upsert_task(tx: Tx, run_id: int, table: str, status: str,
+async def _upsert_task(tx: Tx, run_id: int, table: str, status: TaskStatus,
                        error: str | None = None) -> None:
     n = await tx.execute(
         "UPDATE seedgraph_tasks SET status = ?, error = ?, rows = NULL, seconds = NULL "
@@ -261,7 +262,7 @@ def _writers(marker: str | None) -> str | None:
     return None if marker is None else json.dumps([marker])
 
 
-async def mark_status(db: Database, *, run_id: int, table: str, status: str,
+async def mark_status(db: Database, *, run_id: int, table: str, status: TaskStatus,
                       error: str | None = None, started_at: str | None = None,
                       seconds: float | None = None) -> None:
     async with db.transaction() as tx:
@@ -269,12 +270,12 @@ async def mark_status(db: Database, *, run_id: int, table: str, status: str,
             "UPDATE seedgraph_tasks SET status = ?, error = ?,"
             " started_at = COALESCE(?, started_at), finished_at = ?, seconds = ?"
             " WHERE run_id = ? AND table_name = ?",
-            (status, error, started_at, None if status == "running" else now(), seconds,
+            (status, error, started_at, None if status == TaskStatus.RUNNING else now(), seconds,
              run_id, table),
         )
 
 
-async def finish_run(db: Database, run_id: int, status: str) -> None:
+async def finish_run(db: Database, run_id: int, status: RunStatus) -> None:
     async with db.transaction() as tx:
         await tx.execute("UPDATE seedgraph_runs SET status = ?, finished_at = ? WHERE id = ?",
                          (status, now(), run_id))
@@ -282,7 +283,8 @@ async def finish_run(db: Database, run_id: int, status: str) -> None:
 
 def _run(row: Sequence[Any]) -> RunRecord:
     return RunRecord(
-        id=int(row[0]), started_at=row[1], finished_at=row[2], status=row[3], mode=row[4],
+        id=int(row[0]), started_at=row[1], finished_at=row[2], status=RunStatus(row[3]),
+        mode=row[4],
         seed=int(row[5]), as_of=row[6], selection=json.loads(row[7]), params=json.loads(row[8]),
         pack=row[9], pack_fingerprint=row[10], version=row[11],
     )
@@ -311,7 +313,8 @@ async def task_records(db: Database, run_id: int) -> list[TaskRecord]:
         rows = await db.query(
             "SELECT run_id, table_name, status, rows, started_at, finished_at, seconds, error,"
             " fingerprint FROM seedgraph_tasks WHERE run_id = ? ORDER BY table_name", (run_id,))
-        return [TaskRecord(int(r[0]), r[1], r[2], None if r[3] is None else int(r[3]), r[4],
+        return [TaskRecord(int(r[0]), r[1], TaskStatus(r[2]), None if r[3] is None else int(r[3]),
+                           r[4],
                            r[5], None if r[6] is None else float(r[6]), r[7], r[8])
                 for r in rows]
 

@@ -30,6 +30,7 @@ from seedgraph.errors import (
     TaskFailed,
     UsageError,
 )
+from seedgraph.events import RunStatus, TaskStatus
 from seedgraph.graph import levels
 from seedgraph.report import PlainReporter, RichReporter, result_json, rows_table, summary_table
 
@@ -140,12 +141,12 @@ def run(
         print(result_json(result))
     elif not quiet:
         out.print(summary_table(result))
-    if result.status == "interrupted":
+    if result.status == RunStatus.INTERRUPTED:
         err.print("[magenta]interrupted:[/] in-flight tasks rolled back; continue with "
                   "`seedgraph run --resume`")
         raise typer.Exit(130)
-    if result.status != "done":
-        failed = [o for o in result.outcomes if o.status == "failed"]
+    if result.status != RunStatus.DONE:
+        failed = [o for o in result.outcomes if o.status == TaskStatus.FAILED]
         for o in failed:
             err.print(f"[bold red]failed:[/] {o.table}: {escape(o.error or '')}", soft_wrap=True)
         err.print("fix the cause, then continue with `seedgraph run --resume`")
@@ -263,11 +264,12 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
             recent = await checkpoints.recent_runs(dbh, runs)
             tasks = await checkpoints.task_records(dbh, recent[0].id) if recent else []
             counts = await dbh.row_counts(list(session.graph.nodes))
-            if recent and recent[0].status == "running" and not await dbh.run_locked():
+            if recent and recent[0].status == RunStatus.RUNNING and not await dbh.run_locked():
                 # no process holds the run: it was killed before closing its books
-                recent[0] = replace(recent[0], status="interrupted")
-                tasks = [replace(t, status="interrupted", error="the process stopped; "
-                                 "rolled back") if t.status == "running" else t for t in tasks]
+                recent[0] = replace(recent[0], status=RunStatus.INTERRUPTED)
+                tasks = [replace(t, status=TaskStatus.INTERRUPTED, error="the process stopped; "
+                                 "rolled back") if t.status == TaskStatus.RUNNING else t
+                         for t in tasks]
             return recent, tasks, counts
         finally:
             await dbh.close()

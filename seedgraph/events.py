@@ -1,19 +1,45 @@
-"""Events the runner emits; reporters (rich, plain, JSON) listen to them."""
+"""Events the runner emits; reporters (rich, plain, JSON) listen to them. Also the
+statuses a run and a task can have, and the one record of how a task ended."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 __all__ = [
     "Event",
     "Listener",
     "RunFinished",
     "RunStarted",
+    "RunStatus",
     "TaskFinished",
+    "TaskOutcome",
     "TaskProgress",
     "TaskStarted",
+    "TaskStatus",
 ]
+
+
+class TaskStatus(StrEnum):
+    """A task's state, as recorded in ``seedgraph_tasks`` and reported."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # an upstream task failed
+    INTERRUPTED = "interrupted"
+    UP_TO_DATE = "up-to-date"  # reported only: the plan skipped it
+
+
+class RunStatus(StrEnum):
+    """A run's state, as recorded in ``seedgraph_runs``."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +64,25 @@ class TaskProgress:
 
 
 @dataclass(frozen=True, slots=True)
-class TaskFinished:
+class TaskOutcome:
+    """How one task ended: the runner's result, the event it emits, the report's row."""
+
     table: str
-    status: str  # done | failed | skipped | interrupted
-    rows: int
-    seconds: float
+    status: TaskStatus
+    rows: int = 0
+    seconds: float = 0.0
     error: str | None = None
+
+
+TaskFinished = TaskOutcome  # the event a task's end is
 
 
 @dataclass(frozen=True, slots=True)
 class RunFinished:
     run_id: int
-    status: str  # done | failed | interrupted
+    status: RunStatus
     seconds: float
 
 
-Event = RunStarted | TaskStarted | TaskProgress | TaskFinished | RunFinished
+Event = RunStarted | TaskStarted | TaskProgress | TaskOutcome | RunFinished
 Listener = Callable[[Event], None]

@@ -28,7 +28,15 @@ from seedgraph import checkpoints
 from seedgraph.backends import Database
 from seedgraph.context import TaskContext
 from seedgraph.errors import TaskFailed
-from seedgraph.events import Listener, RunFinished, TaskFinished, TaskProgress, TaskStarted
+from seedgraph.events import (
+    Listener,
+    RunFinished,
+    RunStatus,
+    TaskOutcome,
+    TaskProgress,
+    TaskStarted,
+    TaskStatus,
+)
 from seedgraph.load import BULK_ROWS, TableWriter
 from seedgraph.plan import Plan, Schedule
 from seedgraph.task import TaskDef
@@ -39,24 +47,15 @@ SIGNAL_GRACE = 3.0  # seconds the event loop has to take Ctrl-C before it is for
 
 
 @dataclass(frozen=True, slots=True)
-class TaskOutcome:
-    table: str
-    status: str  # done | failed | skipped | interrupted | pending | up-to-date
-    rows: int = 0
-    seconds: float = 0.0
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class RunResult:
     run_id: int
-    status: str  # done | failed | interrupted
+    status: RunStatus
     seconds: float
     outcomes: tuple[TaskOutcome, ...]
 
     @property
     def rows(self) -> int:
-        return sum(o.rows for o in self.outcomes if o.status == "done")
+        return sum(o.rows for o in self.outcomes if o.status == TaskStatus.DONE)
 
 
 @dataclass(slots=True)
@@ -93,14 +92,19 @@ class _Execution:
         async with self.limiter:
             await self._run_task(name, tg)
 
+    def end(self, outcome: TaskOutcome) -> None:
+        """Record how a task ended and tell the listener."""
+        self.outcomes[outcome.table] = outcome
+        self.emit(outcome)
+
     async def _run_task(self, name: str, tg: TaskGroup) -> None:
         task: TaskDef = self.graph.nodes[name]["task"]
         started_at = checkpoints.now()
         t0 = time.perf_counter()
         self.emit(TaskStarted(name))
-        if self.db.dialect == "postgresql":
+        if self.db.concurrent_writers:  # else it would wait for the other tasks' commits
             await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
-                                          status="running", started_at=started_at)
+                                          status=TaskStatus.RUNNING, started_at=started_at)
         rows = 0
         try:
             try:
@@ -118,35 +122,31 @@ class _Execution:
             seconds = time.perf_counter() - t0
             with anyio.CancelScope(shield=True):
                 await checkpoints.mark_status(
-                    self.db, run_id=self.s.run_id, table=name, status="interrupted",
+                    self.db, run_id=self.s.run_id, table=name, status=TaskStatus.INTERRUPTED,
                     error="cancelled; rolled back", started_at=started_at, seconds=seconds)
-            self.outcomes[name] = TaskOutcome(name, "interrupted", 0, seconds, "cancelled")
-            self.emit(TaskFinished(name, "interrupted", 0, seconds, "cancelled"))
+            self.end(TaskOutcome(name, TaskStatus.INTERRUPTED, 0, seconds, "cancelled"))
             raise
         except TaskFailed as exc:
             seconds = time.perf_counter() - t0
             message = str(exc)
             self.failed = True
             await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
-                                          status="failed", error=message,
+                                          status=TaskStatus.FAILED, error=message,
                                           started_at=started_at, seconds=seconds)
-            self.outcomes[name] = TaskOutcome(name, "failed", 0, seconds, message)
-            self.emit(TaskFinished(name, "failed", 0, seconds, message))
+            self.end(TaskOutcome(name, TaskStatus.FAILED, 0, seconds, message))
             skipped = self.schedule.mark_failed(name)
             for d in skipped:
                 why = f"upstream {name} failed"
                 await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=d,
-                                              status="skipped", error=why)
-                self.outcomes[d] = TaskOutcome(d, "skipped", 0, 0.0, why)
-                self.emit(TaskFinished(d, "skipped", 0, 0.0, why))
+                                              status=TaskStatus.SKIPPED, error=why)
+                self.end(TaskOutcome(d, TaskStatus.SKIPPED, 0, 0.0, why))
             if self.s.fail_fast:
                 tg.cancel_scope.cancel()
             else:
                 self.start_ready(tg)
             return
         seconds = time.perf_counter() - t0
-        self.outcomes[name] = TaskOutcome(name, "done", rows, seconds)
-        self.emit(TaskFinished(name, "done", rows, seconds))
+        self.end(TaskOutcome(name, TaskStatus.DONE, rows, seconds))
         self.schedule.mark_done(name)
         self.start_ready(tg)
 
@@ -272,14 +272,17 @@ async def execute(db: Database, graph: nx.DiGraph, plan: Plan, *, run_id: int,
             ex.start_ready(tg)
         outer.cancel_scope.cancel()
     cancelled = ex.interrupted or (fail_fast and ex.failed)
-    status = "interrupted" if ex.interrupted else ("failed" if ex.failed else "done")
+    status = RunStatus.INTERRUPTED if ex.interrupted else (
+        RunStatus.FAILED if ex.failed else RunStatus.DONE)
     for step in plan.steps:
         if step.table in ex.outcomes:
             continue
         if step.action == "skip":
-            ex.outcomes[step.table] = TaskOutcome(step.table, "up-to-date", 0, 0.0, step.reason)
+            ex.outcomes[step.table] = TaskOutcome(step.table, TaskStatus.UP_TO_DATE, 0, 0.0,
+                                                  step.reason)
         elif cancelled:
-            ex.outcomes[step.table] = TaskOutcome(step.table, "pending", 0, 0.0, "not started")
+            ex.outcomes[step.table] = TaskOutcome(step.table, TaskStatus.PENDING, 0, 0.0,
+                                                  "not started")
     seconds = time.perf_counter() - t0
     with anyio.CancelScope(shield=True):
         await checkpoints.finish_run(db, run_id, status)

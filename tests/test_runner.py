@@ -53,8 +53,8 @@ def test_events_tell_the_whole_story_in_order(db_url: str) -> None:
         i_end = events.index(e)
         assert i_start < i_end
     # a task starts only after every upstream task finished
-    order = [(type(x).__name__, x.table) for x in events
-             if isinstance(x, TaskStarted | TaskFinished)]
+    order = [("TaskStarted" if isinstance(x, TaskStarted) else "TaskFinished", x.table)
+             for x in events if isinstance(x, TaskStarted | TaskFinished)]
     for child, parent in [("customers", "regions"), ("orders", "customers"),
                           ("order_items", "orders"), ("order_items", "products")]:
         assert order.index(("TaskFinished", parent)) < order.index(("TaskStarted", child))

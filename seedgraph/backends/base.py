@@ -89,6 +89,9 @@ class Database(abc.ABC):
     """A connected database. Create with :meth:`open`, close with :meth:`close`."""
 
     dialect: str
+    # capabilities the engine asks for instead of a dialect's name:
+    # several transactions may write at once (a task's status beside other tasks' loads)
+    concurrent_writers: bool = False
 
     def __init__(self, url: DbUrl) -> None:
         self.url = url

@@ -253,6 +253,7 @@ ORDER BY a.attnum, 2
 @register_backend
 class PgDatabase(Database):
     dialect = "postgresql"
+    concurrent_writers = True
 
     async def existing_tables(self) -> set[str]:
         names = await super().existing_tables()
