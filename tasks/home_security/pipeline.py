@@ -20,12 +20,14 @@ async def detections(ctx: TaskContext) -> None:
 
     Uploads come in visits: 1-6 images a few seconds apart on one camera. Visit
     times follow an hourly profile (quiet at night, peaks around 08:00 and 18:00)
-    inside [as_of - days, as_of]. Boxes mostly sit inside the camera's zones.
+    inside [as_of - days, as_of]; the household's routines (the school run, the
+    evening dog walk, ...) recur at their hour. Boxes mostly sit inside the camera's
+    zones. See :mod:`uploads`.
     """
     images, days = int(ctx.params["images"]), int(ctx.params["days"])
     rng = ctx.rng
     cams = await ctx.read("cameras", ["id", "name", "folder_path"])
-    zones = await ctx.read("camera_zones", ["camera_id", "polygon_coords"])
+    zones = await ctx.read("camera_zones", ["camera_id", "zone_type", "polygon_coords"])
     start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
     up = uploads.simulate(rng, cams, zones, images, start, days)
     img_time, img_cam, det_img, rank = up.image_time, up.image_camera, up.image, up.rank

@@ -1,7 +1,12 @@
 """Simulated camera uploads: who comes and goes, when, on which camera, and where in frame.
 
-One generator serves the window the ``detections`` table holds and any other stretch of
-time the pack needs to describe the same household.
+Most uploads are chance visits that follow the hourly rhythm. A household also has
+routines: the school run leaves the driveway around 07:30 on weekdays, the dog goes out
+in the evening. Routines are what make a zone-hour "normally busy", so a skipped one is
+what the platform flags as an activity drop.
+
+One generator serves the window the ``detections`` table holds and the weeks before it
+that the zone baselines were learned from, so both describe the same household.
 """
 
 from __future__ import annotations
@@ -14,7 +19,34 @@ import numpy as np
 from . import sim, vocab
 
 CLASSES = np.array(vocab.OBJECT_CLASSES, dtype=object)
-IN_ZONE_SHARE = 0.65  # background detections centred inside one of the camera's zones
+IN_ZONE_SHARE = 0.65  # chance detections centred inside one of the camera's zones
+WEEKDAYS = (0, 1, 2, 3, 4)  # 0 = Monday
+
+
+@dataclass(frozen=True, slots=True)
+class Routine:
+    """A recurring visit: the same camera, zone, hour and actors on given weekdays."""
+
+    name: str
+    camera: str  # the camera's display name (sim.CAMERA_SPECS)
+    zone_type: str  # the camera's zone it happens in
+    weekdays: tuple[int, ...]
+    hour: int
+    actors: tuple[str, ...]  # what each image shows, main actor first
+    attendance: float  # share of its scheduled days it happens
+
+
+ROUTINES = (
+    Routine("school run", "Driveway", "driveway", WEEKDAYS, 7, ("car", "person", "person"), 0.9),
+    Routine("commute home", "Garage", "garage", WEEKDAYS, 17, ("car", "person"), 0.9),
+    Routine("evening dog walk", "Backyard", "entrance", (*WEEKDAYS, 5, 6), 18, ("dog", "person"),
+            0.9),
+    Routine("parcel delivery", "Porch", "entrance", (*WEEKDAYS, 5), 11, ("package", "person"),
+            0.6),
+)
+ROUTINE_IMAGES = 2  # images per occurrence, seconds apart
+ROUTINE_RECALL = 0.9  # each actor is detected in an image with this probability
+ROUTINE_SHARE = 0.5  # routines use at most this share of the uploads
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +73,84 @@ def simulate(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
              days: int) -> Uploads:
     """*images* uploads on the cameras *cams* (id, name) in ``[start, start + days)``.
 
-    Uploads come in visits: 1-6 images a few seconds apart on one camera, at times
-    that follow the hourly profile. Each image shows 0-4 objects drawn from the
-    camera's class profile, the visit's main actor first; box centres sit inside one
-    of the camera's *zones* (camera_id, polygon_coords) 65 % of the time.
+    The household's routines come first (at most half the uploads); the rest are chance
+    visits: 1-6 images a few seconds apart on one camera, at times that follow the
+    hourly profile. Each image shows 0-4 objects drawn from the camera's class profile,
+    the visit's main actor first; box centres sit inside one of the camera's *zones*
+    (camera_id, zone_type, polygon_coords) 65 % of the time.
     """
+    routine = routines(rng, cams, zones, start, days, int(images * ROUTINE_SHARE))
+    chance = chance_visits(rng, cams, zones, images - len(routine.image_time), start, days)
+    shift = len(chance.image_time)
+    return Uploads(*(np.concatenate([a, b]) for a, b in (
+        (chance.image_time, routine.image_time), (chance.image_camera, routine.image_camera),
+        (chance.image, routine.image + shift), (chance.rank, routine.rank),
+        (chance.cls, routine.cls), (chance.x, routine.x), (chance.y, routine.y),
+        (chance.w, routine.w), (chance.h, routine.h))))
+
+
+def routines(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
+             zones: Mapping[str, np.ndarray], start: np.datetime64, days: int,
+             max_images: int) -> Uploads:
+    """The routines' visits in ``[start, start + days)``: each scheduled day it happens with
+    its attendance, at a minute of its hour, two images seconds apart, each actor seen
+    with probability 0.9, centred in the routine's zone. Past *max_images* a random
+    subset of the occurrences is kept."""
+    dows = sim.day_of_week(start + np.arange(days) * np.timedelta64(sim.DAY, "s"))
+    names = [str(n) for n in cams["name"]]
+    found: list[tuple[int, Routine, int]] = []  # (camera position, routine, second offset)
+    for r in ROUTINES:
+        if r.camera not in names or zone_polygon(cams, zones, names.index(r.camera),
+                                                 r.zone_type) is None:
+            continue
+        day = np.flatnonzero(np.isin(dows, r.weekdays))
+        day = day[rng.random(len(day)) < r.attendance]
+        secs = day * sim.DAY + r.hour * 3600 + rng.integers(5 * 60, 45 * 60, len(day))
+        found.extend((names.index(r.camera), r, int(t)) for t in secs.tolist())
+    keep = max_images // ROUTINE_IMAGES
+    if len(found) > keep:
+        found = [found[i] for i in np.sort(rng.permutation(len(found))[:keep]).tolist()]
+    img_time, img_cam, image, rank, cls, cx, cy = [], [], [], [], [], [], []
+    for cam, r, t0 in found:
+        poly = zone_polygon(cams, zones, cam, r.zone_type)
+        assert poly is not None
+        t = t0
+        for _ in range(ROUTINE_IMAGES):
+            seen = [a for a in r.actors if rng.random() < ROUTINE_RECALL]
+            px, py = sim.sample_in_polygon(rng, poly, len(seen))
+            image.extend([len(img_time)] * len(seen))
+            rank.extend(range(len(seen)))
+            cls.extend(seen)
+            cx.extend(px.tolist())
+            cy.extend(py.tolist())
+            img_time.append(start + np.timedelta64(t, "s")
+                            + np.timedelta64(int(rng.integers(0, 1_000_000)), "us"))
+            img_cam.append(cam)
+            t += int(rng.integers(3, 21))
+    cls_arr = np.array(cls, dtype=object)
+    w, h = box_sizes(rng, cls_arr)
+    x, y = place_boxes(np.array(cx, dtype=float), np.array(cy, dtype=float), w, h)
+    return Uploads(np.array(img_time, dtype="datetime64[us]"), np.array(img_cam, dtype=np.int64),
+                   np.array(image, dtype=np.int64), np.array(rank, dtype=np.int64), cls_arr,
+                   x, y, w, h)
+
+
+def zone_polygon(cams: Mapping[str, np.ndarray], zones: Mapping[str, np.ndarray], cam: int,
+                 zone_type: str) -> list[list[float]] | None:
+    """The polygon of the camera's first zone of *zone_type* (None if it has none)."""
+    for cid, ztype, poly in zip(zones["camera_id"], zones["zone_type"], zones["polygon_coords"],
+                                strict=True):
+        if cid == cams["id"][cam] and ztype == zone_type:
+            return list(poly)
+    return None
+
+
+def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
+                  zones: Mapping[str, np.ndarray], images: int, start: np.datetime64,
+                  days: int) -> Uploads:
+    """*images* uploads in visits at random times that follow the hourly profile."""
+    if images <= 0:
+        return routines(rng, cams, zones, start, 0, 0)  # no uploads
     ncam = len(cams["id"])
     spec_idx = np.array([sim.camera_index(str(n)) for n in cams["name"]])
     rate = sim.CAMERA_RATE[spec_idx % len(sim.CAMERA_RATE)]
