@@ -64,7 +64,7 @@ def slot_stats(counts: np.ndarray, dows: np.ndarray) -> tuple[np.ndarray, np.nda
     return avg, std
 
 
-def stored_slots(zone_ids: Sequence[str], rows: Mapping[str, np.ndarray]) -> tuple[
+def stored_slots(zone_ids: np.ndarray, rows: Mapping[str, np.ndarray]) -> tuple[
         np.ndarray, np.ndarray]:
     """avg[zone, weekday, hour] and std[...] from zone_activity_baselines rows (NaN where a
     slot is missing), zones in the order of *zone_ids*."""

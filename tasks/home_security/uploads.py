@@ -110,7 +110,13 @@ def routines(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     keep = max_images // ROUTINE_IMAGES
     if len(found) > keep:
         found = [found[i] for i in np.sort(rng.permutation(len(found))[:keep]).tolist()]
-    img_time, img_cam, image, rank, cls, cx, cy = [], [], [], [], [], [], []
+    img_time: list[np.datetime64] = []
+    img_cam: list[int] = []
+    image: list[int] = []
+    rank: list[int] = []
+    cls: list[str] = []
+    cx: list[float] = []
+    cy: list[float] = []
     for cam, r, t0 in found:
         poly = zone_polygon(cams, zones, cam, r.zone_type)
         assert poly is not None
