@@ -242,7 +242,8 @@ async def alerts(ctx: TaskContext) -> None:
 @task("event_feedback", upstream=["events"], tags=["pipeline"],
       params={"feedback_fraction": 0.3})
 async def event_feedback(ctx: TaskContext) -> None:
-    """User feedback on ~30 % of events: 70 % correct, 20 % partially correct, 10 % incorrect."""
+    """User feedback on ~30 % of events: 70 % correct, 20 % partially correct, 10 % incorrect,
+    given 5 minutes to 2 days after the event and before as_of."""
     ev = await ctx.read("events", ["id", "risk_level", "object_types", "ended_at"])
     rng = ctx.rng
     chosen = np.flatnonzero(rng.random(len(ev["id"])) < float(ctx.params["feedback_fraction"]))
@@ -276,9 +277,20 @@ async def event_feedback(ctx: TaskContext) -> None:
         "corrected_risk_level": corrected, "corrected_labels": labels,
         "created_by": rng.choice(np.array(["john.smith", "jane.smith", "robert.johnson"],
                                           dtype=object), n),
-        "created_at": sim.not_after(ctx.as_of, ev["ended_at"][chosen]
-                                    + sim.seconds(rng.integers(300, 2 * sim.DAY, n))),
+        "created_at": feedback_times(ev["ended_at"][chosen], rng.integers(300, 2 * sim.DAY, n),
+                                     sim.naive(ctx.as_of)),
     })
+
+
+def feedback_times(ended: np.ndarray, delay_s: np.ndarray, as_of: np.datetime64) -> np.ndarray:
+    """When feedback was given: 5 minutes to 2 days after the event ended, and before as_of.
+
+    For an event that ended less than 2 days before as_of the delay shrinks in proportion
+    to the time left, so recent events' feedback spreads over what remains instead of
+    piling up at as_of."""
+    room = (as_of - ended) / np.timedelta64(1, "us")
+    scale = np.minimum(1.0, room / (2 * sim.DAY * 1e6))
+    return ended + (delay_s * 1e6 * scale).astype(np.int64).astype("timedelta64[us]")
 
 
 @task("event_audits", upstream=["events"], tags=["pipeline"])
