@@ -1,49 +1,49 @@
 """Activity baselines per camera and zone, and zone anomalies measured against them.
 
-Zone statistics use the detections whose box centre falls inside the zone's
-polygon. For zone z and hour h, counts[z, d, h] is the number of such detections
-on day d of the window; a (hour, weekday) slot's baseline is the mean over the
-window's days with that weekday; its std_dev is the standard deviation over all
-days of that hour (at least 0.5). An anomaly's deviation_score is
-(actual - baseline) / std_dev with baseline the hour's mean over all days.
+Zone statistics count the detections whose box centre falls inside the zone's polygon,
+per zone, day and hour. A zone baseline slot (zone, hour, weekday) is what the platform
+learned over the ``baseline_weeks`` weeks before the window: the mean and sample
+standard deviation (at least 0.5) of that slot's counts. An anomaly is a zone-hour of
+the window two or more standard deviations from its slot, with
+``deviation_score = (actual - avg_detections) / std_dev`` of the stored slot
+(see :mod:`anomaly` for the four types).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from seedgraph import TaskContext, VerifyContext, invariant, task
 
-from . import sim, vocab
+from . import anomaly, sim, uploads, vocab
 
-MIN_STD = 0.5
+BASELINE_WEEKS = 8
 
 
-async def zone_counts(ctx: TaskContext | VerifyContext, days: int) -> tuple[
-        dict[str, np.ndarray], np.ndarray, np.datetime64]:
-    """Zones, counts[zone, day, hour] of detections centred in each zone, and window start."""
+async def window_counts(ctx: TaskContext | VerifyContext, days: int) -> tuple[
+        dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Zones, counts[zone, day, hour] of the window's detections centred in each zone, and
+    the weekday of each day of the window."""
     assert ctx.as_of is not None
     zones = await ctx.read("camera_zones", ["id", "camera_id", "polygon_coords"])
     det = await ctx.read("detections", ["camera_id", "detected_at", "bbox_x", "bbox_y",
                                         "bbox_width", "bbox_height"])
-    start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
+    start = window_start(ctx, days)
     cx, cy = sim.box_centres(det)
-    secs = ((det["detected_at"] - start) / np.timedelta64(1, "s")).astype(np.int64)
-    day = np.clip(secs // sim.DAY, 0, days - 1)
-    hour = sim.hour_of(det["detected_at"])
-    counts = np.zeros((len(zones["id"]), days, 24), dtype=np.int64)
-    for z, (cam, poly) in enumerate(zip(zones["camera_id"], zones["polygon_coords"],
-                                        strict=True)):
-        m = (det["camera_id"] == cam) & sim.point_in_polygon(cx, cy, poly)
-        np.add.at(counts[z], (day[m], hour[m]), 1)
-    return zones, counts, start
+    counts = anomaly.count_in_zones(zones, det["camera_id"], det["detected_at"], cx, cy,
+                                    start, days)
+    return zones, counts, day_of_week(start, days)
 
 
-def hour_stats(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per zone and hour: mean and std (floored) over all days."""
-    return counts.mean(axis=1), np.maximum(counts.std(axis=1), MIN_STD)
+def window_start(ctx: TaskContext | VerifyContext, days: int) -> np.datetime64:
+    return sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
+
+
+def day_of_week(start: np.datetime64, days: int) -> np.ndarray:
+    return sim.day_of_week(start + np.arange(days) * np.timedelta64(sim.DAY, "s"))
 
 
 @task("activity_baselines", upstream=["detections", "cameras"], tags=["baselines"],
@@ -96,30 +96,40 @@ async def class_baselines(ctx: TaskContext) -> None:
                           "last_updated"], rows)
 
 
-@task("zone_activity_baselines", upstream=["detections", "camera_zones"], tags=["baselines"],
-      params=["days"])
+@task("zone_activity_baselines", upstream=["cameras", "camera_zones"], tags=["baselines"],
+      params={"images": None, "days": None, "baseline_weeks": BASELINE_WEEKS})
 async def zone_activity_baselines(ctx: TaskContext) -> None:
-    """Per-zone baselines by (hour, weekday) from the detections centred in the zone."""
-    days = int(ctx.params["days"])
-    zones, counts, start = await zone_counts(ctx, days)
-    dows = sim.day_of_week(start + np.arange(days) * np.timedelta64(sim.DAY, "s"))
-    _, std = hour_stats(counts)
-    rows = []
-    for z, zid in enumerate(zones["id"]):
-        for dow in range(7):
-            pick = dows == dow
-            if not pick.any():
-                continue
-            for hour in range(24):
-                avg = float(counts[z, pick, hour].mean())
-                rows.append((zid, hour, dow, round(avg, 4), round(float(std[z, hour]), 4),
-                             int(pick.sum())))
-    n = len(rows)
+    """What the platform learned about each zone over the weeks before the window: per
+    (hour, weekday) slot, the mean and spread of the detections centred in the zone.
+
+    Those weeks' detections are not stored (the detections table holds the window), so
+    they are simulated by the generator that made the window's, at the same upload
+    rate, with the same cameras, zones, hourly rhythm and household routines.
+    """
+    images, days = int(ctx.params["images"]), int(ctx.params["days"])
+    weeks = int(ctx.params["baseline_weeks"])
+    cams = await ctx.read("cameras", ["id", "name"])
+    zones = await ctx.read("camera_zones", ["id", "camera_id", "zone_type", "polygon_coords"])
+    first = window_start(ctx, days) - np.timedelta64(weeks * 7 * sim.DAY, "s")
+    per_week = round(images * 7 / days)
+    counts = np.zeros((len(zones["id"]), weeks * 7, 24), dtype=np.int64)
+    for week in range(weeks):
+        start = first + np.timedelta64(week * 7 * sim.DAY, "s")
+        up = uploads.simulate(ctx.rng, cams, zones, per_week, start, 7)
+        cx = (up.x + up.w / 2) / vocab.FRAME_W
+        cy = (up.y + up.h / 2) / vocab.FRAME_H
+        counts[:, week * 7:(week + 1) * 7] = anomaly.count_in_zones(
+            zones, cams["id"][up.image_camera[up.image]], up.image_time[up.image], cx, cy,
+            start, 7)
+    avg, std = anomaly.slot_stats(counts, day_of_week(first, weeks * 7))
+    nz = len(zones["id"])
+    zi, dow, hour = (a.ravel() for a in np.meshgrid(np.arange(nz), np.arange(7), np.arange(24),
+                                                     indexing="ij"))
+    n = len(zi)
     await ctx.write({
-        "id": ctx.uuids(n), "zone_id": [r[0] for r in rows], "hour_of_day": [r[1] for r in rows],
-        "day_of_week": [r[2] for r in rows], "avg_detections": [r[3] for r in rows],
-        "std_dev": [r[4] for r in rows], "sample_count": [r[5] for r in rows],
-        "updated_at": np.full(n, sim.naive(ctx.as_of)),
+        "id": ctx.uuids(n), "zone_id": zones["id"][zi], "hour_of_day": hour, "day_of_week": dow,
+        "avg_detections": avg.ravel().round(4), "std_dev": std.ravel().round(4),
+        "sample_count": np.full(n, weeks), "updated_at": np.full(n, window_start(ctx, days)),
     })
 
 
@@ -127,32 +137,24 @@ async def zone_activity_baselines(ctx: TaskContext) -> None:
                                   "events"],
       tags=["baselines"], params={"days": None, "anomalies": 15})
 async def zone_anomalies(ctx: TaskContext) -> None:
-    """The hours that deviate most from their zone's baseline (spikes, drops, new patterns)."""
+    """The window's zone-hours that deviate from their baseline slot (zone, hour, weekday)
+    by two standard deviations or more: spikes, drops, new patterns and night-time
+    activity, the strongest of each type (see :mod:`anomaly`)."""
     days = int(ctx.params["days"])
-    zones, counts, start = await zone_counts(ctx, days)
-    mean, std = hour_stats(counts)
-    dev = (counts - mean[:, None, :]) / std[:, None, :]
-    flat = np.argsort(-np.abs(dev), axis=None, kind="stable")[: int(ctx.params["anomalies"])]
-    z, d, h = np.unravel_index(flat, dev.shape)
+    zones, counts, dows = await window_counts(ctx, days)
+    avg, std = anomaly.stored_slots(zones["id"], await ctx.read("zone_activity_baselines"))
+    chosen = anomaly.strongest(anomaly.find(counts, avg, std, dows), int(ctx.params["anomalies"]))
     ev = await ctx.read("events", ["id", "camera_id", "started_at"])
+    start = window_start(ctx, days)
     rows = []
-    for zi, di, hi in zip(z.tolist(), d.tolist(), h.tolist(), strict=True):
-        actual, base = float(counts[zi, di, hi]), float(mean[zi, hi])
-        score = (actual - base) / float(std[zi, hi])
-        if base == 0 and actual > 0:
-            kind = "new_pattern"
-        elif score > 0 and hi in sim.NIGHT_HOURS:
-            kind = "schedule_violation"
-        else:
-            kind = "activity_spike" if score > 0 else "activity_drop"
-        hour_start = start + np.timedelta64(di * sim.DAY + hi * 3600, "s")
+    for a in chosen:
+        hour_start = start + np.timedelta64(a.day * sim.DAY + a.hour * 3600, "s")
         hour_end = hour_start + np.timedelta64(3600, "s")
-        cam = zones["camera_id"][zi]
-        match = (ev["camera_id"] == cam) & (ev["started_at"] >= hour_start) & (
-            ev["started_at"] < hour_end)
-        event_id = int(ev["id"][match][0]) if match.any() and score > 0 else None
-        rows.append((zones["id"][zi], kind, round(base, 4), actual, round(score, 4), event_id,
-                     hour_end))
+        match = (ev["camera_id"] == zones["camera_id"][a.zone]) & (
+            ev["started_at"] >= hour_start) & (ev["started_at"] < hour_end)
+        event_id = int(ev["id"][match][0]) if match.any() and a.score > 0 else None
+        rows.append((zones["id"][a.zone], a.kind, a.baseline, float(a.actual),
+                     round(a.score, 4), event_id, hour_end))
     n = len(rows)
     await ctx.write({
         "id": ctx.uuids(n), "zone_id": [r[0] for r in rows], "anomaly_type": [r[1] for r in rows],
@@ -162,33 +164,106 @@ async def zone_anomalies(ctx: TaskContext) -> None:
     })
 
 
-@invariant("zone_stats_follow_detections",
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The zone_anomalies rows with what they are measured against."""
+
+    rows: dict[str, np.ndarray]
+    at: np.ndarray  # each row's (zone, day, hour) of the window
+    counts: np.ndarray  # [zone, day, hour] of the window
+    avg: np.ndarray  # stored slots, [zone, weekday, hour]
+    std: np.ndarray
+    dows: np.ndarray  # weekday of each day of the window
+
+    def slot(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each row's slot avg, slot std and window count."""
+        z, d, h = self.at.T
+        dow = self.dows[d]
+        return self.avg[z, dow, h], self.std[z, dow, h], self.counts[z, d, h]
+
+
+async def recorded(ctx: VerifyContext) -> Recorded:
+    """The anomaly rows, the window's counts, the stored slots and each row's zone-hour."""
+    days = int(ctx.params.get("days", 7))
+    zones, counts, dows = await window_counts(ctx, days)
+    avg, std = anomaly.stored_slots(zones["id"], await ctx.read("zone_activity_baselines"))
+    an = await ctx.read("zone_anomalies", ["id", "zone_id", "anomaly_type", "baseline_value",
+                                           "actual_value", "deviation_score", "detected_at"])
+    index = {str(z): i for i, z in enumerate(zones["id"])}
+    secs = ((an["detected_at"] - window_start(ctx, days)) / np.timedelta64(1, "s")).astype(
+        np.int64) - 3600
+    at = np.stack([np.array([index[str(z)] for z in an["zone_id"]], dtype=np.int64),
+                   np.clip(secs // sim.DAY, 0, days - 1), (secs % sim.DAY) // 3600], axis=1)
+    return Recorded(an, at.reshape(-1, 3), counts, avg, std, dows)
+
+
+@invariant("zone_anomalies_measure_their_baseline_slot",
            tables=["zone_anomalies", "zone_activity_baselines", "detections", "camera_zones"])
-async def zone_stats_follow_detections(ctx: VerifyContext) -> list[tuple[Any, ...]]:
-    """Baselines and anomalies recompute from the detections centred in each zone, and
-    deviation_score = (actual - baseline) / std_dev."""
+async def zone_anomalies_measure_their_slot(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """An anomaly's baseline_value is its stored slot's avg_detections (zone, hour,
+    weekday), actual_value the detections centred in the zone that hour, and
+    deviation_score = (actual - avg) / std_dev of that slot."""
     if ctx.as_of is None:
         return []
-    days = int(ctx.params.get("days", 7))
-    zones, counts, start = await zone_counts(ctx, days)
-    mean, std = hour_stats(counts)
-    zi = {str(z): i for i, z in enumerate(zones["id"])}
+    rec = await recorded(ctx)
+    an = rec.rows
     bad: list[tuple[Any, ...]] = []
-    an = await ctx.read("zone_anomalies", ["id", "zone_id", "baseline_value", "actual_value",
-                                           "deviation_score", "detected_at"])
-    for aid, zid, base, actual, score, when in zip(
-            an["id"], an["zone_id"], an["baseline_value"], an["actual_value"],
-            an["deviation_score"], an["detected_at"], strict=True):
-        z = zi[str(zid)]
-        secs = int((when - start) / np.timedelta64(1, "s")) - 3600
-        d, h = secs // sim.DAY, (secs % sim.DAY) // 3600
-        if counts[z, d, h] != actual or abs(mean[z, h] - base) > 1e-3 or \
-                abs((actual - base) / std[z, h] - score) > 1e-3:
-            bad.append((aid, "does not match the zone's detections"))
-    bl = await ctx.read("zone_activity_baselines", ["zone_id", "hour_of_day", "std_dev"])
-    for zid, hour, sd in zip(bl["zone_id"], bl["hour_of_day"].tolist(), bl["std_dev"],
-                             strict=True):
-        if abs(std[zi[str(zid)], hour] - sd) > 1e-3:
-            bad.append((str(zid), hour, "std_dev does not match"))
-            break
-    return bad[:10]
+    for aid, base, actual, score, avg, std, count in zip(
+            an["id"], an["baseline_value"], an["actual_value"], an["deviation_score"],
+            *rec.slot(), strict=True):
+        if abs(base - avg) > 1e-6:
+            bad.append((aid, f"baseline_value {base} is not the slot's {avg}"))
+        elif actual != count:
+            bad.append((aid, f"actual_value {actual} but {count} detections that hour"))
+        elif abs((actual - avg) / std - score) > 1e-3:
+            bad.append((aid, f"deviation_score {score} is not (actual - avg) / std_dev"))
+    return bad
+
+
+@invariant("zone_anomaly_types_follow_their_rules",
+           tables=["zone_anomalies", "zone_activity_baselines", "detections", "camera_zones"])
+async def zone_anomaly_types_follow_rules(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Each anomaly is 2+ standard deviations out and typed by its rule: schedule_violation
+    above the slot at night, new_pattern in a slot that never had activity,
+    activity_spike above it otherwise, activity_drop below a normally busy slot."""
+    if ctx.as_of is None:
+        return []
+    rec = await recorded(ctx)
+    kind, _ = anomaly.classify(*rec.slot(), rec.at[:, 2])
+    return [(aid, f"{found} should be {want or 'no anomaly'}")
+            for aid, found, want in zip(rec.rows["id"], rec.rows["anomaly_type"], kind,
+                                        strict=True)
+            if found != want]
+
+
+@invariant("zone_anomalies_are_the_strongest_of_each_type",
+           tables=["zone_anomalies", "zone_activity_baselines", "detections", "camera_zones"])
+async def zone_anomalies_are_strongest(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """The recorded anomalies are the strongest of each type, the types taken in turn:
+    every type that occurs in the window is represented, and scores spread as the data do."""
+    if ctx.as_of is None:
+        return []
+    rec = await recorded(ctx)
+    limit = int(ctx.params.get("anomalies", 15))
+    want = {(a.zone, a.day, a.hour, a.kind) for a in anomaly.strongest(
+        anomaly.find(rec.counts, rec.avg, rec.std, rec.dows), limit)}
+    have = {(z, d, h, str(k)) for (z, d, h), k in zip(rec.at.tolist(), rec.rows["anomaly_type"],
+                                                       strict=True)}
+    return ([("missing", *w) for w in sorted(want - have)]
+            + [("not among the strongest", *h) for h in sorted(have - want)])
+
+
+@invariant("zone_baselines_cover_every_slot", tables=["zone_activity_baselines", "camera_zones"])
+async def zone_baselines_cover_every_slot(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Every zone has all 168 (hour, weekday) slots, learned over the same number of weeks,
+    with a spread of at least MIN_STD."""
+    zones = await ctx.read("camera_zones", ["id"])
+    bl = await ctx.read("zone_activity_baselines")
+    avg, _ = anomaly.stored_slots(zones["id"], bl)
+    bad: list[tuple[Any, ...]] = [(str(zones["id"][z]), "missing slots")
+                                  for z in np.flatnonzero(np.isnan(avg).any(axis=(1, 2)))]
+    if len(set(bl["sample_count"].tolist())) > 1:
+        bad.append(("sample_count differs between slots",))
+    if (bl["std_dev"] < anomaly.MIN_STD - 1e-9).any():
+        bad.append(("std_dev below", anomaly.MIN_STD))
+    return bad

@@ -10,9 +10,7 @@ import numpy as np
 
 from seedgraph import TaskContext, VerifyContext, invariant, task
 
-from . import sim, vocab
-
-CLASSES = np.array(vocab.OBJECT_CLASSES, dtype=object)
+from . import sim, uploads, vocab
 
 
 @task("detections", upstream=["cameras", "camera_zones"], tags=["pipeline"],
@@ -22,66 +20,20 @@ async def detections(ctx: TaskContext) -> None:
 
     Uploads come in visits: 1-6 images a few seconds apart on one camera. Visit
     times follow an hourly profile (quiet at night, peaks around 08:00 and 18:00)
-    inside [as_of - days, as_of]. Boxes mostly sit inside the camera's zones.
+    inside [as_of - days, as_of]; the household's routines (the school run, the
+    evening dog walk, ...) recur at their hour. Boxes mostly sit inside the camera's
+    zones. See :mod:`uploads`.
     """
     images, days = int(ctx.params["images"]), int(ctx.params["days"])
     rng = ctx.rng
     cams = await ctx.read("cameras", ["id", "name", "folder_path"])
-    zones = await ctx.read("camera_zones", ["camera_id", "polygon_coords"])
-    ncam = len(cams["id"])
-    spec_idx = np.array([sim.camera_index(str(n)) for n in cams["name"]])
-    rate = sim.CAMERA_RATE[spec_idx % len(sim.CAMERA_RATE)]
-    # visits and their images
-    sizes = np.minimum(1 + rng.geometric(0.55, images), 6)
-    sizes = sizes[: int(np.searchsorted(np.cumsum(sizes), images)) + 1]
-    sizes[-1] -= int(sizes.sum() - images)
-    sizes = sizes[sizes > 0]
-    nvisit = len(sizes)
-    visit_cam = rng.choice(ncam, nvisit, p=rate / rate.sum())
+    zones = await ctx.read("camera_zones", ["camera_id", "zone_type", "polygon_coords"])
     start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
-    offset = (rng.integers(0, days, nvisit) * sim.DAY
-              + rng.choice(24, nvisit, p=sim.HOURLY_P) * 3600 + rng.integers(0, 3600, nvisit))
-    img_visit = np.repeat(np.arange(nvisit), sizes)
-    gaps = rng.integers(3, 21, len(img_visit))
-    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    gaps[first] = 0
-    within = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first], sizes)
-    img_secs = np.minimum(offset[img_visit] + within, days * sim.DAY - 1)
-    img_time = start + sim.seconds(img_secs) + rng.integers(0, 1_000_000, len(img_visit)).astype(
-        "timedelta64[us]")
-    img_cam = visit_cam[img_visit]
-    # detections per image, classes from the camera's profile; the visit's main actor first
-    per_img = rng.choice(5, len(img_visit), p=sim.DETECTIONS_PER_IMAGE_P)
-    det_img = np.repeat(np.arange(len(img_visit)), per_img)
+    up = uploads.simulate(rng, cams, zones, images, start, days)
+    img_time, img_cam, det_img, rank = up.image_time, up.image_camera, up.image, up.rank
+    cls, x, y, w, h = up.cls, up.x, up.y, up.w, up.h
     n = len(det_img)
-    class_p = np.array([sim.camera_spec(int(i))[3] for i in spec_idx], dtype=float)
-    class_p /= class_p.sum(axis=1, keepdims=True)
-    cum = np.cumsum(class_p, axis=1)
-    main = (rng.random(nvisit)[:, None] > cum[visit_cam]).sum(axis=1)
-    other = (rng.random(n)[:, None] > cum[img_cam[det_img]]).sum(axis=1)
-    rank = np.arange(n) - np.repeat(np.concatenate([[0], np.cumsum(per_img)[:-1]]), per_img)
-    cls_idx = np.where(rank == 0, main[img_visit[det_img]], other)
-    cls = CLASSES[np.minimum(cls_idx, len(CLASSES) - 1)]
-    # boxes: sizes by class, centres inside a zone of the camera 65 % of the time
-    w = np.empty(n, dtype=np.int64)
-    h = np.empty(n, dtype=np.int64)
-    for c, ((w0, w1), (h0, h1)) in sim.BOX_SIZES.items():
-        m = cls == c
-        w[m] = rng.integers(w0, w1, int(m.sum()))
-        h[m] = rng.integers(h0, h1, int(m.sum()))
-    cx, cy = rng.uniform(0.05, 0.95, n), rng.uniform(0.1, 0.95, n)
     det_cam = img_cam[det_img]
-    in_zone = rng.random(n) < 0.65
-    zone_cam = zones["camera_id"]
-    for ci, cam_id in enumerate(cams["id"]):
-        polys = [p for z, p in zip(zone_cam, zones["polygon_coords"], strict=True) if z == cam_id]
-        for zi, poly in enumerate(polys):
-            pick = np.flatnonzero(in_zone & (det_cam == ci) & (np.arange(n) % len(polys) == zi))
-            if len(pick):
-                px, py = sim.sample_in_polygon(rng, poly, len(pick))
-                cx[pick], cy[pick] = px, py
-    x = np.clip((cx * vocab.FRAME_W - w / 2).astype(np.int64), 0, vocab.FRAME_W - w)
-    y = np.clip((cy * vocab.FRAME_H - h / 2).astype(np.int64), 0, vocab.FRAME_H - h)
     conf = np.round(np.clip(rng.beta(7, 2, n), 0.3, 0.99), 3)
     # ids in time order
     det_time = img_time[det_img]
@@ -290,7 +242,8 @@ async def alerts(ctx: TaskContext) -> None:
 @task("event_feedback", upstream=["events"], tags=["pipeline"],
       params={"feedback_fraction": 0.3})
 async def event_feedback(ctx: TaskContext) -> None:
-    """User feedback on ~30 % of events: 70 % correct, 20 % partially correct, 10 % incorrect."""
+    """User feedback on ~30 % of events: 70 % correct, 20 % partially correct, 10 % incorrect,
+    given 5 minutes to 2 days after the event and before as_of."""
     ev = await ctx.read("events", ["id", "risk_level", "object_types", "ended_at"])
     rng = ctx.rng
     chosen = np.flatnonzero(rng.random(len(ev["id"])) < float(ctx.params["feedback_fraction"]))
@@ -324,9 +277,20 @@ async def event_feedback(ctx: TaskContext) -> None:
         "corrected_risk_level": corrected, "corrected_labels": labels,
         "created_by": rng.choice(np.array(["john.smith", "jane.smith", "robert.johnson"],
                                           dtype=object), n),
-        "created_at": sim.not_after(ctx.as_of, ev["ended_at"][chosen]
-                                    + sim.seconds(rng.integers(300, 2 * sim.DAY, n))),
+        "created_at": feedback_times(ev["ended_at"][chosen], rng.integers(300, 2 * sim.DAY, n),
+                                     sim.naive(ctx.as_of)),
     })
+
+
+def feedback_times(ended: np.ndarray, delay_s: np.ndarray, as_of: np.datetime64) -> np.ndarray:
+    """When feedback was given: 5 minutes to 2 days after the event ended, and before as_of.
+
+    For an event that ended less than 2 days before as_of the delay shrinks in proportion
+    to the time left, so recent events' feedback spreads over what remains instead of
+    piling up at as_of."""
+    room = (as_of - ended) / np.timedelta64(1, "us")
+    scale = np.minimum(1.0, room / (2 * sim.DAY * 1e6))
+    return ended + (delay_s * 1e6 * scale).astype(np.int64).astype("timedelta64[us]")
 
 
 @task("event_audits", upstream=["events"], tags=["pipeline"])

@@ -14,6 +14,10 @@ from . import sim, vocab
 
 RESIDENTS = 6  # recurring people: the household and its regular visitors
 HOME_VEHICLES = 3
+MAX_P = 0.7  # a dog on camera is Max, the family dog; otherwise a dog passing by
+NEIGHBOUR_CATS = 2  # the family has no cat: cats are two neighbours' cats or a stray
+NEIGHBOUR_CAT_P = 0.6
+MAX = RESIDENTS + HOME_VEHICLES  # Max's entity number; the neighbours' cats follow
 VEHICLES = ("car", "truck", "motorcycle")
 CLOTHING = ("black jacket", "blue jeans", "red hoodie", "grey coat", "white t-shirt",
             "high-visibility vest", "green raincoat")
@@ -26,8 +30,10 @@ def assign_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> tuple[np.nd
 
     Every visit's people are one entity: a recurring resident (trusted) with
     probability 0.55, else a stranger seen on that visit only. Vehicles likewise,
-    with the household's cars; all dogs and cats are the family's pets. Uses the
-    shared stream "entities", so every task that calls it gets the same answer.
+    with the household's cars. A visit's dog is Max, the family dog (trusted), with
+    probability 0.7, else a dog passing by; its cat is one of two neighbours' cats
+    with probability 0.6, else a stray. Uses the shared stream "entities", so every
+    task that calls it gets the same answer.
     """
     rng = ctx.rng_for("entities")
     visit = sim.visits(det)
@@ -35,17 +41,21 @@ def assign_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> tuple[np.nd
     kind = np.full(len(visit), "", dtype=object)
     kind[det["object_type"] == "person"] = "person"
     kind[np.isin(det["object_type"], VEHICLES)] = "vehicle"
-    kind[np.isin(det["object_type"], ("dog", "cat"))] = "animal"
+    kind[det["object_type"] == "dog"] = "dog"
+    kind[det["object_type"] == "cat"] = "cat"
     resident_p = 1.0 / np.arange(1, RESIDENTS + 1)
     vehicle_p = 1.0 / np.arange(1, HOME_VEHICLES + 1)
     pick_resident = rng.random(nvisit) < 0.55
     resident = rng.choice(RESIDENTS, nvisit, p=resident_p / resident_p.sum())
     pick_home_car = rng.random(nvisit) < 0.6
     home_car = rng.choice(HOME_VEHICLES, nvisit, p=vehicle_p / vehicle_p.sum())
-    types = ["person"] * RESIDENTS + ["vehicle"] * HOME_VEHICLES + ["animal"]
-    trust = ["trusted"] * (RESIDENTS + HOME_VEHICLES + 1)
+    pick_max = rng.random(nvisit) < MAX_P
+    pick_cat = rng.random(nvisit) < NEIGHBOUR_CAT_P
+    cat = rng.integers(0, NEIGHBOUR_CATS, nvisit)
+    types = ["person"] * RESIDENTS + ["vehicle"] * HOME_VEHICLES + ["animal"] * (
+        1 + NEIGHBOUR_CATS)
+    trust = ["trusted"] * (RESIDENTS + HOME_VEHICLES + 1) + ["unknown"] * NEIGHBOUR_CATS
     entity_of = np.full(len(visit), -1, dtype=np.int64)
-    pet = RESIDENTS + HOME_VEHICLES
     stranger: dict[tuple[int, str], int] = {}
     order = np.lexsort((det["id"], visit))
     for i in order.tolist():
@@ -53,8 +63,10 @@ def assign_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> tuple[np.nd
         if not k:
             continue
         v = int(visit[i])
-        if k == "animal":
-            entity_of[i] = pet
+        if k == "dog" and pick_max[v]:
+            entity_of[i] = MAX
+        elif k == "cat" and pick_cat[v]:
+            entity_of[i] = MAX + 1 + int(cat[v])
         elif k == "person" and pick_resident[v]:
             entity_of[i] = int(resident[v])
         elif k == "vehicle" and pick_home_car[v]:
@@ -62,7 +74,7 @@ def assign_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> tuple[np.nd
         else:
             if (v, k) not in stranger:
                 stranger[(v, k)] = len(types)
-                types.append(k)
+                types.append("animal" if k in ("dog", "cat") else k)
                 trust.append("untrusted" if rng.random() < 0.1 else "unknown")
             entity_of[i] = stranger[(v, k)]
     return entity_of, types, trust
@@ -104,6 +116,8 @@ async def entities(ctx: TaskContext) -> None:
     counts = np.bincount(entity_of[seen], minlength=n)
     best = np.full(n, -1, dtype=np.int64)
     best_conf = np.full(n, -1.0)
+    species = np.full(n, "", dtype=object)
+    species[entity_of[seen]] = det["object_type"][seen]  # an animal entity is one species
     for i in np.flatnonzero(seen).tolist():
         e = int(entity_of[i])
         t = det["detected_at"][i]
@@ -124,8 +138,10 @@ async def entities(ctx: TaskContext) -> None:
         elif types[e] == "vehicle":
             meta.append({"color": str(rng.choice(["silver", "black", "white", "blue", "red"])),
                          "body": str(rng.choice(["sedan", "suv", "pickup", "van"]))})
-        else:
+        elif e == MAX:
             meta.append({"species": "dog", "name": "Max"})
+        else:
+            meta.append({"species": str(species[e])})
     ids = entity_ids(ctx, n)
     await ctx.write({
         "id": ids[keep], "entity_type": np.array(types, dtype=object)[keep],
