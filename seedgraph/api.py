@@ -6,150 +6,61 @@ This module wires the pure core (pack, graph, selector, plan) to the edges
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
 from seedgraph import __version__, checkpoints
-from seedgraph.auto import auto_pack
-from seedgraph.backends import DEFAULT_URL, Database, DbUrl, parse_url
-from seedgraph.config import Config, load_config, parse_as_of
-from seedgraph.errors import (
-    DatabaseError,
-    NothingToResumeError,
-    SafetyError,
-    UsageError,
-)
-from seedgraph.events import Listener, RunStarted, RunStatus
-from seedgraph.graph import build_graph, children_first
-from seedgraph.pack import Pack, load_pack
+from seedgraph.backends import Database
+from seedgraph.checkpoints import RunRecord, TaskRecord
+from seedgraph.config import parse_as_of
+from seedgraph.errors import NothingToResumeError, SafetyError, UsageError
+from seedgraph.events import Listener, RunStarted, RunStatus, TaskStatus
+from seedgraph.graph import children_first
+from seedgraph.pack import Pack
 from seedgraph.plan import Plan, TableState, make_plan, resolve_params, task_fingerprints
 from seedgraph.runner import RunResult, execute
 from seedgraph.selector import select
+from seedgraph.session import (
+    DEFAULT_SEED,
+    Options,
+    Session,
+    check_production,
+    connect,
+    ensure_schema,
+    open_db,
+    open_session,
+    profile_for,
+    select_tables,
+)
 from seedgraph.task import Profile
+from seedgraph.verify import Check, run_checks
 
 __all__ = [
+    "CleanResult",
     "Options",
     "Prepared",
     "Session",
+    "StatusReport",
     "check_production",
     "clean",
+    "connect",
+    "create_schema",
+    "drop_schema",
+    "ensure_schema",
+    "open_db",
     "open_session",
+    "plan_only",
     "prepare",
+    "profile_for",
     "run",
     "select_tables",
+    "status",
+    "verify",
 ]
-
-DEFAULT_SEED = 42
-# values of SEEDGRAPH_ENV / APP_ENV that mean production (compared trimmed, case-folded)
-PRODUCTION_NAMES = frozenset({"production", "prod", "prd", "live"})
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """Everything a command may be told; None means "not given"."""
-
-    pack: str | None = None
-    db: str | None = None
-    config: Path | None = None
-    seed: int | None = None
-    as_of: str | None = None
-    profile: str | None = None
-    sets: Mapping[str, Any] = field(default_factory=dict)
-    only: str | None = None
-    exclude: str | None = None
-    resume: bool = False
-    force: bool = False
-    append: bool = False
-    concurrency: int | None = None
-    fail_fast: bool = False
-    confirm: bool = False
-    chunk_rows: int | None = None
-    allow_production: bool = False
-    auto: bool = False  # infer a task for every table the pack does not fill (--auto)
-    config_auto: bool = True  # False: ignore `auto = true` in the config (schema create/drop)
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """A loaded pack, its graph, the config and the database URL."""
-
-    config: Config
-    pack: Pack
-    graph: nx.DiGraph
-    url: DbUrl
-
-
-def open_session(options: Options) -> Session:
-    config = load_config(options.config)
-    pack_ref = options.pack or config.pack
-    auto = options.auto or (config.auto and options.config_auto)
-    if pack_ref is None and not auto:
-        raise UsageError(
-            "no pack given; pass --pack PATH (e.g. --pack tasks/home_security), or --auto "
-            "to seed the database's own tables with no code, or set pack = \"...\" in "
-            "seedgraph.toml or [tool.seedgraph] in pyproject.toml"
-        )
-    raw = options.db or os.environ.get("SEEDGRAPH_DATABASE_URL") or config.db or DEFAULT_URL
-    url = parse_url(raw)
-    base = Path.cwd() if options.pack else config.base_dir
-    pack = load_pack(pack_ref, base) if pack_ref is not None else None
-    if auto:
-        pack = auto_pack(url, pack)
-    assert pack is not None
-    graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
-    return Session(config=config, pack=pack, graph=graph, url=url)
-
-
-def select_tables(session: Session, only: str | None, exclude: str | None) -> frozenset[str]:
-    """The tables a selection names; an empty selection is a usage error (exit 2)."""
-    selected = select(session.graph, only, exclude)
-    if not selected:
-        raise UsageError(
-            f"the selection (--only {only!r} --exclude {exclude!r}) is empty; "
-            "see `seedgraph list` for the tasks")
-    return selected
-
-
-def check_production(options: Options, action: str) -> None:
-    """Destructive commands refuse in production unless --allow-production is given."""
-    for var in ("SEEDGRAPH_ENV", "APP_ENV"):
-        env = os.environ.get(var, "").strip().casefold()
-        if env in PRODUCTION_NAMES and not options.allow_production:
-            raise SafetyError(
-                f"refusing to {action}: {var}={os.environ[var].strip()}. This looks like "
-                "production; if you really mean it, add --allow-production"
-            )
-
-
-def profile_for(session: Session, name: str) -> Profile:
-    cfg = session.config.profiles.get(name)
-    if cfg is None:
-        return session.pack.profile(name)
-    body = dict(cfg)
-    base = session.pack.profile(str(body.pop("extends"))) if "extends" in body else Profile(name)
-    params = dict(base.params)
-    params.update(body.pop("params", {}) or {})
-    only = body.pop("only", base.only)
-    exclude = body.pop("exclude", base.exclude)
-    for key, value in (("only", only), ("exclude", exclude)):
-        if value is not None and not isinstance(value, str):
-            raise UsageError(f"profile '{name}' in {session.config.source}: '{key}' must be a "
-                             f"selector string such as \"tag:facts\", got {value!r}")
-    description = str(body.pop("description", base.description))
-    if body:
-        if session.pack.config_params is None:
-            raise UsageError(
-                f"profile '{name}' in {session.config.source}: unknown key(s) "
-                f"{', '.join(sorted(body))}; use only, exclude, extends, description, params"
-            )
-        params.update(session.pack.config_params(body))
-    return Profile(name, description, only, exclude, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,29 +200,6 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
                     resume_run)
 
 
-async def open_db(session: Session, concurrency: int = 4, *,
-                  read_only: bool = False) -> Database:
-    """Open the session's database; *read_only* commands never create an SQLite file."""
-    if read_only and session.url.missing_file:
-        raise DatabaseError(
-            f"no database at {session.url.sqlite_path}; check --db (or "
-            "SEEDGRAPH_DATABASE_URL), or seed one first with `seedgraph run`")
-    db = await Database.open(session.url, pool_size=concurrency + 2)
-    db.register(session.pack.metadata)
-    return db
-
-
-async def ensure_schema(session: Session, db: Database, *, create: bool = True) -> list[str]:
-    """Check the pack's tables that exist against its schema; with *create*, create the
-    missing ones."""
-    md = session.pack.metadata
-    if md is None:
-        return []
-    names = sorted(md.tables)  # create_all orders them; a cycle must not warn here
-    await db.check_schema(md, names)
-    return await db.create_missing(md, names) if create else []
-
-
 def _refuse(plan: Plan, options: Options, pack: Pack) -> None:
     cannot = [t for t in plan.to_run if t in pack.problems]
     if cannot:
@@ -433,3 +321,80 @@ async def clean(options: Options, *, dry_run: bool) -> CleanResult:
     finally:
         await db.close()
 
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    database: str  # the URL, password masked
+    runs: tuple[RunRecord, ...]  # newest first
+    tasks: tuple[TaskRecord, ...]  # of the newest run
+    row_counts: Mapping[str, int]
+
+
+async def status(options: Options, runs: int = 5) -> StatusReport:
+    """``seedgraph status``: recent runs, the latest run's tasks, current row counts. A
+    run still recorded ``running`` that no process holds was killed: it is reported
+    interrupted, as the next run will record it."""
+    session = open_session(options)
+    async with connect(session, read_only=True) as db:
+        recent = await checkpoints.recent_runs(db, runs)
+        tasks = await checkpoints.task_records(db, recent[0].id) if recent else []
+        counts = await db.row_counts(list(session.graph.nodes))
+        if recent and recent[0].status == RunStatus.RUNNING and not await db.run_locked():
+            recent[0] = replace(recent[0], status=RunStatus.INTERRUPTED)
+            tasks = [replace(t, status=TaskStatus.INTERRUPTED,
+                             error="the process stopped; rolled back")
+                     if t.status == TaskStatus.RUNNING else t for t in tasks]
+    return StatusReport(session.url.display, tuple(recent), tuple(tasks), counts)
+
+
+async def verify(options: Options, *, allow_empty: bool = False) -> list[Check]:
+    """``seedgraph verify``: row counts, the database's own keys and CHECKs, the pack's
+    invariants, over the selection (or the profile the latest run used)."""
+    session = open_session(options)
+    async with connect(session, read_only=True) as db:
+        latest = await checkpoints.latest_run(db)
+        only, exclude = options.only, options.exclude
+        if only is None and exclude is None:
+            name = options.profile or (latest.selection.get("profile") if latest else None) \
+                or session.pack.default_profile
+            if name:
+                chosen = profile_for(session, name)
+                only, exclude = chosen.only, chosen.exclude
+        tables = sorted(select(session.graph, only, exclude))
+        return await run_checks(db, session.pack, tables, allow_empty=allow_empty,
+                                params=dict(latest.params) if latest else {},
+                                as_of=latest.as_of if latest else None)
+
+
+def _schema_session(options: Options) -> Session:
+    session = open_session(replace(options, config_auto=False))  # never the user's schema
+    if session.pack.metadata is None:
+        raise UsageError(f"pack {session.pack.name} ships no schema (no METADATA)")
+    return session
+
+
+async def create_schema(options: Options) -> list[str]:
+    """``seedgraph schema create``: the pack's missing tables; returns those created."""
+    session = _schema_session(options)
+    async with connect(session) as db:
+        return await ensure_schema(session, db)
+
+
+async def drop_schema(options: Options, *, confirm: bool) -> list[str]:
+    """``seedgraph schema drop``: the selected tables of the pack's schema, and what
+    seedgraph recorded about them; returns those dropped."""
+    check_production(options, "drop tables")
+    session = _schema_session(options)
+    assert session.pack.metadata is not None
+    names = sorted(select(session.graph, options.only, options.exclude)
+                   & set(session.pack.metadata.tables))
+    if not confirm:
+        raise SafetyError(
+            f"schema drop would drop {len(names)} table(s) and all their rows; add --confirm")
+    async with connect(session) as db, db.run_lock():
+        dropped = await db.drop(session.pack.metadata, names)
+        await checkpoints.ensure_tables(db)
+        async with db.transaction() as tx:
+            await checkpoints.forget_tables(tx, dropped)
+        return dropped

@@ -32,6 +32,7 @@ __all__ = [
     "close_stale_runs",
     "ensure_tables",
     "finish_run",
+    "forget_tables",
     "latest_run",
     "load_states",
     "mark_done",
@@ -214,6 +215,12 @@ async def _upsert_task(tx: Tx, run_id: int, table: str, status: TaskStatus,
         await tx.execute(
             "INSERT INTO seedgraph_tasks (run_id, table_name, status, error) VALUES (?, ?, ?, ?)",
             (run_id, table, status, error))
+
+
+async def forget_tables(tx: Tx, tables: Sequence[str]) -> None:
+    """Forget what seedgraph recorded about *tables* (they were dropped)."""
+    for table in tables:
+        await tx.execute("DELETE FROM seedgraph_state WHERE table_name = ?", (table,))
 
 
 async def clear_tables(tx: Tx, tables: Sequence[str]) -> None:

@@ -12,7 +12,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,11 +20,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from seedgraph import api, checkpoints
+from seedgraph import api
 from seedgraph.config import parse_sets
 from seedgraph.errors import (
     NothingToResumeError,
-    SafetyError,
     SeedgraphError,
     TaskFailed,
     UsageError,
@@ -255,29 +253,12 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
            runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs to list.")] = 5,
            json_out: JsonOpt = False) -> None:
     """Recent runs, the latest run's per-task status, and current row counts."""
-    session = api.open_session(api.Options(pack=pack, db=db, config=config, auto=auto))
-
-    async def gather() -> tuple[list[checkpoints.RunRecord], list[checkpoints.TaskRecord],
-                                dict[str, int]]:
-        dbh = await api.open_db(session, read_only=True)
-        try:
-            recent = await checkpoints.recent_runs(dbh, runs)
-            tasks = await checkpoints.task_records(dbh, recent[0].id) if recent else []
-            counts = await dbh.row_counts(list(session.graph.nodes))
-            if recent and recent[0].status == RunStatus.RUNNING and not await dbh.run_locked():
-                # no process holds the run: it was killed before closing its books
-                recent[0] = replace(recent[0], status=RunStatus.INTERRUPTED)
-                tasks = [replace(t, status=TaskStatus.INTERRUPTED, error="the process stopped; "
-                                 "rolled back") if t.status == TaskStatus.RUNNING else t
-                         for t in tasks]
-            return recent, tasks, counts
-        finally:
-            await dbh.close()
-
-    recent, tasks, counts = anyio.run(gather)
+    options = api.Options(pack=pack, db=db, config=config, auto=auto)
+    report = anyio.run(lambda: api.status(options, runs))
+    recent, tasks, counts = report.runs, report.tasks, report.row_counts
     if json_out:
         print(json.dumps({
-            "database": session.url.display,
+            "database": report.database,
             "runs": [{"id": r.id, "status": r.status, "mode": r.mode, "started_at": r.started_at,
                       "finished_at": r.finished_at, "seed": r.seed, "as_of": r.as_of,
                       "selection": r.selection} for r in recent],
@@ -286,7 +267,7 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
             "row_counts": counts,
         }, indent=2))
         return
-    out.print(f"database: {session.url.display}")
+    out.print(f"database: {report.database}")
     if not recent:
         out.print("no seedgraph runs recorded yet; start one with `seedgraph run`")
     else:
@@ -332,18 +313,8 @@ def clean(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto
 @handle_errors
 def schema_create(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None) -> None:
     """Create the pack's missing tables."""
-    session = api.open_session(api.Options(pack=pack, db=db, config=config, config_auto=False))
-    if session.pack.metadata is None:
-        raise UsageError(f"pack {session.pack.name} ships no schema (no METADATA)")
-
-    async def go() -> list[str]:
-        dbh = await api.open_db(session)
-        try:
-            return await api.ensure_schema(session, dbh)
-        finally:
-            await dbh.close()
-
-    created = anyio.run(go)
+    options = api.Options(pack=pack, db=db, config=config)
+    created = anyio.run(lambda: api.create_schema(options))
     out.print(f"created {len(created)} table(s)" + (": " + ", ".join(created) if created else ""))
 
 
@@ -355,33 +326,8 @@ def schema_drop(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None
                 allow_production: ProdOpt = False) -> None:
     """Drop the pack's tables (needs --confirm)."""
     options = api.Options(pack=pack, db=db, config=config, only=only, exclude=exclude,
-                          allow_production=allow_production, config_auto=False)
-    api.check_production(options, "drop tables")
-    session = api.open_session(options)
-    if session.pack.metadata is None:
-        raise UsageError(f"pack {session.pack.name} ships no schema (no METADATA)")
-    from seedgraph.selector import select
-
-    names = sorted(select(session.graph, only, exclude) & set(session.pack.metadata.tables))
-    if not confirm:
-        raise SafetyError(
-            f"schema drop would drop {len(names)} table(s) and all their rows; add --confirm")
-
-    async def go() -> list[str]:
-        dbh = await api.open_db(session)
-        try:
-            assert session.pack.metadata is not None
-            async with dbh.run_lock():
-                dropped = await dbh.drop(session.pack.metadata, names)
-                await checkpoints.ensure_tables(dbh)
-                async with dbh.transaction() as tx:
-                    for n in dropped:
-                        await tx.execute("DELETE FROM seedgraph_state WHERE table_name = ?", (n,))
-                return dropped
-        finally:
-            await dbh.close()
-
-    dropped = anyio.run(go)
+                          allow_production=allow_production)
+    dropped = anyio.run(lambda: api.drop_schema(options, confirm=confirm))
     out.print(f"dropped {len(dropped)} table(s)")
 
 
@@ -401,33 +347,10 @@ def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
            json_out: JsonOpt = False) -> None:
     """Check row counts, foreign keys, unique/check constraints and the pack's invariants."""
     from seedgraph.errors import VerificationFailed
-    from seedgraph.selector import select
-    from seedgraph.verify import run_checks
 
     options = api.Options(pack=pack, db=db, config=config, auto=auto, profile=profile, only=only,
                           exclude=exclude)
-    session = api.open_session(options)
-
-    async def go() -> list[Any]:
-        dbh = await api.open_db(session, read_only=True)
-        try:
-            latest = await checkpoints.latest_run(dbh)
-            sel_only, sel_exclude = only, exclude
-            if only is None and exclude is None:
-                name = profile or (latest.selection.get("profile") if latest else None) \
-                    or session.pack.default_profile
-                if name:
-                    prof = api.profile_for(session, name)
-                    sel_only, sel_exclude = prof.only, prof.exclude
-            tables = sorted(select(session.graph, sel_only, sel_exclude))
-            params = dict(latest.params) if latest else {}
-            as_of = latest.as_of if latest else None
-            return await run_checks(dbh, session.pack, tables, allow_empty=allow_empty,
-                                    params=params, as_of=as_of)
-        finally:
-            await dbh.close()
-
-    checks = anyio.run(go)
+    checks = anyio.run(lambda: api.verify(options, allow_empty=allow_empty))
     failed = [c for c in checks if not c.ok]
     if json_out:
         print(json.dumps({"ok": not failed, "checks": len(checks), "failed": [
@@ -492,11 +415,8 @@ def export(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
                          "folder: choose a folder")
 
     async def go() -> dict[str, int]:
-        dbh = await api.open_db(session, read_only=True)
-        try:
+        async with api.connect(session, read_only=True) as dbh:
             return await export_tables(dbh, session.graph, tables, output, fmt, limit)
-        finally:
-            await dbh.close()
 
     try:
         written = anyio.run(go)
@@ -527,18 +447,12 @@ def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto:
     if status:
 
         async def gather() -> dict[str, NodeStatus]:
-            dbh = await api.open_db(session, read_only=True)
-            try:
-                latest = await checkpoints.latest_run(dbh)
-                found = {n: NodeStatus("never") for n in graph.nodes}
-                if latest is None:
-                    return found
-                for t in await checkpoints.task_records(dbh, latest.id):
-                    if t.table in found:
-                        found[t.table] = NodeStatus(t.status, t.rows, t.seconds, t.error)
-                return found
-            finally:
-                await dbh.close()
+            found = {n: NodeStatus("never") for n in graph.nodes}
+            report = await api.status(api.Options(pack=pack, db=db, config=config, auto=auto), 1)
+            for t in report.tasks:
+                if t.table in found:
+                    found[t.table] = NodeStatus(t.status, t.rows, t.seconds, t.error)
+            return found
 
         statuses = anyio.run(gather)
     title = f"{session.pack.name}: {graph.number_of_nodes()} tasks"

@@ -27,3 +27,22 @@ def test_other_environments_pass(monkeypatch: pytest.MonkeyPatch, value: str) ->
     monkeypatch.setenv("APP_ENV", value)
     monkeypatch.delenv("SEEDGRAPH_ENV", raising=False)
     api.check_production(api.Options(), "seed this database")
+
+
+def test_the_api_exports_what_it_defines_and_everything_the_cli_uses() -> None:
+    import ast
+    import inspect as pyinspect
+
+    from seedgraph import cli
+
+    assert api.__all__ == sorted(api.__all__)
+    for name in api.__all__:
+        assert hasattr(api, name), name
+    defined = {name for name, value in vars(api).items() if not name.startswith("_")
+               and (pyinspect.isfunction(value) or pyinspect.isclass(value))
+               and value.__module__ == api.__name__}
+    assert defined <= set(api.__all__), defined - set(api.__all__)
+    used = {node.attr for node in ast.walk(ast.parse(pyinspect.getsource(cli)))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id == "api"}
+    assert used and used <= set(api.__all__), used - set(api.__all__)

@@ -1,0 +1,179 @@
+"""A command's session: its options, the pack and graph they name, the database URL,
+and the one way to open that database (:func:`connect`).
+
+Every command starts here; :mod:`seedgraph.api` holds the operations themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from seedgraph.auto import auto_pack
+from seedgraph.backends import DEFAULT_URL, Database, DbUrl, parse_url
+from seedgraph.config import Config, load_config
+from seedgraph.errors import DatabaseError, SafetyError, UsageError
+from seedgraph.graph import build_graph
+from seedgraph.pack import Pack, load_pack
+from seedgraph.selector import select
+from seedgraph.task import Profile
+
+__all__ = [
+    "DEFAULT_SEED",
+    "PRODUCTION_NAMES",
+    "Options",
+    "Session",
+    "check_production",
+    "connect",
+    "ensure_schema",
+    "open_db",
+    "open_session",
+    "profile_for",
+    "select_tables",
+]
+
+DEFAULT_SEED = 42
+# values of SEEDGRAPH_ENV / APP_ENV that mean production (compared trimmed, case-folded)
+PRODUCTION_NAMES = frozenset({"production", "prod", "prd", "live"})
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything a command may be told; None means "not given"."""
+
+    pack: str | None = None
+    db: str | None = None
+    config: Path | None = None
+    seed: int | None = None
+    as_of: str | None = None
+    profile: str | None = None
+    sets: Mapping[str, Any] = field(default_factory=dict)
+    only: str | None = None
+    exclude: str | None = None
+    resume: bool = False
+    force: bool = False
+    append: bool = False
+    concurrency: int | None = None
+    fail_fast: bool = False
+    confirm: bool = False
+    chunk_rows: int | None = None
+    allow_production: bool = False
+    auto: bool = False  # infer a task for every table the pack does not fill (--auto)
+    config_auto: bool = True  # False: ignore `auto = true` in the config (schema create/drop)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A loaded pack, its graph, the config and the database URL."""
+
+    config: Config
+    pack: Pack
+    graph: nx.DiGraph
+    url: DbUrl
+
+
+def open_session(options: Options) -> Session:
+    config = load_config(options.config)
+    pack_ref = options.pack or config.pack
+    auto = options.auto or (config.auto and options.config_auto)
+    if pack_ref is None and not auto:
+        raise UsageError(
+            "no pack given; pass --pack PATH (e.g. --pack tasks/home_security), or --auto "
+            "to seed the database's own tables with no code, or set pack = \"...\" in "
+            "seedgraph.toml or [tool.seedgraph] in pyproject.toml"
+        )
+    raw = options.db or os.environ.get("SEEDGRAPH_DATABASE_URL") or config.db or DEFAULT_URL
+    url = parse_url(raw)
+    base = Path.cwd() if options.pack else config.base_dir
+    pack = load_pack(pack_ref, base) if pack_ref is not None else None
+    if auto:
+        pack = auto_pack(url, pack)
+    assert pack is not None
+    graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
+    return Session(config=config, pack=pack, graph=graph, url=url)
+
+
+def select_tables(session: Session, only: str | None, exclude: str | None) -> frozenset[str]:
+    """The tables a selection names; an empty selection is a usage error (exit 2)."""
+    selected = select(session.graph, only, exclude)
+    if not selected:
+        raise UsageError(
+            f"the selection (--only {only!r} --exclude {exclude!r}) is empty; "
+            "see `seedgraph list` for the tasks")
+    return selected
+
+
+def check_production(options: Options, action: str) -> None:
+    """Destructive commands refuse in production unless --allow-production is given."""
+    for var in ("SEEDGRAPH_ENV", "APP_ENV"):
+        env = os.environ.get(var, "").strip().casefold()
+        if env in PRODUCTION_NAMES and not options.allow_production:
+            raise SafetyError(
+                f"refusing to {action}: {var}={os.environ[var].strip()}. This looks like "
+                "production; if you really mean it, add --allow-production"
+            )
+
+
+def profile_for(session: Session, name: str) -> Profile:
+    cfg = session.config.profiles.get(name)
+    if cfg is None:
+        return session.pack.profile(name)
+    body = dict(cfg)
+    base = session.pack.profile(str(body.pop("extends"))) if "extends" in body else Profile(name)
+    params = dict(base.params)
+    params.update(body.pop("params", {}) or {})
+    only = body.pop("only", base.only)
+    exclude = body.pop("exclude", base.exclude)
+    for key, value in (("only", only), ("exclude", exclude)):
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"profile '{name}' in {session.config.source}: '{key}' must be a "
+                             f"selector string such as \"tag:facts\", got {value!r}")
+    description = str(body.pop("description", base.description))
+    if body:
+        if session.pack.config_params is None:
+            raise UsageError(
+                f"profile '{name}' in {session.config.source}: unknown key(s) "
+                f"{', '.join(sorted(body))}; use only, exclude, extends, description, params"
+            )
+        params.update(session.pack.config_params(body))
+    return Profile(name, description, only, exclude, params)
+
+
+async def open_db(session: Session, concurrency: int = 4, *,
+                  read_only: bool = False) -> Database:
+    """Open the session's database; *read_only* commands never create an SQLite file."""
+    if read_only and session.url.missing_file:
+        raise DatabaseError(
+            f"no database at {session.url.sqlite_path}; check --db (or "
+            "SEEDGRAPH_DATABASE_URL), or seed one first with `seedgraph run`")
+    db = await Database.open(session.url, pool_size=concurrency + 2)
+    db.register(session.pack.metadata)
+    return db
+
+
+async def ensure_schema(session: Session, db: Database, *, create: bool = True) -> list[str]:
+    """Check the pack's tables that exist against its schema; with *create*, create the
+    missing ones."""
+    md = session.pack.metadata
+    if md is None:
+        return []
+    names = sorted(md.tables)  # create_all orders them; a cycle must not warn here
+    await db.check_schema(md, names)
+    return await db.create_missing(md, names) if create else []
+
+
+@contextlib.asynccontextmanager
+async def connect(session: Session, concurrency: int = 4, *,
+                  read_only: bool = False) -> AsyncIterator[Database]:
+    """The session's database, open for the block and closed after it, whatever happens."""
+    db = await open_db(session, concurrency, read_only=read_only)
+    try:
+        yield db
+    finally:
+        await db.close()
