@@ -62,6 +62,7 @@ SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (defaul
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Reference date/time, UTC (default: today 00:00).")]
 ConfirmOpt = Annotated[bool, typer.Option("--confirm", help="Allow deleting rows seedgraph did not write.")]
 AutoOpt = Annotated[bool, typer.Option("--auto", help="Seed every table of the database's own schema with no code (tables the pack fills keep its tasks).")]
+LockOpt = Annotated[float | None, typer.Option("--lock-timeout", help="Seconds to wait when another program holds the SQLite file (default 30).")]
 ProdOpt = Annotated[bool, typer.Option("--allow-production", help="Run even when SEEDGRAPH_ENV/APP_ENV is production.")]
 
 
@@ -120,6 +121,7 @@ def run(
     concurrency: Annotated[int | None, typer.Option("--concurrency", "-j", help="Tasks run at once (default 4).")] = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Cancel everything at the first failure.")] = False,
     confirm: ConfirmOpt = False, allow_production: ProdOpt = False,
+    lock_timeout: LockOpt = None,
     json_out: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
@@ -127,7 +129,8 @@ def run(
     options = _options(pack=pack, db=db, config=config, auto=auto, seed=seed, as_of=as_of, profile=profile,
                        sets=sets, only=only, exclude=exclude, resume=resume, force=force,
                        append=append, concurrency=concurrency, fail_fast=fail_fast,
-                       confirm=confirm, allow_production=allow_production)
+                       confirm=confirm, allow_production=allow_production,
+                       lock_timeout=lock_timeout)
     if quiet or json_out:
         result = anyio.run(lambda: api.run(options))
     elif out.is_terminal:

@@ -17,6 +17,7 @@ import networkx as nx
 
 from seedgraph.auto import auto_pack
 from seedgraph.backends import DEFAULT_URL, Database, DbUrl, parse_url
+from seedgraph.backends.base import LOCK_TIMEOUT
 from seedgraph.config import Config, load_config
 from seedgraph.errors import DatabaseError, SafetyError, UsageError
 from seedgraph.graph import build_graph
@@ -64,6 +65,7 @@ class Options:
     confirm: bool = False
     chunk_rows: int | None = None
     allow_production: bool = False
+    lock_timeout: float | None = None  # seconds to wait for another program's lock
     auto: bool = False  # infer a task for every table the pack does not fill (--auto)
     config_auto: bool = True  # False: ignore `auto = true` in the config (schema create/drop)
 
@@ -76,6 +78,7 @@ class Session:
     pack: Pack
     graph: nx.DiGraph
     url: DbUrl
+    lock_timeout: float = LOCK_TIMEOUT
 
 
 def open_session(options: Options) -> Session:
@@ -96,7 +99,10 @@ def open_session(options: Options) -> Session:
         pack = auto_pack(url, pack)
     assert pack is not None
     graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
-    return Session(config=config, pack=pack, graph=graph, url=url)
+    lock_timeout = LOCK_TIMEOUT if options.lock_timeout is None else options.lock_timeout
+    if not 0 <= lock_timeout <= 86_400:
+        raise UsageError(f"--lock-timeout must be from 0 to 86400 seconds, got {lock_timeout}")
+    return Session(config=config, pack=pack, graph=graph, url=url, lock_timeout=lock_timeout)
 
 
 def select_tables(session: Session, only: str | None, exclude: str | None) -> frozenset[str]:
@@ -152,7 +158,8 @@ async def open_db(session: Session, concurrency: int = 4, *,
         raise DatabaseError(
             f"no database at {session.url.sqlite_path}; check --db (or "
             "SEEDGRAPH_DATABASE_URL), or seed one first with `seedgraph run`")
-    db = await Database.open(session.url, pool_size=concurrency + 2)
+    db = await Database.open(session.url, pool_size=concurrency + 2,
+                             lock_timeout=session.lock_timeout)
     db.register(session.pack.metadata)
     return db
 

@@ -286,3 +286,26 @@ def test_an_existing_table_with_the_right_names_but_other_types_is_refused(
     assert "table 'regions'" in r.stderr and "does not match the pack: id is" in r.stderr
     assert "the pack says INTEGER" in r.stderr and "Traceback" not in r.stderr
     assert query(db_url, "SELECT COUNT(*) FROM regions") == [(0,)]  # nothing written
+
+
+def test_an_sqlite_file_another_program_holds_fails_after_lock_timeout(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    db = tmp_path / "held.db"
+    assert cli("run", "--pack", MINI, "--db", f"sqlite:///{db}", "-q").returncode == 0
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program's write transaction
+    try:
+        t0 = time.time()
+        result = cli("run", "--pack", MINI, "--db", f"sqlite:///{db}", "--force", "-q",
+                     "--lock-timeout", "1")
+        waited = time.time() - t0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1, result.stderr
+    assert "locked by another program" in result.stderr and "--lock-timeout" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert waited < 30  # not the old 600 s
+    assert cli("run", "--pack", MINI, "--db", f"sqlite:///{db}", "-q").returncode == 0

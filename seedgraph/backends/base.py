@@ -25,7 +25,9 @@ from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError,
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["BACKENDS", "READ_ROWS", "Database", "Tx", "register_backend"]
+__all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "register_backend"]
+
+LOCK_TIMEOUT = 30.0  # seconds to wait for another program's lock (SQLite), then say so
 
 READ_ROWS = 50_000  # rows decoded at a time when reading columns
 
@@ -92,6 +94,7 @@ class Database(abc.ABC):
     # capabilities the engine asks for instead of a dialect's name:
     # several transactions may write at once (a task's status beside other tasks' loads)
     concurrent_writers: bool = False
+    lock_timeout: float = LOCK_TIMEOUT
 
     def __init__(self, url: DbUrl) -> None:
         self.url = url
@@ -99,13 +102,17 @@ class Database(abc.ABC):
         self._engine: AsyncEngine | None = None
 
     @staticmethod
-    async def open(url: DbUrl, *, pool_size: int = 4) -> Database:
-        """Connect with the backend registered for the URL's dialect."""
+    async def open(url: DbUrl, *, pool_size: int = 4,
+                   lock_timeout: float = LOCK_TIMEOUT) -> Database:
+        """Connect with the backend registered for the URL's dialect. *lock_timeout*:
+        seconds to wait for a lock another program holds before failing with a message
+        (SQLite's busy timeout)."""
         backend = BACKENDS.get(url.dialect)
         if backend is None:
             raise UsageError(f"database '{url.dialect}' is not supported; use sqlite:///FILE "
                              "or postgresql://HOST/DB")
         db = backend(url)
+        db.lock_timeout = lock_timeout
         await db._connect(pool_size)
         return db
 

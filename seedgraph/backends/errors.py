@@ -38,6 +38,7 @@ def _explain_one(exc: BaseException) -> str | None:
             return (f"the SQLite database is read-only ({text}); make the file and its "
                     "folder writable, or use --db with another file")
         if "locked" in text:
-            return (f"the SQLite database is locked by another program ({text}); close it "
-                    "and run again")
+            return (f"the SQLite database is locked by another program ({text}) and stayed "
+                    "locked for --lock-timeout seconds; close that program, or wait longer "
+                    "with --lock-timeout SECONDS")
     return None

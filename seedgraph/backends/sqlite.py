@@ -260,12 +260,13 @@ class SqliteDatabase(Database):
 
     async def _new_conn(self, first: Sequence[str] = ()) -> aiosqlite.Connection:
         try:
-            conn = await aiosqlite.connect(self._target, isolation_level=None, timeout=600)
+            conn = await aiosqlite.connect(self._target, isolation_level=None,
+                                           timeout=self.lock_timeout)
         except Exception as exc:
             raise DatabaseError(f"cannot open {self.url.display}: {exc}") from exc
         try:
             for pragma in (*first, "foreign_keys=ON", "synchronous=NORMAL",
-                           "busy_timeout=600000"):
+                           f"busy_timeout={int(self.lock_timeout * 1000)}"):
                 await _run(conn, f"PRAGMA {pragma}")
         except sqlite3.Error as exc:
             # close it, or its thread keeps the process alive after the error
