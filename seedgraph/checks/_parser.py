@@ -1,16 +1,9 @@
-"""Understand a table's CHECK constraints in their common shapes, so generated values satisfy them.
+"""The CHECK parser: a recursive descent over the tokens that evaluates operands as it goes.
 
-Reads the text a database reports (PostgreSQL's ``pg_get_constraintdef``, SQLAlchemy's
-``get_check_constraints()['sqltext']``, an SQLite DDL clause) into one rule per conjunct::
-
-    CHECK (((rating >= 1) AND (rating <= 5)))  Range('rating', 1, None), Range('rating', None, 5)
-    CHECK ((length((code)::text) <= 10))       Length('code', None, 10)
-    CHECK (((x > 0) OR (x < '-5'::integer)))   Unparsed("(x > 0) OR (x < '-5'::integer)")
-
-A tokenizer and a recursive-descent parser that evaluates operands as it goes (``'-90'::integer``
-is -90, ``(code)::text`` is the column code cast to text). A conjunct becomes a rule only when
-its meaning is certain; OR, NOT, arithmetic, unknown columns and casts that could change a
-comparison come back as ``Unparsed`` with their text. Parsing never raises.
+Private to :mod:`seedgraph.checks`. ``_Parser`` reads one constraint into conjuncts;
+the helpers below it turn an operand or comparison into a rule only when its meaning
+is certain (``'-90'::integer`` is -90, ``(code)::text`` is the column code cast to
+text) and into ``_OPAQUE`` otherwise. :func:`parse_check` is the public entry point.
 """
 
 from __future__ import annotations
@@ -20,67 +13,11 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Length", "NotNull", "OneOf", "Order", "Range", "Rule", "Unparsed", "merge_ranges",
-           "parse_check"]
+from seedgraph.checks._tokens import _Syntax, _Token, _tokenize
+from seedgraph.checks.rules import Length, NotNull, OneOf, Order, Range, Rule, Unparsed, Value
 
-Value = str | int | float
+__all__ = ["parse_check"]
 
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """``low <= column <= high``; bounds are numbers (ints stay exact) or text such as dates."""
-
-    column: str
-    low: float | str | None
-    high: float | str | None
-    low_inclusive: bool = True
-    high_inclusive: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class OneOf:
-    column: str
-    values: tuple[Value, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Length:
-    """Bounds on the column's length; ``bytes`` for ``octet_length`` (bytes, not characters)."""
-
-    column: str
-    min: int | None
-    max: int | None
-    bytes: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    left: str
-    op: str  # "<", "<=", ">", ">=", "<>"
-    right: str
-
-
-@dataclass(frozen=True, slots=True)
-class NotNull:
-    column: str
-
-
-@dataclass(frozen=True, slots=True)
-class Unparsed:
-    sql: str
-
-
-Rule = Range | OneOf | Length | Order | NotNull | Unparsed
-
-_TOKEN = re.compile(r"""
-    (?P<skip>\s+|--[^\n]*|/\*.*?\*/)
-  | (?P<num>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
-  | (?P<str>'(?:[^']|'')*')
-  | (?P<qid>"(?:[^"]|"")*"|`(?:[^`]|``)*`)
-  | (?P<id>[^\W0-9][\w$]*)
-  | (?P<op>::|<=|>=|<>|!=|==|[<>=]|[-+*/%~!@#^&|?]+)
-  | (?P<punct>[(),\[\].])
-""", re.VERBOSE | re.DOTALL)
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _COMPARE = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "=", "==": "=", "<>": "<>",
             "!=": "<>"}
@@ -97,18 +34,6 @@ _TEXT = {"text", "character varying", "varchar"}
 _ARRAYS = {t + "[]" for t in _WIDEN | _TEXT}
 _LENGTHS = {"length": False, "char_length": False, "character_length": False,
             "octet_length": True}
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # num, str, qid, id, op, punct
-    text: str
-    start: int
-    end: int
-
-
-class _Syntax(Exception):
-    """Text the parser cannot read."""
 
 
 # What the parser makes of an operand or a predicate.
@@ -151,32 +76,6 @@ class _Opaque:
 
 _OPAQUE = _Opaque()
 _Node = _Col | _Const | _Len | _Array | _Pred | _And | _Opaque
-
-
-def _tokenize(sql: str) -> tuple[list[_Token], dict[int, int]]:
-    """The tokens, ending with an "end" token, and for each ``(`` the index of its ``)``."""
-    tokens: list[_Token] = []
-    pairs: dict[int, int] = {}
-    opened: list[int] = []
-    pos = 0
-    while pos < len(sql):
-        m = _TOKEN.match(sql, pos)
-        if m is None or m.lastgroup is None:
-            raise _Syntax
-        pos = m.end()
-        if m.lastgroup == "skip":
-            continue
-        if m[0] == "(":
-            opened.append(len(tokens))
-        elif m[0] == ")":
-            if not opened:
-                raise _Syntax
-            pairs[opened.pop()] = len(tokens)
-        tokens.append(_Token(m.lastgroup, m[0], m.start(), m.end()))
-    if opened:
-        raise _Syntax
-    tokens.append(_Token("end", "", len(sql), len(sql)))
-    return tokens, pairs
 
 
 class _Parser:
@@ -496,35 +395,3 @@ def parse_check(sql: str, columns: Collection[str], value_column: str | None = N
         return [Unparsed(sql)]
     rules = [node.rule if isinstance(node, _Pred) else None for node, _ in conjuncts]
     return [rule or Unparsed(text) for rule, (_, text) in zip(rules, conjuncts, strict=True)]
-
-
-def _tighter(old: float | str | None, old_inclusive: bool, new: float | str | None,
-             new_inclusive: bool, low: bool) -> tuple[float | str | None, bool]:
-    """The tighter of two lower (or upper) bounds; text is never compared with a number."""
-    if new is None:
-        return old, old_inclusive
-    if old is None:
-        return new, new_inclusive
-    if old == new:
-        return old, old_inclusive and new_inclusive
-    if isinstance(old, str) and isinstance(new, str):
-        above = new > old
-    elif isinstance(old, str) or isinstance(new, str):
-        return old, old_inclusive
-    else:
-        above = new > old
-    return (new, new_inclusive) if above is low else (old, old_inclusive)
-
-
-def merge_ranges(rules: Sequence[Rule]) -> dict[str, Range]:
-    """Per column the tightest range its ``Range`` rules allow together (text bounds compare
-    as text, which orders ISO dates and timestamps written alike)."""
-    merged: dict[str, Range] = {}
-    for rule in rules:
-        if not isinstance(rule, Range):
-            continue
-        old = merged.setdefault(rule.column, rule)
-        low = _tighter(old.low, old.low_inclusive, rule.low, rule.low_inclusive, low=True)
-        high = _tighter(old.high, old.high_inclusive, rule.high, rule.high_inclusive, low=False)
-        merged[rule.column] = Range(rule.column, low[0], high[0], low[1], high[1])
-    return merged

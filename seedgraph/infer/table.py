@@ -1,41 +1,41 @@
-"""From a live schema to a pack's source code: what ``--auto`` runs and ``init`` writes.
+"""One table's module: the generator each column gets, and why, written as Python.
 
-Inference writes Python, not an in-memory recipe: ``run --auto`` imports the
-modules it writes and ``seedgraph init`` saves the very same text, so an
-``init`` pack reproduces ``--auto`` byte for byte, and a user who edits one
-module reruns only that table and its descendants (one module per table, so
-a task's code digest is its own).
-
-A column's generator is chosen by, in order: what fills it without us
-(generated, identity ``ALWAYS``, a sequence, a trigger), its constraints
-(foreign key, enum, CHECK list or range, partition bounds, unique), its name
-(:func:`seedgraph.gen.meaning_for`), then its type. Each choice carries a
-short comment saying why.
+``_TableCode`` chooses per column, in order: what fills it without us, its
+constraints, its name, then its type (see :mod:`seedgraph.infer`), and renders the
+task: reads of parent keys, row-count caps, one ``cols[...] = ...`` line per column
+with a comment saying why, then the write. The text is part of each task's
+fingerprint, so any change to it reruns every inferred table.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 import networkx as nx
 import sqlalchemy as sa
 
 from seedgraph.checks import Length, OneOf, Order, Range, Unparsed, parse_check
-from seedgraph.columns import _DIALECTS as _DIALECT
 from seedgraph.columns import ColumnKind, kind_for
 from seedgraph.gen import meaning_for, numbers_when_unique
-from seedgraph.reflect import LiveSchema, Partitioning
+from seedgraph.infer.schema import (
+    INTS,
+    TIMES,
+    K,
+    _base,
+    _bounds,
+    _describe,
+    _partition_expr,
+    _type_sql,
+    _unique_sets,
+)
+from seedgraph.reflect import LiveSchema
 
-__all__ = ["Inferred", "infer_pack", "module_name"]
+__all__ = ["DEFAULT_ROWS", "NULL_RATE", "_TableCode"]
 
-K = ColumnKind
 DEFAULT_ROWS = 100
 NULL_RATE = 0.1
-INTS = {K.INT2, K.INT4, K.INT8}
-TIMES = {K.TIMESTAMP, K.TIMESTAMPTZ}
 _PERSON = re.compile(r"(customer|user|employee|staff|person|people|author|member|artist|"
                      r"actor|student|teacher|patient|contact|owner|client|driver|player)",
                      re.IGNORECASE)
@@ -43,115 +43,6 @@ _COMPANY = re.compile(r"(compan|organi[sz]ation|vendor|supplier|publisher|manufa
                       r"brand|agency|firm)", re.IGNORECASE)
 _PLACE = {"city": "city", "cities": "city", "country": "country", "countries": "country",
           "language": "language", "languages": "language", "state": "state"}
-
-
-@dataclass(frozen=True, slots=True)
-class Inferred:
-    """The pack inferred from a schema: module file name → source, and the tables
-    that cannot be seeded without a hand-written task (table → why)."""
-
-    modules: dict[str, str]
-    problems: dict[str, str] = field(default_factory=dict)
-    nulled: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cycle edges written NULL
-
-
-def module_name(table: str, taken: set[str]) -> str:
-    """A file name for *table*'s module: ASCII, not hidden from the pack loader
-    (``_x``/``test*``), unique even on case-insensitive file systems."""
-    base = re.sub(r"[^0-9a-zA-Z]+", "_", table).strip("_").lower() or "table"
-    if base[0].isdigit() or base.startswith("test") or base in {"init", "main"}:
-        base = "table_" + base
-    name, i = base, 2
-    while name in taken:
-        name, i = f"{base}_{i}", i + 1
-    taken.add(name)
-    return name + ".py"
-
-
-def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
-    """One module per table of *schema* except those in *skip* (a pack fills them)."""
-    tables = {t.name: t for t in schema.tables}
-    graph, nulled, problems = _break_cycles(tables)
-    factors = _factors(graph, tables)
-    modules: dict[str, str] = {}
-    taken: set[str] = set()
-    skipped = set(skip)
-    for name in sorted(tables):
-        if name in skipped:
-            continue
-        builder = _TableCode(tables[name], schema, graph, nulled.get(name, ()), factors[name])
-        builder.problem = problems.get(name, "")
-        text = builder.render()
-        if builder.problem:
-            problems[name] = builder.problem
-        modules[module_name(name, taken)] = text
-    return Inferred(modules, problems, {k: tuple(v) for k, v in nulled.items()})
-
-
-# -- the graph: parents, cycles, row counts ----------------------------------------
-
-
-def _fk_edges(table: sa.Table) -> list[tuple[sa.ForeignKeyConstraint, str]]:
-    return [(fk, fk.referred_table.name) for fk in sorted(
-        table.foreign_key_constraints, key=lambda f: [c.name for c in f.columns])]
-
-
-def _break_cycles(tables: dict[str, sa.Table]
-                  ) -> tuple[nx.DiGraph, dict[str, list[str]], dict[str, str]]:
-    """Parent → child graph without self-references. A cycle is broken at a nullable
-    foreign key (written NULL); a cycle of NOT NULL keys is a problem for its tables."""
-    g = nx.DiGraph()
-    g.add_nodes_from(tables)
-    for name, t in tables.items():
-        for fk, parent in _fk_edges(t):
-            if parent != name and parent in tables:
-                cols = [c.name for c in fk.columns]
-                nullable = all(t.c[c].nullable for c in cols)
-                g.add_edge(parent, name)
-                g.edges[parent, name].setdefault("fks", []).append((cols, nullable))
-    nulled: dict[str, list[str]] = {}
-    problems: dict[str, str] = {}
-    while True:
-        try:
-            cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
-            break
-        breakable = [(p, c) for p, c in cycle[:] if all(n for _, n in g.edges[p, c]["fks"])]
-        if not breakable:
-            path = " → ".join([c for _, c in cycle] + [cycle[0][1]])
-            why = (f"its foreign keys form a cycle of NOT NULL columns ({path} by key); "
-                   "seedgraph cannot order it yet: make one key nullable, or seed these "
-                   "tables with a task of your own (--pack P --auto)")
-            for _, c in cycle:
-                problems.setdefault(c, why)
-            p, c = cycle[0]
-            for cols, _ in g.edges[p, c]["fks"]:
-                nulled.setdefault(c, []).extend(cols)  # never written: the table is refused
-            g.remove_edge(p, c)
-            continue
-        p, c = sorted(breakable, key=lambda e: (e[1], e[0]))[0]
-        for cols, _ in g.edges[p, c]["fks"]:
-            nulled.setdefault(c, []).extend(cols)
-        g.remove_edge(p, c)
-    return g, nulled, problems
-
-
-def _factors(graph: nx.DiGraph, tables: dict[str, sa.Table]) -> dict[str, float]:
-    """Rows per table as a multiple of the ``rows`` parameter: small lookup tables
-    (few columns, no parents, referenced by others), children fanning out."""
-    out: dict[str, float] = {}
-    for name in nx.lexicographical_topological_sort(graph):
-        parents = list(graph.predecessors(name))
-        if not parents:
-            lookup = graph.out_degree(name) > 0 and len(tables[name].columns) <= 4
-            out[name] = 0.1 if lookup else 1.0
-        else:
-            fan = 3.0 if len(parents) == 1 else 2.0
-            out[name] = min(30.0, max(out[p] for p in parents) * fan)
-    return out
-
-
-# -- one table's module ----------------------------------------------------------
 
 
 @dataclass
@@ -523,84 +414,6 @@ class _TableCode:
         if self.problem:  # refused before anything is written; the rest guides an edit
             body = [f"raise gen.GenerationError({self.problem!r})", *body]
         return "\n".join(head + ["    " + ln for ln in body]) + "\n"
-
-
-def _base(type_: object) -> object:
-    """A domain's underlying type (its length, precision, scale, enum values)."""
-    return getattr(type_, "data_type", None) or type_
-
-
-def _type_sql(c: sa.Column[object], dialect: str) -> str:
-    try:
-        return str(c.type.compile(dialect=_DIALECT[dialect]))
-    except Exception:
-        return str(type(c.type).__name__)
-
-
-def _unique_sets(t: sa.Table) -> list[tuple[str, ...]]:
-    out: list[tuple[str, ...]] = []
-    if t.primary_key.columns:
-        out.append(tuple(c.name for c in t.primary_key.columns))
-    for k in t.constraints:
-        if isinstance(k, sa.UniqueConstraint):
-            out.append(tuple(c.name for c in k.columns))
-    for ix in t.indexes:
-        if ix.unique and all(isinstance(c, sa.Column) for c in ix.expressions):
-            out.append(tuple(c.name for c in ix.columns))
-    return list(dict.fromkeys(out))
-
-
-def _bounds(ranges: list[Range]) -> tuple[float | None, float | None]:
-    low: float | None = None
-    high: float | None = None
-    for r in ranges:
-        if isinstance(r.low, int | float):
-            lo = r.low if r.low_inclusive else r.low + (1 if isinstance(r.low, int) else 1e-6)
-            low = lo if low is None else max(low, lo)
-        if isinstance(r.high, int | float):
-            hi = r.high if r.high_inclusive else r.high - (
-                1 if isinstance(r.high, int) else 1e-6)
-            high = hi if high is None else min(high, hi)
-    return low, high
-
-
-def _partition_expr(part: Partitioning, kind: ColumnKind) -> str:
-    if part.strategy == "list":
-        values = [_literal(v, kind) for bound in part.bounds for v in bound]
-        return f"gen.choice(rng, {values!r}, n)"
-    ranges = [(_literal(lo, kind), _literal(hi, kind)) for lo, hi in part.bounds
-              if "MINVALUE" not in lo and "MAXVALUE" not in hi]
-    return f"gen.in_ranges(rng, n, {ranges!r})"
-
-
-def _literal(text: str, kind: ColumnKind) -> object:
-    """A partition bound's SQL literal as a Python value: '2022-01-01 00:00:00+00' →
-    an ISO string (UTC wall time), 10 → 10."""
-    raw = text.strip()
-    raw = re.sub(r"::[\w ]+$", "", raw).strip()
-    if raw.startswith("'") and raw.endswith("'"):
-        raw = raw[1:-1].replace("''", "'")
-        if kind in TIMES | {K.DATE}:
-            when = datetime.fromisoformat(raw)
-            if when.tzinfo is not None:
-                when = when.astimezone(UTC).replace(tzinfo=None)
-            return when.isoformat()
-        return raw
-    try:
-        return int(raw)
-    except ValueError:
-        return float(raw)
-
-
-def _describe(k: sa.Constraint) -> str:
-    cols = ", ".join(c.name for c in getattr(k, "columns", []))
-    if isinstance(k, sa.ForeignKeyConstraint):
-        return f"foreign key ({cols}) → {k.referred_table.name}"
-    if isinstance(k, sa.CheckConstraint):
-        return f"check {k.sqltext}"
-    if isinstance(k, sa.PrimaryKeyConstraint):
-        return f"primary key ({cols})"
-    return f"unique ({cols})"
 
 
 def _comment(text: str) -> str:

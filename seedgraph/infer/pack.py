@@ -1,0 +1,62 @@
+"""The inferred pack: one module per table, named so it lands as a plain file in the pack folder.
+
+:func:`infer_pack` is the whole pipeline: order the tables and break their cycles
+(:mod:`seedgraph.infer.graph`), then write each table's module
+(:mod:`seedgraph.infer.table`). :class:`Inferred` carries the texts, the tables that
+need a hand-written task, and the cycle keys written NULL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from seedgraph.infer.graph import _break_cycles, _factors
+from seedgraph.infer.table import _TableCode
+from seedgraph.reflect import LiveSchema
+
+__all__ = ["Inferred", "infer_pack", "module_name"]
+
+
+@dataclass(frozen=True, slots=True)
+class Inferred:
+    """The pack inferred from a schema: module file name → source, and the tables
+    that cannot be seeded without a hand-written task (table → why)."""
+
+    modules: dict[str, str]
+    problems: dict[str, str] = field(default_factory=dict)
+    nulled: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cycle edges written NULL
+
+
+def module_name(table: str, taken: set[str]) -> str:
+    """A file name for *table*'s module: ASCII, not hidden from the pack loader
+    (``_x``/``test*``), unique even on case-insensitive file systems."""
+    base = re.sub(r"[^0-9a-zA-Z]+", "_", table).strip("_").lower() or "table"
+    if base[0].isdigit() or base.startswith("test") or base in {"init", "main"}:
+        base = "table_" + base
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name + ".py"
+
+
+def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
+    """One module per table of *schema* except those in *skip* (a pack fills them)."""
+    tables = {t.name: t for t in schema.tables}
+    graph, nulled, problems = _break_cycles(tables)
+    factors = _factors(graph, tables)
+    modules: dict[str, str] = {}
+    taken: set[str] = set()
+    skipped = set(skip)
+    for name in sorted(tables):
+        if name in skipped:
+            continue
+        builder = _TableCode(tables[name], schema, graph, nulled.get(name, ()), factors[name])
+        builder.problem = problems.get(name, "")
+        text = builder.render()
+        if builder.problem:
+            problems[name] = builder.problem
+        modules[module_name(name, taken)] = text
+    return Inferred(modules, problems, {k: tuple(v) for k, v in nulled.items()})
