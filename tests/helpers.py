@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,22 @@ def checksums(db_url: str, tables: Sequence[str]) -> dict[str, str]:
 
 MINI_TABLES = ["regions", "customers", "products", "orders", "order_items", "shipments",
                "audit_notes"]
+
+
+def naive(t: Any) -> datetime:
+    """A timestamp as read back (aware on PostgreSQL, naive on SQLite) as naive UTC."""
+    t = datetime.fromisoformat(t) if isinstance(t, str) else t
+    assert isinstance(t, datetime)
+    return t.replace(tzinfo=None)
+
+
+def seeded_once(request: Any, tmp_path_factory: Any, name: str, **run: Any) -> str:
+    """A database of the fixture's kind (``request.param``: sqlite or postgresql) seeded
+    with *run* (``run_engine``'s arguments), for a module-scoped fixture to share."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
+    else:
+        url = request.getfixturevalue("pg").new()
+    result = run_engine(url, **run)
+    assert result.status == "done", [o for o in result.outcomes if o.status != "done"]
+    return url

@@ -19,8 +19,7 @@ import sqlalchemy as sa
 
 from seedgraph import api
 from seedgraph.verify import run_checks
-from tests.conftest import PgDatabases
-from tests.helpers import REPO, checksums, query, run_engine
+from tests.helpers import REPO, checksums, naive, query, run_engine, seeded_once
 
 PACK = str(REPO / "tasks" / "home_security")
 # large enough that the sampling error of each share is well under the effects checked
@@ -29,21 +28,9 @@ SETS = {"images": 4000, "days": 14, "jobs": 3000}
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def hs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('hs') / 'hs.db'}"
-    else:
-        pg: PgDatabases = request.getfixturevalue("pg")
-        url = pg.new()
-    result = run_engine(url, pack=PACK, sets=SETS, seed=11, as_of="2026-01-15")
-    assert result.status == "done", [o for o in result.outcomes if o.status != "done"]
-    yield url
+    yield seeded_once(request, tmp_path_factory, "hs", pack=PACK, sets=SETS, seed=11,
+                      as_of="2026-01-15")
 
-
-def naive(t: Any) -> datetime:
-    """A timestamp as read back (aware on PostgreSQL, naive on SQLite) as naive UTC."""
-    t = datetime.fromisoformat(t) if isinstance(t, str) else t
-    assert isinstance(t, datetime)
-    return t.replace(tzinfo=None)
 
 
 def col(url: str, sql: str) -> list[Any]:

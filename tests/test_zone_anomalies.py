@@ -10,12 +10,10 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import PgDatabases
-from tests.helpers import REPO, checksums, cli, query, run_engine
+from tests.helpers import REPO, checksums, cli, naive, query, seeded_once
 
 PACK = str(REPO / "tasks" / "home_security")
 SETS = {"images": 4000, "days": 14}
@@ -28,21 +26,9 @@ WEEKS = 8  # the pack's default baseline_weeks
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('za') / 'za.db'}"
-    else:
-        pg: PgDatabases = request.getfixturevalue("pg")
-        url = pg.new()
-    result = run_engine(url, pack=PACK, sets=SETS, seed=3, as_of="2026-01-15")
-    assert result.status == "done", [o for o in result.outcomes if o.status != "done"]
-    yield url
+    yield seeded_once(request, tmp_path_factory, "za", pack=PACK, sets=SETS, seed=3,
+                      as_of="2026-01-15")
 
-
-def naive(t: Any) -> datetime:
-    if isinstance(t, str):
-        t = datetime.fromisoformat(t)
-    assert isinstance(t, datetime)
-    return t.replace(tzinfo=None)
 
 
 def inside(x: float, y: float, poly: Sequence[Sequence[float]]) -> bool:

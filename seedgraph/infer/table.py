@@ -247,22 +247,16 @@ class _TableCode:
         within = self._numbered_within(name)
         if part is not None and part.column == name:
             c.expr, c.why = _partition_expr(part, kind), "inside the table's partitions"
-        elif enum:
-            values = list(enum)
+        elif enum or one_of is not None:
+            values = list(enum) if enum else list(one_of.values)  # type: ignore[union-attr]
+            what = "enum" if enum else "CHECK list"
             c.expr = (f"gen.unique_choice(rng, {values!r}, n)" if unique
                       else f"gen.choice(rng, {values!r}, n)")
-            c.why = "enum"
+            c.why = what
             if unique:
-                self.caps.append((str(len(values)), f"unique {self.t.name}.{name} is an enum "
+                self.caps.append((str(len(values)), f"unique {self.t.name}.{name} "
+                                  f"{'is an enum' if enum else 'has a CHECK list'} "
                                   f"of {len(values)} values"))
-        elif one_of is not None:
-            values = list(one_of.values)
-            c.expr = (f"gen.unique_choice(rng, {values!r}, n)" if unique
-                      else f"gen.choice(rng, {values!r}, n)")
-            c.why = "CHECK list"
-            if unique:
-                self.caps.append((str(len(values)), f"unique {self.t.name}.{name} has a CHECK "
-                                  f"list of {len(values)} values"))
         elif within is not None:
             c.expr = f"gen.numbered_within(cols[{within!r}])"
             c.why = f"numbered 1, 2, ... within each {within} (unique together)"
