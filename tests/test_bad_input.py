@@ -305,6 +305,7 @@ def test_an_sqlite_file_another_program_holds_fails_after_lock_timeout(tmp_path:
         holder.execute("ROLLBACK")
         holder.close()
     assert result.returncode == 1, result.stderr
+    assert "waiting up to 1 s for another program to release" in result.stderr
     assert "locked by another program" in result.stderr and "--lock-timeout" in result.stderr
     assert "Traceback" not in result.stderr
     assert waited < 30  # not the old 600 s

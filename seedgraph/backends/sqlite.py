@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -282,6 +283,19 @@ class SqliteDatabase(Database):
         await self._reader.close()
         await super().close()
 
+    async def _held_by_another_program(self) -> bool:
+        """Whether another connection holds the file's write lock right now."""
+        conn = await aiosqlite.connect(self._target, isolation_level=None, timeout=0)
+        try:
+            await _run(conn, "PRAGMA busy_timeout=0")
+            await _run(conn, "BEGIN IMMEDIATE")
+            await _run(conn, "ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            return "locked" in str(exc) or "busy" in str(exc)
+        finally:
+            await conn.close()
+        return False
+
     @contextlib.asynccontextmanager
     async def run_lock(self) -> AsyncIterator[None]:
         assert self.url.sqlite_path is not None
@@ -294,6 +308,11 @@ class SqliteDatabase(Database):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise RunLockedError(self.url.display) from None
+            if await self._held_by_another_program():
+                # said once, up front: SQLite itself waits without a word
+                print(f"waiting up to {self.lock_timeout:g} s for another program to release "
+                      f"{self.url.sqlite_path} (--lock-timeout changes how long)",
+                      file=sys.stderr, flush=True)
             try:
                 yield
             finally:
