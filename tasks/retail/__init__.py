@@ -48,7 +48,17 @@ PARAMS: dict[str, Any] = {
     "new_product_ramp_days": 30,
     "new_product_fraction": 0.1,
     "eol_fraction": 0.05,
+    "category_seasonality": {},  # {"Dairy": {"7": 0.7}}: months that differ per category
+    "new_store_fraction": 0.0,
+    "new_store_ramp_days": 90,
+    "competitor_fraction": 0.0,
+    "competitor_impact": 0.7,
 }
+
+# summer_slowdown: dairy and snacks sell less in the summer months; drinks and frozen food
+# (the categories summer helps) are left alone
+SUMMER_DIP = {"Dairy": {"6": 0.8, "7": 0.65, "8": 0.7},
+              "Snack": {"6": 0.85, "7": 0.75, "8": 0.8}}
 
 PROFILES = [
     Profile("retail_standard", "normal retail patterns (default)"),
@@ -64,6 +74,12 @@ PROFILES = [
         "new_product_fraction": 0.4, "new_product_ramp_days": 45}),
     Profile("sparse", "many missing store x product combinations and data gaps", params={
         "sparsity": 0.5, "random_gaps_per_series": 3}),
+    Profile("summer_slowdown", "seasonal summer dip for dairy and snacks", params={
+        "category_seasonality": SUMMER_DIP}),
+    Profile("new_store_opening", "new stores opening in the range and ramping up", params={
+        "new_store_fraction": 0.3, "new_store_ramp_days": 90}),
+    Profile("competitor_entry", "rivals open near some stores: a lasting demand drop", params={
+        "competitor_fraction": 0.3, "competitor_impact": 0.7}),
 ]
 DEFAULT_PROFILE = "retail_standard"
 
@@ -75,7 +91,10 @@ _SECTIONS: dict[str, dict[str, str]] = {
     | {"weekly_seasonality": "weekly_seasonality"},
     "retail": {k: k for k in ("promotion_lift", "promotion_probability", "price_elasticity",
                               "stockout_behavior", "stockout_probability",
-                              "new_product_ramp_days", "new_product_fraction", "eol_fraction")},
+                              "new_product_ramp_days", "new_product_fraction", "eol_fraction",
+                              "category_seasonality", "new_store_fraction",
+                              "new_store_ramp_days", "competitor_fraction",
+                              "competitor_impact")},
     "sparsity": {"missing_combinations_pct": "sparsity",
                  "random_gaps_per_series": "random_gaps_per_series"},
     "date_range": {"start": "start_date", "end": "end_date"},

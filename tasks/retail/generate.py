@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,9 @@ class Settings:
     stockout_behavior: str
     stockout_probability: float
     new_product_ramp_days: int
+    category_seasonality: Mapping[str, Mapping[int, float]]
+    new_store_ramp_days: int
+    competitor_impact: float
     sparsity: float
     random_gaps_per_series: int
 
@@ -90,6 +93,16 @@ def default_holidays(years: Sequence[int]) -> list[dict[str, Any]]:
     return out
 
 
+def _months(raw: Any, name: str) -> dict[int, float]:
+    """A month -> multiplier mapping such as {"12": 1.5}, checked."""
+    if not isinstance(raw, Mapping):
+        raise UsageError(f"{name} must map month numbers to multipliers, e.g. {{\"12\": 1.5}}")
+    months = {int(k): float(v) for k, v in raw.items()}
+    if any(not 1 <= m <= 12 for m in months):
+        raise UsageError(f"{name} keys must be months 1-12")
+    return months
+
+
 def settings(params: Mapping[str, Any]) -> Settings:
     """Validate the pack's parameters (clear errors, never a traceback)."""
     start, end = _date(params["start_date"], "start_date"), _date(params["end_date"], "end_date")
@@ -98,13 +111,12 @@ def settings(params: Mapping[str, Any]) -> Settings:
     weekly = params["weekly_seasonality"]
     if not isinstance(weekly, list | tuple) or len(weekly) != 7:
         raise UsageError("weekly_seasonality must be a list of 7 multipliers, Monday first")
-    monthly_raw = params["monthly_seasonality"] or {}
-    if not isinstance(monthly_raw, Mapping):
-        raise UsageError("monthly_seasonality must map month numbers to multipliers, "
-                         "e.g. {\"12\": 1.5}")
-    monthly = {int(k): float(v) for k, v in monthly_raw.items()}
-    if any(not 1 <= m <= 12 for m in monthly):
-        raise UsageError("monthly_seasonality keys must be months 1-12")
+    monthly = _months(params["monthly_seasonality"] or {}, "monthly_seasonality")
+    by_category = params["category_seasonality"] or {}
+    if not isinstance(by_category, Mapping):
+        raise UsageError("category_seasonality must map categories to month multipliers, "
+                         "e.g. {\"Dairy\": {\"7\": 0.7}}")
+    category = {str(c): _months(m, f"category_seasonality.{c}") for c, m in by_category.items()}
     trend = str(params["trend"])
     if trend not in {"none", "linear", "exponential", "step"}:
         raise UsageError(f"trend must be none, linear, exponential or step, not '{trend}'")
@@ -135,6 +147,9 @@ def settings(params: Mapping[str, Any]) -> Settings:
         stockout_behavior=behavior,
         stockout_probability=_number(params, "stockout_probability", 0, 1),
         new_product_ramp_days=int(_number(params, "new_product_ramp_days", 0, 3650)),
+        category_seasonality=category,
+        new_store_ramp_days=int(_number(params, "new_store_ramp_days", 0, 3650)),
+        competitor_impact=_number(params, "competitor_impact", 0, 10),
         sparsity=_number(params, "sparsity", 0, 0.95),
         random_gaps_per_series=int(_number(params, "random_gaps_per_series", 0, 50)),
     )
@@ -208,16 +223,43 @@ class Windows:
 @dataclass(frozen=True, slots=True)
 class Series:
     """Every (store, product) a store carries, in (store_id, product_id) order, with what
-    the simulation needs per series."""
+    the simulation needs per series. Day offsets count from the simulation's start; NaN
+    means "long before it" (launch, opening) or "never" (end of life, competitor)."""
 
     store_id: np.ndarray
     product: np.ndarray  # index into the product arrays
     scale: np.ndarray  # base demand x store size x product popularity
     base_price: np.ndarray
-    launch: np.ndarray  # day offset of launch from the start (NaN: launched long ago)
-    eol: np.ndarray  # day offset of end-of-life (NaN: none)
+    launch: np.ndarray  # the product's launch
+    eol: np.ndarray  # the product's end of life
     prices: Windows
     promos: Windows
+    opened: np.ndarray = field(default_factory=lambda: np.zeros(0))  # the store's opening
+    competitor: np.ndarray = field(default_factory=lambda: np.zeros(0))  # a rival opens
+    season: np.ndarray | None = None  # (12, series) month multipliers of the category
+
+    def __post_init__(self) -> None:
+        n = len(self.store_id)
+        for name in ("opened", "competitor"):
+            if len(getattr(self, name)) != n:
+                object.__setattr__(self, name, np.full(n, np.nan))
+
+    @property
+    def live_from(self) -> np.ndarray:
+        """The first day each series is on sale: the store is open and the product launched
+        (a large negative number when that was before the start)."""
+        first = self.opened
+        return np.where(np.isnan(first), -(2 ** 40), first).astype(np.int64)
+
+
+def category_season(s: Settings, categories: np.ndarray) -> np.ndarray:
+    """Per series, the month multipliers of its product's category, shape (12, series)."""
+    out = np.ones((12, len(categories)))
+    for name, months in s.category_seasonality.items():
+        hit = categories == name
+        for m, v in months.items():
+            out[m - 1, hit] = v
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,17 +276,26 @@ class Chunk:
     on_order: np.ndarray
     lost: np.ndarray
     gap: np.ndarray  # bool: no sales row (data gaps)
+    live: np.ndarray  # bool: the series is on sale (no rows before the store opens)
+
+
+def _ramp(since: np.ndarray, days: np.ndarray, ramp_days: int) -> np.ndarray:
+    """0 before *since*, then rising linearly to 1 over *ramp_days* (1 where NaN)."""
+    age = days[:, None] - since[None, :]
+    up: np.ndarray = np.where(np.isnan(since)[None, :], 1.0,
+                              np.clip((age + 1) / max(ramp_days, 1), 0, 1))
+    return up
 
 
 def lifecycle(s: Settings, series: Series, days: np.ndarray) -> np.ndarray:
-    """Launch ramp and end-of-life decline per (day, series); *days* are offsets."""
-    ramp = max(s.new_product_ramp_days, 1)
-    age = days[:, None] - series.launch[None, :]
-    up = np.where(np.isnan(series.launch)[None, :], 1.0, np.clip((age + 1) / ramp, 0, 1))
+    """Per (day, series): the product's launch ramp and end-of-life decline, the store's
+    opening ramp and the drop once a competitor opens; *days* are offsets."""
     after = days[:, None] - series.eol[None, :]
     down = np.where(np.isnan(series.eol)[None, :], 1.0, np.clip(1 - after / 30, 0, 1))
-    both: np.ndarray = up * down
-    return both
+    rival = np.where(days[:, None] >= series.competitor[None, :], s.competitor_impact, 1.0)
+    out: np.ndarray = (_ramp(series.launch, days, s.new_product_ramp_days) * down
+                       * _ramp(series.opened, days, s.new_store_ramp_days) * rival)
+    return out
 
 
 def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: np.datetime64,
@@ -264,6 +315,9 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
     n, total = len(series.store_id), len(dates)
     per_chunk = max(1, chunk_cells // max(n, 1))
     mult = day_multipliers(s, dates, origin)
+    month = dates.astype("datetime64[M]").astype(np.int64) % 12
+    season = np.ones((12, n)) if series.season is None else series.season
+    live_from = series.live_from
     slots = LEAD_TIME_DAYS + 1
     arrivals = np.zeros((slots, n), dtype=np.int64)
     gap_begin = rng.integers(0, max(total, 1), (s.random_gaps_per_series, n))
@@ -287,18 +341,20 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
         anomaly = np.where(rng.random((d, n)) < s.anomaly_probability,
                            np.where(rng.random((d, n)) < 0.5, s.anomaly_magnitude,
                                     1.0 / s.anomaly_magnitude), 1.0)
-        mean = (series.scale * mult[days][:, None] * lifecycle(s, series, days) * elastic
+        mean = (series.scale * mult[days][:, None] * season[month[days]]
+                * lifecycle(s, series, days) * elastic
                 * np.where(promo, s.promotion_lift, 1.0) * noise * anomaly)
         demand = rng.poisson(mean)
         disrupted = rng.random((d, n)) < s.stockout_probability
         gap = np.zeros((d, n), dtype=bool)
         for b, e in zip(gap_begin, gap_end, strict=True):
             gap |= (days[:, None] >= b) & (days[:, None] < e)
+        live = days[:, None] >= live_from[None, :]
         if forecast is None:
             forecast = mean[:7].mean(axis=0)
             pending = arrivals[0].copy()
-            on_hand = (np.ceil(forecast * 7 + 5).astype(np.int64) if start is None
-                       else np.asarray(start[0], dtype=np.int64))
+            on_hand = (np.where(live_from < 0, np.ceil(forecast * 7 + 5), 0).astype(np.int64)
+                       if start is None else np.asarray(start[0], dtype=np.int64))
         assert on_hand is not None and pending is not None
         out = {k: np.zeros((d, n), dtype=np.int64) for k in ("sold", "hand", "recv", "order",
                                                              "lost")}
@@ -307,6 +363,10 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
             arrived = np.where(disrupted[i], 0, arrivals[slot])
             pending = pending - arrivals[slot]
             arrivals[slot] = 0
+            opens = live_from == t  # the first day on sale: the opening stock arrives
+            if opens.any():
+                forecast = np.where(opens, mean[i], forecast)
+                arrived = arrived + np.where(opens, np.ceil(mean[i] * 7 + 5), 0).astype(np.int64)
             available = on_hand + arrived
             want = demand[i] + (backlog if s.stockout_behavior == "backlog" else 0)
             sold = np.minimum(want, available).astype(np.int64)
@@ -316,7 +376,7 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
             on_hand = available - sold
             forecast = 0.8 * forecast + 0.2 * demand[i]
             position = on_hand + pending
-            order = np.where(position <= np.ceil(forecast * 3 + 2),
+            order = np.where(live[i] & (position <= np.ceil(forecast * 3 + 2)),
                              np.ceil(forecast * 7 + 5).astype(np.int64) - position, 0)
             arrivals[(t + LEAD_TIME_DAYS) % slots] += order
             pending = pending + order
@@ -326,4 +386,4 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
                 out["lost"][i] = unmet
         yield Chunk(dates=dates[days], quantity=out["sold"], price=paid, promo=promo,
                     on_hand=out["hand"], received=out["recv"], on_order=out["order"],
-                    lost=out["lost"], gap=gap)
+                    lost=out["lost"], gap=gap, live=live)

@@ -26,6 +26,7 @@ store = sa.Table(
     sa.Column("store_type", sa.String(32), nullable=False),
     sa.Column("size_factor", sa.Float, nullable=False),
     sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("competitor_opened_on", sa.Date),  # a rival store opened nearby (demand drops)
 )
 product = sa.Table(
     "product", METADATA,

@@ -24,7 +24,8 @@ SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
               "anomaly_probability", "anomaly_magnitude", "promotion_lift",
               "promotion_probability", "price_elasticity", "stockout_behavior",
               "stockout_probability", "new_product_ramp_days", "sparsity",
-              "random_gaps_per_series"]
+              "random_gaps_per_series", "category_seasonality", "new_store_ramp_days",
+              "competitor_impact"]
 
 
 def _day(value: np.datetime64, dialect: str) -> Any:
@@ -32,24 +33,35 @@ def _day(value: np.datetime64, dialect: str) -> Any:
     return d if dialect == "postgresql" else d.isoformat()
 
 
-@task("store", tags=["dimensions"], params=["stores", "regions", "store_types", "start_date"])
+@task("store", tags=["dimensions"],
+      params=["stores", "regions", "store_types", "start_date", "end_date",
+              "new_store_fraction", "competitor_fraction"])
 async def store(ctx: TaskContext) -> None:
-    """Stores with codes, regions, formats and a size factor that scales demand."""
+    """Stores with codes, regions, formats and a size factor that scales demand. A share
+    ``new_store_fraction`` opens inside the date range (in its first 60 %); at a share
+    ``competitor_fraction`` a rival opens nearby (between 20 % and 80 % of the range)."""
     n = int(ctx.params["stores"])
     regions = list(ctx.params["regions"])
     types = [t for t in ctx.params["store_types"]]
     rng = ctx.rng
     kind = rng.choice(np.array(types, dtype=object), n)
     cities = np.array(sorted({ctx.faker.city() for _ in range(max(40, n))}), dtype=object)
-    start = gen._date(ctx.params["start_date"], "start_date")
+    start, end = _dates(ctx)
+    span = max(int((end - start).astype(np.int64)), 1)
+    name = [f"{c} {str(k).title()}" for c, k in zip(rng.choice(cities, n), kind, strict=True)]
+    region = rng.choice(np.array(regions, dtype=object), n)
+    size = np.round([STORE_TYPES.get(str(k), 1.0) * rng.uniform(0.8, 1.2) for k in kind], 3)
+    opened = start - rng.integers(200, 4000, n).astype("timedelta64[D]")
+    new = rng.random(n) < float(ctx.params["new_store_fraction"])
+    opened[new] = start + (rng.random(int(new.sum())) * 0.6 * span).astype("timedelta64[D]")
+    rival = rng.random(n) < float(ctx.params["competitor_fraction"])
+    when = start + (span * rng.uniform(0.2, 0.8, n)).astype("timedelta64[D]")
     await ctx.write({
         "id": np.arange(1, n + 1), "code": [f"ST{i:04d}" for i in range(1, n + 1)],
-        "name": [f"{c} {str(k).title()}" for c, k in zip(rng.choice(cities, n), kind,
-                                                           strict=True)],
-        "region": rng.choice(np.array(regions, dtype=object), n), "store_type": kind,
-        "size_factor": np.round([STORE_TYPES.get(str(k), 1.0) * rng.uniform(0.8, 1.2)
-                                 for k in kind], 3),
-        "opened_on": start - rng.integers(200, 4000, n).astype("timedelta64[D]"),
+        "name": name, "region": region, "store_type": kind, "size_factor": size,
+        "opened_on": opened,
+        "competitor_opened_on": np.where(rival, when, np.datetime64("NaT")).astype(
+            "datetime64[D]"),
     })
 
 
@@ -264,25 +276,33 @@ async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[gen.Chunk, np.ndar
     """The shared inventory and sales simulation, chunk by chunk of days, with each
     series' store and product ids."""
     s = gen.settings(ctx.params)
-    stores = await ctx.read("store", ["id", "size_factor"])
-    prods = await ctx.read("product", ["id", "base_price", "launch_date", "eol_date"])
+    stores = await ctx.read("store", ["id", "size_factor", "opened_on",
+                                      "competitor_opened_on"])
+    prods = await ctx.read("product", ["id", "base_price", "launch_date", "eol_date",
+                                       "category"])
     store_id, product = carried(ctx, stores["id"], len(prods["id"]), s.sparsity)
     product_id = prods["id"][product]
     width = int(prods["id"].max()) + 1
     keys = store_id.astype(np.int64) * width + product_id
     popularity = ctx.rng_for("popularity").lognormal(0, 0.6, len(prods["id"]))
-    size = stores["size_factor"][np.searchsorted(stores["id"], store_id)]
+    at = np.searchsorted(stores["id"], store_id)
+    size = stores["size_factor"][at]
 
-    def offset(col: str) -> np.ndarray:
-        days = prods[col][product]
+    def offset(days: np.ndarray) -> np.ndarray:
         return np.where(np.isnat(days), np.nan, (days - s.start).astype(np.int64))
+
+    opened = offset(stores["opened_on"][at])
 
     base_price = prods["base_price"].astype(float)[product]
     series = gen.Series(
         store_id=store_id, product=product, scale=s.base_demand * size * popularity[product],
-        base_price=base_price, launch=offset("launch_date"), eol=offset("eol_date"),
+        base_price=base_price, launch=offset(prods["launch_date"][product]),
+        eol=offset(prods["eol_date"][product]),
         prices=await _windows(ctx, "price_history", "price", keys, width, s.start, s.end),
-        promos=await _windows(ctx, "promotion", "discount_pct", keys, width, s.start, s.end))
+        promos=await _windows(ctx, "promotion", "discount_pct", keys, width, s.start, s.end),
+        opened=opened,
+        competitor=offset(stores["competitor_opened_on"][at]),
+        season=gen.category_season(s, prods["category"][product]))
     first_day = await ctx.query("SELECT MIN(date) FROM calendar")
     origin = gen._date(first_day[0][0], "calendar date") if first_day[0][0] else s.start
     carry = await _start_state(ctx, s.start, keys, width)
@@ -317,11 +337,13 @@ async def inventory_snapshot_daily(ctx: TaskContext) -> None:
         return
     async for c, store_id, product_id in simulation(ctx):
         days = len(c.dates)
+        keep = c.live.ravel()
         await ctx.write({
-            "date": np.repeat(c.dates, len(store_id)), "store_id": np.tile(store_id, days),
-            "product_id": np.tile(product_id, days), "on_hand_qty": c.on_hand.ravel(),
-            "received_qty": c.received.ravel(), "on_order_qty": c.on_order.ravel(),
-            "lost_sales_qty": c.lost.ravel(),
+            "date": np.repeat(c.dates, len(store_id))[keep],
+            "store_id": np.tile(store_id, days)[keep],
+            "product_id": np.tile(product_id, days)[keep],
+            "on_hand_qty": c.on_hand.ravel()[keep], "received_qty": c.received.ravel()[keep],
+            "on_order_qty": c.on_order.ravel()[keep], "lost_sales_qty": c.lost.ravel()[keep],
         })
 
 
@@ -334,7 +356,7 @@ async def sales_daily(ctx: TaskContext) -> None:
         return
     async for c, store_id, product_id in simulation(ctx):
         days = len(c.dates)
-        keep = ~c.gap.ravel()
+        keep = (c.live & ~c.gap).ravel()
         qty = c.quantity.ravel()[keep]
         price = c.price.ravel()[keep]
         await ctx.write({

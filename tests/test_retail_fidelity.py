@@ -1,0 +1,152 @@
+"""The retail pack against its source document (001, "The Forge"): the scenarios it names,
+its defaults, parameters that mean what their names say, no rows before a launch.
+
+Every distribution check compares an estimate with the value the configuration implies,
+allowing four standard errors of that estimate at the tested size; the standard error is
+computed from the data's own spread (independent stores or series), never hand-picked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.helpers import REPO, query, run_engine
+
+PACK = str(REPO / "tasks" / "retail")
+# the effect under test alone: no launches, retirements, trend, months or holidays
+FLAT = {"new_product_fraction": 0.0, "eol_fraction": 0.0, "trend": "none",
+        "monthly_seasonality": {}, "holidays": []}
+
+
+def seeded(tmp: Path, name: str, profile: str | None = None, seed: int = 3,
+           **sets: Any) -> str:
+    url = f"sqlite:///{tmp / (name + '.db')}"
+    result = run_engine(url, pack=PACK, profile=profile, sets=sets, seed=seed)
+    assert result.status == "done", [o.error for o in result.outcomes if o.error]
+    return url
+
+
+def day_index(value: Any) -> int:
+    return int(np.datetime64(str(value)[:10], "D").astype(np.int64))
+
+
+def demand(url: str) -> dict[tuple[int, int], dict[int, int]]:
+    """Units wanted per (store, product) and day number: sold plus lost sales (the shelf
+    caps sales; under ``stockout_behavior = "zero"`` the two add up to the demand)."""
+    out: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for date, store, product, wanted in query(
+            url, "SELECT s.date, s.store_id, s.product_id, s.quantity + i.lost_sales_qty "
+                 "FROM sales_daily s JOIN inventory_snapshot_daily i ON i.date = s.date "
+                 "AND i.store_id = s.store_id AND i.product_id = s.product_id"):
+        out[(int(store), int(product))][day_index(date)] = int(wanted)
+    return out
+
+
+def mean_se(values: list[float] | np.ndarray) -> tuple[float, float]:
+    """The mean of independent values and its standard error."""
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def binomial_ok(hits: int, n: int, p: float) -> bool:
+    return abs(hits / n - p) <= 4 * np.sqrt(p * (1 - p) / n)
+
+
+# -- the scenarios 001 names ---------------------------------------------------------------
+
+def test_summer_slowdown_dips_dairy_and_snacks_in_summer(tmp_path: Path) -> None:
+    """001: "summer_slowdown - seasonal dip for certain categories". Per series, July's
+    demand over May's; the dipping categories' mean ratio over the others' is the dip."""
+    from tasks.retail import SUMMER_DIP
+
+    url = seeded(tmp_path, "summer", "summer_slowdown", stores=10, products=24,
+                 end_date="2024-08-31", **FLAT)
+    category = dict(query(url, "SELECT id, category FROM product"))
+    may = [day_index(f"2024-05-{d:02d}") for d in range(1, 32)]
+    july = [day_index(f"2024-07-{d:02d}") for d in range(1, 32)]
+    ratios: dict[str, list[float]] = defaultdict(list)
+    for (_, product), days in demand(url).items():
+        ratios[category[product]].append(
+            np.mean([days[d] for d in july]) / np.mean([days[d] for d in may]))
+    control = [r for c, rs in ratios.items() if c not in SUMMER_DIP for r in rs]
+    assert len(control) >= 30
+    c_mean, c_se = mean_se(control)
+    for name, months in SUMMER_DIP.items():
+        assert len(ratios[name]) >= 10, name
+        m, se = mean_se(ratios[name])
+        dip = m / c_mean
+        se_dip = dip * np.hypot(se / m, c_se / c_mean)
+        assert abs(dip - months["7"]) <= 4 * se_dip, (name, dip, months["7"], se_dip)
+
+
+def test_new_store_opening_opens_stores_in_range_and_ramps_them_up(tmp_path: Path) -> None:
+    """001: "new_store_opening - gradual ramp-up for new locations". A share of the stores
+    opens inside the range; no row exists before a store opens; demand over its first four
+    weeks is (1 + ... + 28) / 28 / ramp of what it sells from day 90 on (four weeks too)."""
+    from tasks.retail import PROFILES
+
+    params = next(p for p in PROFILES if p.name == "new_store_opening").params
+    url = seeded(tmp_path, "opening", "new_store_opening", stores=100, products=4, **FLAT)
+    opened = {int(i): day_index(d) for i, d in query(url, "SELECT id, opened_on FROM store")}
+    start = day_index("2024-01-01")
+    new = {i: d for i, d in opened.items() if d >= start}
+    assert binomial_ok(len(new), len(opened), params["new_store_fraction"]), len(new)
+    for table in ("sales_daily", "inventory_snapshot_daily"):
+        early = query(url, f"SELECT COUNT(*) FROM {table} t JOIN store s ON s.id = t.store_id "
+                           "WHERE t.date < s.opened_on")
+        assert early == [(0,)], table
+    first = dict(query(url, "SELECT store_id, MIN(date) FROM inventory_snapshot_daily "
+                            "GROUP BY store_id"))
+    assert all(day_index(first[i]) == d for i, d in new.items())
+
+    ramp = params["new_store_ramp_days"]
+    per_store: dict[int, list[dict[int, int]]] = defaultdict(list)
+    for (store, _), days in demand(url).items():
+        per_store[store].append(days)
+    ratios = []
+    for store, d0 in new.items():
+        def total(a: int, b: int, store: int = store, d0: int = d0) -> float:
+            return sum(days[d0 + k] for days in per_store[store] for k in range(a, b))
+        ratios.append(total(0, 28) / total(ramp, ramp + 28))
+    expected = np.mean(np.arange(1, 29)) / ramp
+    m, se = mean_se(ratios)
+    assert abs(m - expected) <= 4 * se, (m, expected, se)
+
+
+def test_competitor_entry_drops_demand_at_the_stores_it_hits(tmp_path: Path) -> None:
+    """001: "competitor_entry - demand shock simulation". At a share of the stores a rival
+    opens (``store.competitor_opened_on``); from that day demand is ``competitor_impact``
+    times what it was: eight weeks after over eight weeks before, against the same weeks
+    at the stores without a rival."""
+    from tasks.retail import PROFILES
+
+    params = next(p for p in PROFILES if p.name == "competitor_entry").params
+    url = seeded(tmp_path, "rival", "competitor_entry", stores=80, products=4,
+                 new_product_fraction=0.0, eol_fraction=0.0)
+    entry = {int(i): (None if d is None else day_index(d))
+             for i, d in query(url, "SELECT id, competitor_opened_on FROM store")}
+    hit = {i: d for i, d in entry.items() if d is not None}
+    assert binomial_ok(len(hit), len(entry), params["competitor_fraction"]), len(hit)
+    daily: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for (store, _), days in demand(url).items():
+        for d, q in days.items():
+            daily[store][d] += q
+
+    def change(store: int, e: int) -> float:
+        return (sum(daily[store][e + k] for k in range(56))
+                / sum(daily[store][e - 56 + k] for k in range(56)))
+
+    others = [i for i, d in entry.items() if d is None]
+    relative, control_se = [], []
+    for store, e in hit.items():
+        c_mean, c_se = mean_se([change(o, e) for o in others])
+        relative.append(change(store, e) / c_mean)
+        control_se.append(c_se / c_mean)
+    m, se = mean_se(relative)
+    # the controls share their stores, so their error does not average out across stores
+    se = float(np.hypot(se, m * np.mean(control_se)))
+    assert abs(m - params["competitor_impact"]) <= 4 * se, (m, se)
