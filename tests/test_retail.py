@@ -106,7 +106,8 @@ def test_price_elasticity_sign() -> None:
     """With everything else flat, doubling the price cuts demand by 2 ** elasticity
     (two series side by side, one at twice the other's price, simulated in chunks)."""
     params = {**PARAMS, "noise_sigma": 0.0, "anomaly_probability": 0.0, "trend": "none",
-              "weekly_seasonality": [1.0] * 7, "monthly_seasonality": {}, "holidays": [],
+              "weekly_seasonality": [1.0] * 7, "weekend_spike": 1.0,
+              "monthly_seasonality": {}, "holidays": [],
               "stockout_probability": 0.0, "price_elasticity": -1.0, "base_demand": 200.0,
               "start_date": "2024-01-01", "end_date": "2024-03-31"}
     s = gen.settings(params)

@@ -150,3 +150,70 @@ def test_competitor_entry_drops_demand_at_the_stores_it_hits(tmp_path: Path) -> 
     # the controls share their stores, so their error does not average out across stores
     se = float(np.hypot(se, m * np.mean(control_se)))
     assert abs(m - params["competitor_impact"]) <= 4 * se, (m, se)
+
+
+# -- holiday_rush and the defaults as 001 writes them -------------------------------------
+
+def test_holiday_rush_is_the_documents_config_holiday_yaml() -> None:
+    """The built-in scenario is 001's examples/seed/config_holiday.yaml: every parameter
+    the YAML sets, and in its range the YAML's holidays with the YAML's multipliers (plus
+    Cyber Monday, which 001's scenario table names)."""
+    import yaml
+
+    from tasks.retail import PARAMS, PROFILES, config_params
+    from tasks.retail import generate as gen
+
+    doc = yaml.safe_load((REPO / "tasks/retail/examples/config_holiday.yaml").read_text())
+    assert doc.pop("seed") == 2024
+    want = config_params(doc)
+    rush = next(p for p in PROFILES if p.name == "holiday_rush").params
+    assert {k: rush.get(k, PARAMS.get(k)) for k in want if k != "holidays"} == {
+        k: v for k, v in want.items() if k != "holidays"}
+    s = gen.settings({**PARAMS, **rush})
+    by_date = {str(d): h for d, h in s.holidays.items() if s.start <= d <= s.end}
+    for h in want["holidays"]:
+        assert by_date.pop(h["date"]) == (h["name"], h["multiplier"])
+    assert by_date == {"2024-12-02": ("Cyber Monday", 1.6)}
+
+
+def test_defaults_are_the_documents() -> None:
+    """001's TimeSeriesConfig / RetailPatternConfig defaults and config_holiday.yaml's
+    holiday multipliers."""
+    from tasks.retail import PARAMS
+    from tasks.retail import generate as gen
+
+    assert PARAMS["base_demand"] == 100 and PARAMS["trend"] == "linear"
+    assert PARAMS["trend_slope"] == 0.1 and PARAMS["noise_sigma"] == 0.1
+    assert PARAMS["weekend_spike"] == 1.2 and PARAMS["promotion_lift"] == 1.3
+    assert PARAMS["anomaly_probability"] == 0.01 and PARAMS["anomaly_magnitude"] == 2.0
+    assert PARAMS["price_elasticity"] == -0.5 and PARAMS["new_product_ramp_days"] == 30
+    assert PARAMS["weekly_seasonality"] == [0.8, 0.9, 1.0, 1.0, 1.1, 1.3, 1.2]
+    holidays = {h["name"]: h["multiplier"] for h in gen.default_holidays([2024])}
+    assert holidays["Thanksgiving"] == 2.0 and holidays["Black Friday"] == 3.0
+    assert holidays["Christmas Eve"] == 1.5 and holidays["Christmas Day"] == 0.3
+
+
+def test_the_default_holidays_and_weekend_spike_show_in_the_data(tmp_path: Path) -> None:
+    """Per series: Black Friday over the year's ordinary Fridays is 3.0, Thanksgiving over
+    ordinary Thursdays 2.0, ordinary Saturdays over ordinary Fridays 1.3 x 1.2 / 1.1 (the
+    weekly profile times the separate weekend spike). No trend or months, so the days
+    compared differ by those multipliers alone."""
+    url = seeded(tmp_path, "holidays", stores=8, products=25, **{**FLAT, "holidays": None})
+    holiday = {day_index(d) for (d,) in query(url, "SELECT date FROM calendar "
+                                                   "WHERE is_holiday")}
+    weekday = {day_index(d): int(w) for d, w in query(url, "SELECT date, day_of_week "
+                                                           "FROM calendar")}
+    plain = {w: [d for d, x in weekday.items() if x == w and d not in holiday]
+             for w in range(7)}
+    thanksgiving, black_friday = day_index("2024-11-28"), day_index("2024-11-29")
+    series = list(demand(url).values())
+    for name, got, want in [
+        ("Black Friday", [s[black_friday] / np.mean([s[d] for d in plain[4]])
+                          for s in series], 3.0),
+        ("Thanksgiving", [s[thanksgiving] / np.mean([s[d] for d in plain[3]])
+                          for s in series], 2.0),
+        ("Saturday", [np.mean([s[d] for d in plain[5]]) / np.mean([s[d] for d in plain[4]])
+                      for s in series], 1.3 * 1.2 / 1.1),
+    ]:
+        m, se = mean_se(got)
+        assert abs(m - want) <= 4 * se, (name, m, want, se)

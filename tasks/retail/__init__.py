@@ -31,10 +31,11 @@ PARAMS: dict[str, Any] = {
     "end_date": "2024-12-31",
     "sparsity": 0.0,
     "random_gaps_per_series": 0,
-    "base_demand": 20.0,
+    "base_demand": 100.0,
     "trend": "linear",
-    "trend_slope": 0.05,  # % per day
+    "trend_slope": 0.1,  # % per day
     "weekly_seasonality": [0.8, 0.9, 1.0, 1.0, 1.1, 1.3, 1.2],  # Monday .. Sunday
+    "weekend_spike": 1.2,  # Saturday and Sunday, on top of weekly_seasonality
     "monthly_seasonality": {"11": 1.1, "12": 1.4},
     "holidays": None,  # None: US retail holidays of the years in range
     "noise_sigma": 0.1,
@@ -60,12 +61,21 @@ PARAMS: dict[str, Any] = {
 SUMMER_DIP = {"Dairy": {"6": 0.8, "7": 0.65, "8": 0.7},
               "Snack": {"6": 0.85, "7": 0.75, "8": 0.8}}
 
+# holiday_rush is 001's config_holiday.yaml (use --seed 2024 for its seed); its holidays
+# are the default ones, which in Q4 2024 are the YAML's four with its multipliers, plus
+# Cyber Monday, which 001's scenario table names ("Black Friday/Cyber Monday")
+HOLIDAY_RUSH: dict[str, Any] = {
+    "stores": 15, "products": 100, "regions": ["North", "South", "East", "West", "Central"],
+    "categories": ["Beverage", "Snack", "Dairy", "Frozen", "Gift", "Seasonal"],
+    "start_date": "2024-10-01", "end_date": "2024-12-31", "base_demand": 80.0,
+    "trend": "exponential", "trend_slope": 0.02,
+    "monthly_seasonality": {"10": 1.0, "11": 1.3, "12": 1.8},
+    "promotion_probability": 0.25, "stockout_probability": 0.15}
+
 PROFILES = [
     Profile("retail_standard", "normal retail patterns (default)"),
-    Profile("holiday_rush", "Q4 surge with Black Friday and Christmas peaks", params={
-        "start_date": "2024-10-01", "end_date": "2024-12-31", "trend": "exponential",
-        "trend_slope": 0.2, "monthly_seasonality": {"10": 1.0, "11": 1.3, "12": 1.8},
-        "promotion_probability": 0.25, "stockout_probability": 0.15}),
+    Profile("holiday_rush", "Q4 surge with Black Friday and Christmas peaks (001's "
+            "config_holiday.yaml)", params=HOLIDAY_RUSH),
     Profile("high_variance", "noisy, unpredictable demand with frequent anomalies", params={
         "noise_sigma": 0.6, "anomaly_probability": 0.05, "anomaly_magnitude": 3.0}),
     Profile("stockout_heavy", "frequent lost shipments and empty shelves", params={
@@ -90,6 +100,7 @@ _SECTIONS: dict[str, dict[str, str]] = {
                                    "monthly_seasonality")}
     | {"weekly_seasonality": "weekly_seasonality"},
     "retail": {k: k for k in ("promotion_lift", "promotion_probability", "price_elasticity",
+                              "weekend_spike",
                               "stockout_behavior", "stockout_probability",
                               "new_product_ramp_days", "new_product_fraction", "eol_fraction",
                               "category_seasonality", "new_store_fraction",

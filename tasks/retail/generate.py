@@ -37,6 +37,7 @@ class Settings:
     trend: str
     trend_slope: float
     weekly: tuple[float, ...]
+    weekend_spike: float
     monthly: Mapping[int, float]
     holidays: Mapping[np.datetime64, tuple[str, float]]
     noise_sigma: float
@@ -74,7 +75,8 @@ def _number(params: Mapping[str, Any], name: str, lo: float, hi: float) -> float
 
 
 def default_holidays(years: Sequence[int]) -> list[dict[str, Any]]:
-    """US retail holidays with demand multipliers (Black Friday peaks, Christmas closes)."""
+    """US retail holidays with demand multipliers (Black Friday peaks, Christmas closes);
+    Thanksgiving, Black Friday, Christmas Eve and Christmas Day as 001's config sets them."""
     out = []
     for y in years:
         nov1 = dt.date(y, 11, 1)
@@ -82,9 +84,9 @@ def default_holidays(years: Sequence[int]) -> list[dict[str, Any]]:
         out += [
             {"date": f"{y}-01-01", "name": "New Year's Day", "multiplier": 0.5},
             {"date": f"{y}-07-04", "name": "Independence Day", "multiplier": 1.3},
-            {"date": thanksgiving.isoformat(), "name": "Thanksgiving", "multiplier": 0.6},
+            {"date": thanksgiving.isoformat(), "name": "Thanksgiving", "multiplier": 2.0},
             {"date": (thanksgiving + dt.timedelta(days=1)).isoformat(), "name": "Black Friday",
-             "multiplier": 2.5},
+             "multiplier": 3.0},
             {"date": (thanksgiving + dt.timedelta(days=4)).isoformat(), "name": "Cyber Monday",
              "multiplier": 1.6},
             {"date": f"{y}-12-24", "name": "Christmas Eve", "multiplier": 1.5},
@@ -138,6 +140,7 @@ def settings(params: Mapping[str, Any]) -> Settings:
         base_demand=_number(params, "base_demand", 0, 1e6),
         trend=trend, trend_slope=_number(params, "trend_slope", -100, 100),
         weekly=tuple(float(w) for w in weekly), monthly=monthly, holidays=holidays,
+        weekend_spike=_number(params, "weekend_spike", 0, 100),
         noise_sigma=_number(params, "noise_sigma", 0, 5),
         anomaly_probability=_number(params, "anomaly_probability", 0, 1),
         anomaly_magnitude=_number(params, "anomaly_magnitude", 1, 100),
@@ -172,7 +175,8 @@ def calendar_rows(s: Settings) -> dict[str, np.ndarray]:
 
 
 def day_multipliers(s: Settings, dates: np.ndarray, origin: np.datetime64) -> np.ndarray:
-    """trend x weekly x monthly x holiday, per day; trend counts days since *origin*."""
+    """trend x weekly (x weekend spike on Saturday and Sunday) x monthly x holiday, per day;
+    the trend counts days since *origin*."""
     t = (dates - origin).astype(np.int64).astype(float)
     slope = s.trend_slope / 100.0
     if s.trend == "linear":
@@ -185,7 +189,7 @@ def day_multipliers(s: Settings, dates: np.ndarray, origin: np.datetime64) -> np
         trend = np.ones(len(t))
     dow = (dates.astype(np.int64) + 3) % 7
     month = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    weekly = np.asarray(s.weekly)[dow]
+    weekly = np.asarray(s.weekly)[dow] * np.where(dow >= 5, s.weekend_spike, 1.0)
     monthly = np.array([s.monthly.get(int(m), 1.0) for m in range(1, 13)])[month - 1]
     holiday = np.array([s.holidays.get(x, ("", 1.0))[1] for x in dates])
     out: np.ndarray = trend * weekly * monthly * holiday

@@ -20,7 +20,8 @@ ITEMS = ("Classic", "Original", "Light", "Family Pack", "Organic", "Zero", "Delu
 PROMO_NAMES = ("Weekend Deal", "Buy More Save More", "Manager's Special", "Clearance",
                "Holiday Special", "Flash Sale")
 SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
-              "weekly_seasonality", "monthly_seasonality", "holidays", "noise_sigma",
+              "weekly_seasonality", "weekend_spike", "monthly_seasonality", "holidays",
+              "noise_sigma",
               "anomaly_probability", "anomaly_magnitude", "promotion_lift",
               "promotion_probability", "price_elasticity", "stockout_behavior",
               "stockout_probability", "new_product_ramp_days", "sparsity",
