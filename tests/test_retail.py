@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -81,10 +82,12 @@ def test_promotion_prices_are_discounted(retail: str) -> None:
                          "p.product_id = s.product_id AND s.date BETWEEN p.start_date AND "
                          "p.end_date")
     assert len(rows) > 200
-    # prices have two decimals: the paid price is the discounted list price to the cent
-    # (a tolerance under half a cent absorbs float noise and lets no one-cent error through)
+    # prices have two decimals: the paid price is the exact discounted list price rounded
+    # to the cent, so it lies within half a cent of it (either cent of an exact tie such as
+    # 2.30 x 0.65 = 1.495) and a one-cent error lies at least half a cent beyond that
     wrong = [(paid, price, discount) for paid, price, discount in rows
-             if abs(float(paid) - round(float(price) * (1 - float(discount)), 2)) >= 0.005]
+             if abs(Decimal(str(paid)) - Decimal(str(price)) * (1 - Decimal(str(discount))))
+             > Decimal("0.005")]
     assert wrong == []
     assert any(float(d) > 0 for _, _, d in rows)  # the discounts are real
 

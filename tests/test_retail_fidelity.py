@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from tests.helpers import REPO, query, run_engine
 
@@ -217,3 +218,63 @@ def test_the_default_holidays_and_weekend_spike_show_in_the_data(tmp_path: Path)
     ]:
         m, se = mean_se(got)
         assert abs(m - want) <= 4 * se, (name, m, want, se)
+
+
+# -- parameters that mean what their names say ---------------------------------------------
+
+ON_SALE = ("JOIN store st ON st.id = t.store_id JOIN product p ON p.id = t.product_id "
+           "WHERE t.date >= st.opened_on AND (p.launch_date IS NULL OR t.date >= p.launch_date)")
+
+
+def share_per_series(url: str, table: str, condition: str) -> tuple[float, float]:
+    """The share of a table's rows (days on sale) meeting *condition*, and its standard
+    error as a ratio estimator over independent series."""
+    rows = query(url, f"SELECT SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), COUNT(*) "
+                      f"FROM {table} t {ON_SALE} GROUP BY t.store_id, t.product_id")
+    x, n = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    r, k = x.sum() / n.sum(), len(x)
+    return float(r), float(np.sqrt(k / (k - 1) * ((x - r * n) ** 2).sum()) / n.sum())
+
+
+@pytest.mark.parametrize(("profile", "sets"), [
+    (None, {"stores": 6, "products": 40}),
+    ("holiday_rush", {"stores": 8, "products": 30}),
+], ids=["default", "holiday_rush"])
+def test_promotion_probability_is_the_share_of_promoted_days(
+        tmp_path: Path, profile: str | None, sets: dict[str, Any]) -> None:
+    from tasks.retail import PARAMS, PROFILES
+
+    p = {**PARAMS, **next((x.params for x in PROFILES if x.name == profile), {})}[
+        "promotion_probability"]
+    url = seeded(tmp_path, "promo", profile, **sets)
+    got, se = share_per_series(url, "sales_daily", "t.on_promotion")
+    assert abs(got - p) <= 4 * se, (got, p, se)
+
+
+@pytest.mark.parametrize(("profile", "sets"), [
+    (None, {"stores": 6, "products": 40}),
+    ("stockout_heavy", {"stores": 6, "products": 40}),
+    ("holiday_rush", {"stores": 8, "products": 30}),
+], ids=["default", "stockout_heavy", "holiday_rush"])
+def test_stockout_probability_is_the_share_of_stockout_days(
+        tmp_path: Path, profile: str | None, sets: dict[str, Any]) -> None:
+    """A stockout day is one with lost sales. An outage day on which nobody wanted the
+    product loses nothing, so the expected share is p x (1 - P0), P0 the chance of zero
+    demand; sales equal demand on the other days, so P0 follows from z, the share of
+    zero-sale days among days without lost sales: z = P0 / (1 - p + p P0)."""
+    from tasks.retail import PARAMS, PROFILES
+
+    p = {**PARAMS, **next((x.params for x in PROFILES if x.name == profile), {})}[
+        "stockout_probability"]
+    url = seeded(tmp_path, "stockouts", profile, **sets)
+    got, se = share_per_series(url, "inventory_snapshot_daily", "t.lost_sales_qty > 0")
+    z = query(url, "SELECT AVG(CASE WHEN s.quantity = 0 THEN 1.0 ELSE 0 END) FROM "
+                   "inventory_snapshot_daily t JOIN sales_daily s ON s.date = t.date AND "
+                   "s.store_id = t.store_id AND s.product_id = t.product_id "
+                   f"{ON_SALE} AND t.lost_sales_qty = 0")[0][0]
+    p0 = z * (1 - p) / (1 - p * z)
+    assert p0 < 0.05  # the correction is small: most days someone wants the product
+    assert abs(got - p * (1 - p0)) <= 4 * se, (got, p, p0, se)
+    # and a stockout is an empty shelf: no lost sales while stock is there
+    assert query(url, "SELECT COUNT(*) FROM inventory_snapshot_daily "
+                      "WHERE lost_sales_qty > 0 AND on_hand_qty > 0") == [(0,)]

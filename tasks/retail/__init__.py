@@ -78,8 +78,8 @@ PROFILES = [
             "config_holiday.yaml)", params=HOLIDAY_RUSH),
     Profile("high_variance", "noisy, unpredictable demand with frequent anomalies", params={
         "noise_sigma": 0.6, "anomaly_probability": 0.05, "anomaly_magnitude": 3.0}),
-    Profile("stockout_heavy", "frequent lost shipments and empty shelves", params={
-        "stockout_probability": 0.35}),
+    Profile("stockout_heavy", "frequent supply outages: the shelf is empty one day in five",
+            params={"stockout_probability": 0.2}),
     Profile("new_launches", "many new products ramping up", params={
         "new_product_fraction": 0.4, "new_product_ramp_days": 45}),
     Profile("sparse", "many missing store x product combinations and data gaps", params={

@@ -27,6 +27,9 @@ from seedgraph import UsageError
 
 DEFAULT_WEEKLY = (0.8, 0.9, 1.0, 1.0, 1.1, 1.3, 1.2)  # Monday .. Sunday
 LEAD_TIME_DAYS = 2
+PROMOTION_DAYS = (3, 14)  # a promotion lasts 3 to 14 days
+STOCKOUT_DAYS = (1, 5)  # a supply outage empties the shelf for 1 to 5 days
+RUN_DOWN_DAYS = 14  # before an outage the supplier only tops the shelf up to the day's demand
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,44 @@ def day_multipliers(s: Settings, dates: np.ndarray, origin: np.datetime64) -> np
     return out
 
 
+def alternating(rng: np.random.Generator, begin: np.ndarray, span: int, share: float,
+                lengths: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows covering *share* of each series' days from day ``begin[i]`` to ``span - 1``.
+
+    Windows of ``lengths`` days (uniform) alternate with gaps of geometric length (0 or
+    more days) whose mean, ``mean window x (1 - share) / share``, makes windows a *share*
+    of the time. The alternation starts in equilibrium: day ``begin`` is inside a window
+    with probability *share* (that window's remaining days drawn as a window in progress
+    would have them: its length size-biased, the day uniform within it), otherwise the
+    first window starts after a gap's remaining days (geometric again). So every day, the
+    first one included, is covered with probability exactly *share*, and the covered share
+    of any range is *share* in expectation. Returns (series, first, last), sorted.
+    """
+    n = len(begin)
+    empty = np.zeros(0, dtype=np.int64)
+    if share <= 0 or n == 0:
+        return empty, empty, empty.copy()
+    lo, hi = lengths
+    sizes = np.arange(lo, hi + 1)
+    q = 1.0 if share >= 1 else share / (share + sizes.mean() * (1 - share))
+    inside = rng.random(n) < share
+    in_progress = rng.choice(sizes, n, p=sizes / sizes.sum())
+    length = np.where(inside, rng.integers(1, in_progress + 1), rng.integers(lo, hi + 1, n))
+    day = np.where(inside, begin, begin + rng.geometric(q, n)).astype(np.int64)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while (live := np.flatnonzero(day < span)).size:
+        first = day[live]
+        last = np.minimum(first + length[live] - 1, span - 1)
+        found.append((live, first, last))
+        day[live] = last + rng.geometric(q, live.size)
+        length[live] = rng.integers(lo, hi + 1, live.size)
+    if not found:
+        return empty, empty, empty.copy()
+    series, first, last = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    order = np.lexsort((first, series))
+    return series[order], first[order], last[order]
+
+
 @dataclass(frozen=True, slots=True)
 class Windows:
     """Date windows painted onto series x day matrices (price or promotion windows).
@@ -308,12 +349,22 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
     """Simulate demand, ordering and sales day by day for every series at once.
 
     Yields chunks of consecutive days (at most *chunk_cells* cells, so memory stays
-    bounded however long the range). Stores order up to a week of forecast demand
-    (an exponentially weighted average of the demand they saw) when stock plus open
-    orders falls under three days' worth; deliveries take ``LEAD_TIME_DAYS`` and are
-    lost with ``stockout_probability``. *start* is (on hand, on order) carried over
-    from the last snapshot when appending; on-order stock arrives on the first day.
-    *origin* is the first day of the whole history (the trend counts from it).
+    bounded however long the range). Stores order up to a week of forecast demand (an
+    exponentially weighted average of the demand they saw) when stock plus open orders
+    falls under three days' worth; deliveries take ``LEAD_TIME_DAYS``.
+
+    Stockouts come from supply outages that cover ``stockout_probability`` of the days a
+    series is on sale (``alternating``; 1-5 days each). During an outage nothing arrives
+    and the shelf is empty, so every unit of demand is lost (or backlogged). For the shelf
+    to be empty when an outage begins, the supplier spends the ``RUN_DOWN_DAYS`` before
+    it delivering only what the day's demand needs beyond the stock there; at any other
+    time the distribution centre tops a store up when its stock and delivery would not
+    cover the day. So the shelf runs empty exactly in outages, and the share of stockout
+    days is the parameter, not a by-product of the ordering policy.
+
+    *start* is (on hand, on order) carried over from the last snapshot when appending;
+    on-order stock arrives on the first day. *origin* is the first day of the whole
+    history (the trend counts from it).
     """
     dates = s.dates
     n, total = len(series.store_id), len(dates)
@@ -326,6 +377,11 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
     arrivals = np.zeros((slots, n), dtype=np.int64)
     gap_begin = rng.integers(0, max(total, 1), (s.random_gaps_per_series, n))
     gap_end = gap_begin + rng.integers(3, 11, (s.random_gaps_per_series, n))
+    out_series, out_first, out_last = alternating(rng, np.maximum(live_from, 0), total,
+                                                  s.stockout_probability, STOCKOUT_DAYS)
+    outages = Windows(out_series, out_first, out_last, np.ones(len(out_series)))
+    run_downs = Windows(out_series, out_first - RUN_DOWN_DAYS, out_first - 1,
+                        np.ones(len(out_series)))
     forecast = on_hand = pending = None
     backlog = np.zeros(n)
     if start is not None:
@@ -349,7 +405,11 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
                 * lifecycle(s, series, days) * elastic
                 * np.where(promo, s.promotion_lift, 1.0) * noise * anomaly)
         demand = rng.poisson(mean)
-        disrupted = rng.random((d, n)) < s.stockout_probability
+        outage = np.zeros((d, n), dtype=bool)
+        outages.paint(outage, day0, True)
+        run_down = np.zeros((d, n), dtype=bool)
+        run_downs.paint(run_down, day0, True)
+        run_down &= ~outage
         gap = np.zeros((d, n), dtype=bool)
         for b, e in zip(gap_begin, gap_end, strict=True):
             gap |= (days[:, None] >= b) & (days[:, None] < e)
@@ -357,22 +417,27 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
         if forecast is None:
             forecast = mean[:7].mean(axis=0)
             pending = arrivals[0].copy()
-            on_hand = (np.where(live_from < 0, np.ceil(forecast * 7 + 5), 0).astype(np.int64)
+            stocked = (live_from < 0) & ~outage[0] & ~run_down[0]
+            on_hand = (np.where(stocked, np.ceil(forecast * 7 + 5), 0).astype(np.int64)
                        if start is None else np.asarray(start[0], dtype=np.int64))
         assert on_hand is not None and pending is not None
         out = {k: np.zeros((d, n), dtype=np.int64) for k in ("sold", "hand", "recv", "order",
                                                              "lost")}
         for i, t in enumerate(days.tolist()):
             slot = t % slots
-            arrived = np.where(disrupted[i], 0, arrivals[slot])
-            pending = pending - arrivals[slot]
+            regular = arrivals[slot]
+            pending = pending - regular
             arrivals[slot] = 0
             opens = live_from == t  # the first day on sale: the opening stock arrives
             if opens.any():
                 forecast = np.where(opens, mean[i], forecast)
-                arrived = arrived + np.where(opens, np.ceil(mean[i] * 7 + 5), 0).astype(np.int64)
-            available = on_hand + arrived
+                regular = regular + np.where(opens, np.ceil(mean[i] * 7 + 5), 0).astype(
+                    np.int64)
             want = demand[i] + (backlog if s.stockout_behavior == "backlog" else 0)
+            short = np.maximum(want - on_hand, 0).astype(np.int64)
+            arrived = np.where(outage[i], 0, np.where(run_down[i], short,
+                                                      np.maximum(regular, short)))
+            available = on_hand + arrived
             sold = np.minimum(want, available).astype(np.int64)
             unmet = want - sold
             if s.stockout_behavior == "backlog":

@@ -218,28 +218,19 @@ async def price_history(ctx: TaskContext) -> None:
 @task("promotion", upstream=["store", "product", "calendar"], tags=["facts"],
       params=["start_date", "end_date", "sparsity", "promotion_probability"])
 async def promotion(ctx: TaskContext) -> None:
-    """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product:
-    every 7-20 days a product gets a promotion with ``promotion_probability``."""
-    stores = await ctx.read("store", ["id"])
-    prods = await ctx.read("product", ["id"])
+    """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product,
+    covering a share ``promotion_probability`` of the days a product is on sale (from the
+    store's opening and the product's launch): see ``generate.alternating``."""
+    stores = await ctx.read("store", ["id", "opened_on"])
+    prods = await ctx.read("product", ["id", "launch_date"])
     start, span = _span(ctx)
     store_id, product = carried(ctx, stores["id"], len(prods["id"]),
                                 float(ctx.params["sparsity"]))
-    n = len(store_id)
     rng = ctx.rng_for("promotions", str(start))
-    prob = float(ctx.params["promotion_probability"])
-    day = rng.integers(0, 21, n)
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    while (live := np.flatnonzero(day < span)).size:
-        hit = rng.random(live.size) < prob
-        length = rng.integers(3, 15, live.size)
-        last = np.minimum(day[live] + length - 1, span - 1)
-        found.append((live[hit], day[live][hit], last[hit]))
-        day[live] = np.where(hit, last + 1, day[live]) + rng.integers(7, 21, live.size)
-    series, first, last = (np.concatenate(parts) for parts in zip(*found, strict=True)) \
-        if found else (np.zeros(0, dtype=np.int64),) * 3
-    order = np.lexsort((first, series))
-    series, first, last = series[order], first[order], last[order]
+    begin = on_sale_from(start, stores, prods, store_id, product)
+    series, first, last = gen.alternating(rng, np.maximum(begin, 0), span,
+                                          float(ctx.params["promotion_probability"]),
+                                          gen.PROMOTION_DAYS)
     k = len(series)
     rows = {
         "store_id": store_id[series], "product_id": prods["id"][product[series]],
@@ -250,6 +241,17 @@ async def promotion(ctx: TaskContext) -> None:
     }
     if await _windows_fit(ctx, "promotion", "start_date", "end_date", rows):
         await ctx.write(rows)
+
+
+def on_sale_from(start: np.datetime64, stores: dict[str, np.ndarray],
+                 prods: dict[str, np.ndarray], store_id: np.ndarray, product: np.ndarray
+                 ) -> np.ndarray:
+    """Per series, the first day (offset from *start*, maybe negative) it is on sale:
+    the store has opened and the product has launched."""
+    opened = stores["opened_on"][np.searchsorted(stores["id"], store_id)]
+    launch = prods["launch_date"][product]
+    first = np.where(np.isnat(launch), opened, np.maximum(opened, launch))
+    return (first - start).astype(np.int64)
 
 
 def _locate(keys: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
