@@ -8,6 +8,7 @@ computed from the data's own spread (independent stores or series), never hand-p
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.helpers import REPO, query, run_engine
+from tests.helpers import REPO, cli, execute, query, run_engine
 
 PACK = str(REPO / "tasks" / "retail")
 # the effect under test alone: no launches, retirements, trend, months or holidays
@@ -278,3 +279,39 @@ def test_stockout_probability_is_the_share_of_stockout_days(
     # and a stockout is an empty shelf: no lost sales while stock is there
     assert query(url, "SELECT COUNT(*) FROM inventory_snapshot_daily "
                       "WHERE lost_sales_qty > 0 AND on_hand_qty > 0") == [(0,)]
+
+
+# -- nothing before a launch -----------------------------------------------------------------
+
+def test_no_sales_and_no_stock_before_a_product_launches(db_url: str) -> None:
+    """A product launched inside the range has no sales_daily and no inventory rows
+    before its launch date; its first snapshot is the launch day, when its opening stock
+    arrives. ``verify`` checks it (invariant nothing_before_launch)."""
+    run = run_engine(db_url, pack=PACK, profile="new_launches", sets={"stores": 3,
+                                                                     "products": 20}, seed=9)
+    assert run.status == "done"
+    launched = {int(i): day_index(d) for i, d in query(
+        db_url, "SELECT id, launch_date FROM product WHERE launch_date IS NOT NULL")}
+    assert len(launched) >= 3
+    for table in ("sales_daily", "inventory_snapshot_daily"):
+        early = query(db_url, f"SELECT COUNT(*) FROM {table} t JOIN product p ON "
+                              "p.id = t.product_id WHERE t.date < p.launch_date")
+        assert early == [(0,)], table
+    first = query(db_url, "SELECT product_id, MIN(date) FROM inventory_snapshot_daily "
+                          "GROUP BY product_id")
+    assert all(day_index(d) == launched[int(p)] for p, d in first if int(p) in launched)
+    opening = query(db_url, "SELECT i.received_qty FROM inventory_snapshot_daily i JOIN "
+                            "product p ON p.id = i.product_id AND i.date = p.launch_date")
+    assert len(opening) == 3 * len(launched) and sum(q > 0 for (q,) in opening) > len(opening) / 2
+    ok = cli("verify", "--pack", PACK, "--db", db_url)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # a sale the day before the latest launch is caught
+    product, day = max(launched.items(), key=lambda kv: kv[1])
+    assert day > day_index("2024-01-01")
+    before = str(np.datetime64(day - 1, "D"))
+    execute(db_url, "INSERT INTO sales_daily (date, store_id, product_id, quantity, "
+                    "unit_price, revenue, on_promotion) VALUES (?, 1, ?, 0, 1, 0, ?)",
+            (dt.date.fromisoformat(before) if "postgresql" in db_url else before,
+             product, False))
+    bad = cli("verify", "--pack", PACK, "--db", db_url)
+    assert bad.returncode != 0 and "nothing_before_launch" in bad.stdout + bad.stderr

@@ -292,8 +292,9 @@ class Series:
     @property
     def live_from(self) -> np.ndarray:
         """The first day each series is on sale: the store is open and the product launched
-        (a large negative number when that was before the start)."""
-        first = self.opened
+        (a large negative number when that was before the start). Nothing exists before:
+        no stock, no orders, no rows."""
+        first = np.fmax(self.opened, self.launch)
         return np.where(np.isnan(first), -(2 ** 40), first).astype(np.int64)
 
 

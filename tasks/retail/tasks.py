@@ -397,6 +397,18 @@ async def no_sales_without_stock(ctx: VerifyContext) -> list[tuple[Any, ...]]:
     return oversold + unserved
 
 
+@invariant("nothing_before_launch", tables=["sales_daily", "inventory_snapshot_daily"])
+async def nothing_before_launch(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """No sales and no stock before a product launches or its store opens."""
+    found: list[tuple[Any, ...]] = []
+    for table in ("sales_daily", "inventory_snapshot_daily"):
+        found += await ctx.query(
+            f"SELECT '{table}', t.date, t.store_id, t.product_id FROM {table} t "
+            "JOIN product p ON p.id = t.product_id JOIN store s ON s.id = t.store_id "
+            "WHERE t.date < p.launch_date OR t.date < s.opened_on LIMIT 20")
+    return found
+
+
 @invariant("promotion_days_are_flagged", tables=["sales_daily", "promotion"])
 async def promotion_days_are_flagged(ctx: VerifyContext) -> list[tuple[Any, ...]]:
     """on_promotion is true exactly inside a promotion window of that store and product."""
