@@ -15,8 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
-from tests.helpers import REPO, cli, execute, query, run_engine
+from tasks.retail import PARAMS, PROFILES, SUMMER_DIP, config_params
+from tasks.retail import generate as gen
+from tests.helpers import REPO, checksums, cli, execute, query, run_engine
 
 PACK = str(REPO / "tasks" / "retail")
 # the effect under test alone: no launches, retirements, trend, months or holidays
@@ -63,8 +66,6 @@ def binomial_ok(hits: int, n: int, p: float) -> bool:
 def test_summer_slowdown_dips_dairy_and_snacks_in_summer(tmp_path: Path) -> None:
     """001: "summer_slowdown - seasonal dip for certain categories". Per series, July's
     demand over May's; the dipping categories' mean ratio over the others' is the dip."""
-    from tasks.retail import SUMMER_DIP
-
     url = seeded(tmp_path, "summer", "summer_slowdown", stores=10, products=24,
                  end_date="2024-08-31", **FLAT)
     category = dict(query(url, "SELECT id, category FROM product"))
@@ -89,8 +90,6 @@ def test_new_store_opening_opens_stores_in_range_and_ramps_them_up(tmp_path: Pat
     """001: "new_store_opening - gradual ramp-up for new locations". A share of the stores
     opens inside the range; no row exists before a store opens; demand over its first four
     weeks is (1 + ... + 28) / 28 / ramp of what it sells from day 90 on (four weeks too)."""
-    from tasks.retail import PROFILES
-
     params = next(p for p in PROFILES if p.name == "new_store_opening").params
     url = seeded(tmp_path, "opening", "new_store_opening", stores=100, products=4, **FLAT)
     opened = {int(i): day_index(d) for i, d in query(url, "SELECT id, opened_on FROM store")}
@@ -124,8 +123,6 @@ def test_competitor_entry_drops_demand_at_the_stores_it_hits(tmp_path: Path) -> 
     opens (``store.competitor_opened_on``); from that day demand is ``competitor_impact``
     times what it was: eight weeks after over eight weeks before, against the same weeks
     at the stores without a rival."""
-    from tasks.retail import PROFILES
-
     params = next(p for p in PROFILES if p.name == "competitor_entry").params
     url = seeded(tmp_path, "rival", "competitor_entry", stores=80, products=4,
                  new_product_fraction=0.0, eol_fraction=0.0)
@@ -160,11 +157,6 @@ def test_holiday_rush_is_the_documents_config_holiday_yaml() -> None:
     """The built-in scenario is 001's examples/seed/config_holiday.yaml: every parameter
     the YAML sets, and in its range the YAML's holidays with the YAML's multipliers (plus
     Cyber Monday, which 001's scenario table names)."""
-    import yaml
-
-    from tasks.retail import PARAMS, PROFILES, config_params
-    from tasks.retail import generate as gen
-
     doc = yaml.safe_load((REPO / "tasks/retail/examples/config_holiday.yaml").read_text())
     assert doc.pop("seed") == 2024
     want = config_params(doc)
@@ -181,9 +173,6 @@ def test_holiday_rush_is_the_documents_config_holiday_yaml() -> None:
 def test_defaults_are_the_documents() -> None:
     """001's TimeSeriesConfig / RetailPatternConfig defaults and config_holiday.yaml's
     holiday multipliers."""
-    from tasks.retail import PARAMS
-    from tasks.retail import generate as gen
-
     assert PARAMS["base_demand"] == 100 and PARAMS["trend"] == "linear"
     assert PARAMS["trend_slope"] == 0.1 and PARAMS["noise_sigma"] == 0.1
     assert PARAMS["weekend_spike"] == 1.2 and PARAMS["promotion_lift"] == 1.3
@@ -243,8 +232,6 @@ def share_per_series(url: str, table: str, condition: str) -> tuple[float, float
 ], ids=["default", "holiday_rush"])
 def test_promotion_probability_is_the_share_of_promoted_days(
         tmp_path: Path, profile: str | None, sets: dict[str, Any]) -> None:
-    from tasks.retail import PARAMS, PROFILES
-
     p = {**PARAMS, **next((x.params for x in PROFILES if x.name == profile), {})}[
         "promotion_probability"]
     url = seeded(tmp_path, "promo", profile, **sets)
@@ -263,8 +250,6 @@ def test_stockout_probability_is_the_share_of_stockout_days(
     product loses nothing, so the expected share is p x (1 - P0), P0 the chance of zero
     demand; sales equal demand on the other days, so P0 follows from z, the share of
     zero-sale days among days without lost sales: z = P0 / (1 - p + p P0)."""
-    from tasks.retail import PARAMS, PROFILES
-
     p = {**PARAMS, **next((x.params for x in PROFILES if x.name == profile), {})}[
         "stockout_probability"]
     url = seeded(tmp_path, "stockouts", profile, **sets)
@@ -315,3 +300,57 @@ def test_no_sales_and_no_stock_before_a_product_launches(db_url: str) -> None:
              product, False))
     bad = cli("verify", "--pack", PACK, "--db", db_url)
     assert bad.returncode != 0 and "nothing_before_launch" in bad.stdout + bad.stderr
+
+
+# -- dirty-data mode -------------------------------------------------------------------------
+
+def test_dirty_data_mode_fills_the_feed_with_the_configured_defects(
+        db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """001's "dirty data mode": off by default (only the dirty profile, or --only
+    '+sales_daily_raw', selects the table); on, sales_daily_raw holds the sales feed
+    with the configured shares of NULLs, out-of-range values, late rows (each record at
+    most one of these) and duplicates (each record sent twice with that chance), every one
+    a binomial share of the records; the database's own constraints all hold (the run and
+    verify pass on PostgreSQL too) and the clean tables are what a clean run writes."""
+    sets = {"stores": 4, "products": 25}
+    clean = (request.getfixturevalue("pg").new() if "postgresql" in db_url
+             else f"sqlite:///{tmp_path / 'clean.db'}")
+    assert run_engine(clean, pack=PACK, sets=sets, seed=3).status == "done"
+    assert query(clean, "SELECT COUNT(*) FROM sales_daily_raw") == [(0,)]  # off by default
+    assert cli("verify", "--pack", PACK, "--db", clean).returncode == 0
+    run = run_engine(db_url, pack=PACK, profile="dirty", sets=sets, seed=3)
+    assert run.status == "done"
+    ok = cli("verify", "--pack", PACK, "--db", db_url)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    dims_and_facts = ["store", "product", "calendar", "price_history", "promotion",
+                      "inventory_snapshot_daily", "sales_daily"]
+    assert checksums(db_url, dims_and_facts) == checksums(clean, dims_and_facts)
+
+    n = query(db_url, "SELECT COUNT(*) FROM sales_daily")[0][0]
+    counts = dict(query(db_url, "SELECT COALESCE(defect, 'clean'), COUNT(*) "
+                                "FROM sales_daily_raw GROUP BY defect"))
+    for kind in ("duplicates", "nulls", "out_of_range", "late"):
+        label = {"duplicates": "duplicate", "nulls": "null"}.get(kind, kind)
+        assert binomial_ok(counts[label], n, PARAMS[f"dirty_{kind}"]), (kind, counts, n)
+    assert counts["clean"] + counts["null"] + counts["out_of_range"] + counts["late"] == n
+
+    cols = "date, store_id, product_id, quantity, unit_price, revenue, on_promotion"
+    rows = query(db_url, f"SELECT {cols}, received_at, defect FROM sales_daily_raw")
+    sales = {tuple(r[:3]): r for r in query(db_url, f"SELECT {cols} FROM sales_daily")}
+
+    def delay(r: tuple[Any, ...]) -> float:
+        got = np.datetime64(str(r[7])[:19].replace(" ", "T"), "s")
+        return float((got - np.datetime64(str(r[0])[:10], "D")) / np.timedelta64(1, "D"))
+
+    originals = {tuple(r[:7]) for r in rows if r[8] != "duplicate"}
+    for r in rows:
+        if r[8] is None:  # a clean record is the sales row, received the next night
+            assert tuple(r[:7]) == sales[tuple(r[:3])] and 1 <= delay(r) < 1.25, r
+        elif r[8] == "null":
+            assert sum(v is None for v in r[:7]) == 1, r
+        elif r[8] == "out_of_range":
+            assert r[3] < 0 or r[4] < 0, r
+        elif r[8] == "late":
+            assert 2 <= delay(r) < 31, r
+        else:
+            assert tuple(r[:7]) in originals, r  # an identical copy of a record

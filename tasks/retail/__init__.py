@@ -54,6 +54,12 @@ PARAMS: dict[str, Any] = {
     "new_store_ramp_days": 90,
     "competitor_fraction": 0.0,
     "competitor_impact": 0.7,
+    # dirty-data mode (profile dirty, or --only '+sales_daily_raw'): sales_daily_raw
+    # receives the sales feed with these shares of defects
+    "dirty_duplicates": 0.02,  # records sent twice
+    "dirty_nulls": 0.02,  # records with one field missing
+    "dirty_out_of_range": 0.01,  # records with a negative quantity or price
+    "dirty_late": 0.05,  # records arriving 2-30 days after their date, not the next night
 }
 
 # summer_slowdown: dairy and snacks sell less in the summer months; drinks and frozen food
@@ -72,24 +78,29 @@ HOLIDAY_RUSH: dict[str, Any] = {
     "monthly_seasonality": {"10": 1.0, "11": 1.3, "12": 1.8},
     "promotion_probability": 0.25, "stockout_probability": 0.15}
 
+# the dirty-data feed is seeded by the dirty profile only (or --only '+sales_daily_raw')
+CLEAN = "tag:raw"
+
 PROFILES = [
-    Profile("retail_standard", "normal retail patterns (default)"),
+    Profile("retail_standard", "normal retail patterns (default)", exclude=CLEAN),
     Profile("holiday_rush", "Q4 surge with Black Friday and Christmas peaks (001's "
-            "config_holiday.yaml)", params=HOLIDAY_RUSH),
+            "config_holiday.yaml)", params=HOLIDAY_RUSH, exclude=CLEAN),
     Profile("high_variance", "noisy, unpredictable demand with frequent anomalies", params={
-        "noise_sigma": 0.6, "anomaly_probability": 0.05, "anomaly_magnitude": 3.0}),
+        "noise_sigma": 0.6, "anomaly_probability": 0.05, "anomaly_magnitude": 3.0}, exclude=CLEAN),
     Profile("stockout_heavy", "frequent supply outages: the shelf is empty one day in five",
-            params={"stockout_probability": 0.2}),
+            params={"stockout_probability": 0.2}, exclude=CLEAN),
     Profile("new_launches", "many new products ramping up", params={
-        "new_product_fraction": 0.4, "new_product_ramp_days": 45}),
+        "new_product_fraction": 0.4, "new_product_ramp_days": 45}, exclude=CLEAN),
     Profile("sparse", "many missing store x product combinations and data gaps", params={
-        "sparsity": 0.5, "random_gaps_per_series": 3}),
+        "sparsity": 0.5, "random_gaps_per_series": 3}, exclude=CLEAN),
     Profile("summer_slowdown", "seasonal summer dip for dairy and snacks", params={
-        "category_seasonality": SUMMER_DIP}),
+        "category_seasonality": SUMMER_DIP}, exclude=CLEAN),
     Profile("new_store_opening", "new stores opening in the range and ramping up", params={
-        "new_store_fraction": 0.3, "new_store_ramp_days": 90}),
+        "new_store_fraction": 0.3, "new_store_ramp_days": 90}, exclude=CLEAN),
     Profile("competitor_entry", "rivals open near some stores: a lasting demand drop", params={
-        "competitor_fraction": 0.3, "competitor_impact": 0.7}),
+        "competitor_fraction": 0.3, "competitor_impact": 0.7}, exclude=CLEAN),
+    Profile("dirty", "the defaults plus the sales feed with duplicates, NULLs, out-of-range "
+            "values and late rows (sales_daily_raw)"),
 ]
 DEFAULT_PROFILE = "retail_standard"
 
@@ -106,6 +117,9 @@ _SECTIONS: dict[str, dict[str, str]] = {
                               "category_seasonality", "new_store_fraction",
                               "new_store_ramp_days", "competitor_fraction",
                               "competitor_impact")},
+    "dirty_data": {"duplicates": "dirty_duplicates",
+                   "nulls": "dirty_nulls", "out_of_range": "dirty_out_of_range",
+                   "late": "dirty_late"},
     "sparsity": {"missing_combinations_pct": "sparsity",
                  "random_gaps_per_series": "random_gaps_per_series"},
     "date_range": {"start": "start_date", "end": "end_date"},
