@@ -266,6 +266,32 @@ def test_stockout_probability_is_the_share_of_stockout_days(
                       "WHERE lost_sales_qty > 0 AND on_hand_qty > 0") == [(0,)]
 
 
+def test_without_outages_the_orders_keep_the_shelf_stocked() -> None:
+    """Top-ups are for surprises, not the rule: with no outages and steady Poisson(200)
+    demand, the ordering policy (reorder under three days' forecast, two days' lead time)
+    alone keeps stock. No day closes empty and every delivery is an order (at least a
+    day's demand), not a top-up of a shortfall. Falling short would take a three-day
+    Poisson(600) total about eight standard deviations high: it does not happen."""
+    params = {**PARAMS, "noise_sigma": 0.0, "anomaly_probability": 0.0, "trend": "none",
+              "weekly_seasonality": [1.0] * 7, "weekend_spike": 1.0,
+              "monthly_seasonality": {}, "holidays": [], "stockout_probability": 0.0,
+              "end_date": "2024-06-30"}
+    s = gen.settings(params)
+    n = 50
+    none = gen.Windows(*(np.zeros(0, dtype=np.int64),) * 4)
+    series = gen.Series(store_id=np.ones(n, dtype=np.int64), product=np.arange(n),
+                        scale=np.full(n, 200.0), base_price=np.full(n, 5.0),
+                        launch=np.full(n, np.nan), eol=np.full(n, np.nan), prices=none,
+                        promos=none)
+    chunks = list(gen.simulate(s, series, np.random.default_rng(4), origin=s.start,
+                               chunk_cells=1000))
+    hand = np.concatenate([c.on_hand for c in chunks])
+    received = np.concatenate([c.received for c in chunks])
+    assert hand.min() > 0
+    assert received[received > 0].min() >= 200
+    assert np.concatenate([c.lost for c in chunks]).sum() == 0
+
+
 # -- nothing before a launch -----------------------------------------------------------------
 
 def test_no_sales_and_no_stock_before_a_product_launches(db_url: str) -> None:

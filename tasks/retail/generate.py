@@ -357,10 +357,11 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
     Stockouts come from supply outages that cover ``stockout_probability`` of the days a
     series is on sale (``alternating``; 1-5 days each). During an outage nothing arrives
     and the shelf is empty, so every unit of demand is lost (or backlogged). For the shelf
-    to be empty when an outage begins, the supplier spends the ``RUN_DOWN_DAYS`` before
-    it delivering only what the day's demand needs beyond the stock there; at any other
-    time the distribution centre tops a store up when its stock and delivery would not
-    cover the day. So the shelf runs empty exactly in outages, and the share of stockout
+    to be empty when an outage begins, in the ``RUN_DOWN_DAYS`` before it the supplier
+    caps deliveries at the demand still due before the outage (days are drawn a chunk
+    ahead, so it knows), and the shelf closes empty on the outage's eve; at any time but
+    an outage the distribution centre tops a store up when its stock and delivery would
+    not cover the day. So the shelf runs empty exactly in outages, and the share of stockout
     days is the parameter, not a by-product of the ordering policy.
 
     *start* is (on hand, on order) carried over from the last snapshot when appending;
@@ -369,7 +370,9 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
     """
     dates = s.dates
     n, total = len(series.store_id), len(dates)
-    per_chunk = max(1, chunk_cells // max(n, 1))
+    # a chunk spans at least the run-down, so the next chunk holds the demand a run-down
+    # looks ahead to
+    per_chunk = max(RUN_DOWN_DAYS, chunk_cells // max(n, 1))
     mult = day_multipliers(s, dates, origin)
     month = dates.astype("datetime64[M]").astype(np.int64) % 12
     season = np.ones((12, n)) if series.season is None else series.season
@@ -381,13 +384,15 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
     out_series, out_first, out_last = alternating(rng, np.maximum(live_from, 0), total,
                                                   s.stockout_probability, STOCKOUT_DAYS)
     outages = Windows(out_series, out_first, out_last, np.ones(len(out_series)))
-    run_downs = Windows(out_series, out_first - RUN_DOWN_DAYS, out_first - 1,
-                        np.ones(len(out_series)))
-    forecast = on_hand = pending = None
-    backlog = np.zeros(n)
-    if start is not None:
-        arrivals[0] = start[1]
-    for day0 in range(0, total, per_chunk):
+    # run-down days carry the day their outage begins; a run-down starts after the
+    # series' previous outage, so run-downs never overlap
+    after_last = np.where(np.append(False, out_series[1:] == out_series[:-1]),
+                          np.append(0, out_last[:-1] + 1), -RUN_DOWN_DAYS - 1)
+    run_downs = Windows(out_series, np.maximum(out_first - RUN_DOWN_DAYS, after_last),
+                        out_first - 1, out_first.astype(float))
+
+    def draw(day0: int) -> dict[str, np.ndarray]:
+        """A chunk's prices, promotions, demand, outages and gaps (its random draws)."""
         days = np.arange(day0, min(day0 + per_chunk, total))
         d = len(days)
         price = np.broadcast_to(series.base_price, (d, n)).copy()
@@ -405,20 +410,37 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
         mean = (series.scale * mult[days][:, None] * season[month[days]]
                 * lifecycle(s, series, days) * elastic
                 * np.where(promo, s.promotion_lift, 1.0) * noise * anomaly)
-        demand = rng.poisson(mean)
         outage = np.zeros((d, n), dtype=bool)
         outages.paint(outage, day0, True)
-        run_down = np.zeros((d, n), dtype=bool)
-        run_downs.paint(run_down, day0, True)
-        run_down &= ~outage
+        due = np.full((d, n), -1.0)
+        run_downs.paint(due, day0, None)
         gap = np.zeros((d, n), dtype=bool)
         for b, e in zip(gap_begin, gap_end, strict=True):
             gap |= (days[:, None] >= b) & (days[:, None] < e)
-        live = days[:, None] >= live_from[None, :]
+        return {"days": days, "paid": paid, "promo": promo, "mean": mean,
+                "demand": rng.poisson(mean), "outage": outage,
+                "due": np.where(outage, -1, due).astype(np.int64), "gap": gap,
+                "live": days[:, None] >= live_from[None, :]}
+
+    forecast = on_hand = pending = None
+    backlog = np.zeros(n)
+    if start is not None:
+        arrivals[0] = start[1]
+    column = np.arange(n)
+    nxt = draw(0) if total else None
+    while nxt is not None:
+        c = nxt
+        days, mean, demand = c["days"], c["mean"], c["demand"]
+        outage, due = c["outage"], c["due"]
+        day0, d = int(days[0]), len(days)
+        nxt = draw(day0 + d) if day0 + d < total else None
+        # demand from this chunk's first day to the next chunk's last, cumulated
+        ahead = demand if nxt is None else np.concatenate([demand, nxt["demand"]])
+        cum = np.vstack([np.zeros((1, n), dtype=np.int64), np.cumsum(ahead, axis=0)])
         if forecast is None:
             forecast = mean[:7].mean(axis=0)
             pending = arrivals[0].copy()
-            stocked = (live_from < 0) & ~outage[0] & ~run_down[0]
+            stocked = (live_from < 0) & ~outage[0] & (due[0] < 0)
             on_hand = (np.where(stocked, np.ceil(forecast * 7 + 5), 0).astype(np.int64)
                        if start is None else np.asarray(start[0], dtype=np.int64))
         assert on_hand is not None and pending is not None
@@ -426,7 +448,7 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
                                                              "lost")}
         for i, t in enumerate(days.tolist()):
             slot = t % slots
-            regular = arrivals[slot]
+            regular = arrivals[slot].copy()  # a copy: the slot is emptied next
             pending = pending - regular
             arrivals[slot] = 0
             opens = live_from == t  # the first day on sale: the opening stock arrives
@@ -436,8 +458,11 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
                     np.int64)
             want = demand[i] + (backlog if s.stockout_behavior == "backlog" else 0)
             short = np.maximum(want - on_hand, 0).astype(np.int64)
-            arrived = np.where(outage[i], 0, np.where(run_down[i], short,
-                                                      np.maximum(regular, short)))
+            # running down: deliver no more than the demand due before the outage begins
+            until = np.clip(due[i] - day0, i, cum.shape[0] - 1)
+            cap = np.maximum(cum[until, column] - cum[i] - on_hand, 0)
+            delivered = np.where(due[i] >= 0, np.minimum(regular, cap), regular)
+            arrived = np.where(outage[i], 0, np.maximum(delivered, short))
             available = on_hand + arrived
             sold = np.minimum(want, available).astype(np.int64)
             unmet = want - sold
@@ -446,7 +471,7 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
             on_hand = available - sold
             forecast = 0.8 * forecast + 0.2 * demand[i]
             position = on_hand + pending
-            order = np.where(live[i] & (position <= np.ceil(forecast * 3 + 2)),
+            order = np.where(c["live"][i] & (position <= np.ceil(forecast * 3 + 2)),
                              np.ceil(forecast * 7 + 5).astype(np.int64) - position, 0)
             arrivals[(t + LEAD_TIME_DAYS) % slots] += order
             pending = pending + order
@@ -454,6 +479,6 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
             out["order"][i] = pending
             if s.stockout_behavior == "zero":
                 out["lost"][i] = unmet
-        yield Chunk(dates=dates[days], quantity=out["sold"], price=paid, promo=promo,
-                    on_hand=out["hand"], received=out["recv"], on_order=out["order"],
-                    lost=out["lost"], gap=gap, live=live)
+        yield Chunk(dates=dates[days], quantity=out["sold"], price=c["paid"],
+                    promo=c["promo"], on_hand=out["hand"], received=out["recv"],
+                    on_order=out["order"], lost=out["lost"], gap=c["gap"], live=c["live"])
