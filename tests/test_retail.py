@@ -15,6 +15,7 @@ import yaml
 from seedgraph import UsageError
 from tasks.retail import PARAMS, config_params
 from tasks.retail import generate as gen
+from tasks.retail import simulate as sim
 from tests.conftest import PgDatabases
 from tests.helpers import REPO, checksums, cli, query, run_engine
 
@@ -125,13 +126,13 @@ def test_price_elasticity_sign() -> None:
     s = gen.settings(params)
     days = len(s.dates)
     no_windows = gen.Windows(*(np.zeros(0, dtype=np.int64),) * 4)
-    series = gen.Series(store_id=np.array([1, 1]), product=np.array([0, 1]),
+    series = sim.Series(store_id=np.array([1, 1]), product=np.array([0, 1]),
                         scale=np.array([200.0, 200.0]), base_price=np.array([10.0, 10.0]),
                         launch=np.full(2, np.nan), eol=np.full(2, np.nan),
                         prices=gen.Windows(series=np.array([1]), first=np.array([0]),
                                            last=np.array([days - 1]), value=np.array([20.0])),
                         promos=no_windows)
-    sold = np.concatenate([c.quantity for c in gen.simulate(
+    sold = np.concatenate([c.quantity for c in sim.simulate(
         s, series, np.random.default_rng(1), origin=s.start, chunk_cells=50)])
     cheap, dear = sold[5:, 0].mean(), sold[5:, 1].mean()
     # demand is Poisson: the mean of m days at mean mu has standard error sqrt(mu / m);

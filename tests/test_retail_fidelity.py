@@ -19,6 +19,7 @@ import yaml
 
 from tasks.retail import PARAMS, PROFILES, SUMMER_DIP, config_params
 from tasks.retail import generate as gen
+from tasks.retail import simulate as sim
 from tests.helpers import REPO, checksums, cli, execute, query, run_engine
 
 PACK = str(REPO / "tasks" / "retail")
@@ -279,11 +280,11 @@ def test_without_outages_the_orders_keep_the_shelf_stocked() -> None:
     s = gen.settings(params)
     n = 50
     none = gen.Windows(*(np.zeros(0, dtype=np.int64),) * 4)
-    series = gen.Series(store_id=np.ones(n, dtype=np.int64), product=np.arange(n),
+    series = sim.Series(store_id=np.ones(n, dtype=np.int64), product=np.arange(n),
                         scale=np.full(n, 200.0), base_price=np.full(n, 5.0),
                         launch=np.full(n, np.nan), eol=np.full(n, np.nan), prices=none,
                         promos=none)
-    chunks = list(gen.simulate(s, series, np.random.default_rng(4), origin=s.start,
+    chunks = list(sim.simulate(s, series, np.random.default_rng(4), origin=s.start,
                                chunk_cells=1000))
     hand = np.concatenate([c.on_hand for c in chunks])
     received = np.concatenate([c.received for c in chunks])
