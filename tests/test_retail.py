@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import yaml
 from seedgraph import UsageError
 from tasks.retail import PARAMS, config_params
 from tasks.retail import generate as gen
+from tasks.retail import simulate as sim
 from tests.conftest import PgDatabases
 from tests.helpers import REPO, checksums, cli, query, run_engine
 
@@ -47,7 +49,16 @@ def test_every_constraint_and_invariant_holds(retail: str) -> None:
     assert r.returncode == 0, r.stderr
     assert "all checks passed" in r.stdout
     n = query(retail, "SELECT COUNT(*) FROM sales_daily")[0][0]
-    assert n == 5 * 20 * 366
+    assert n == 5 * on_sale_days(retail, "2024-01-01", 366)
+
+
+def on_sale_days(url: str, start: str, days: int) -> int:
+    """Days on sale per store summed over the products: every day of the range, from the
+    launch day for a product launched inside it (no rows before a launch)."""
+    first = np.datetime64(start, "D")
+    return sum(days - max(0, int((np.datetime64(str(d)[:10], "D") - first).astype(int)))
+               if d is not None else days
+               for (d,) in query(url, "SELECT launch_date FROM product"))
 
 
 def test_weekends_sell_more_than_weekdays(retail: str) -> None:
@@ -81,10 +92,12 @@ def test_promotion_prices_are_discounted(retail: str) -> None:
                          "p.product_id = s.product_id AND s.date BETWEEN p.start_date AND "
                          "p.end_date")
     assert len(rows) > 200
-    # prices have two decimals: the paid price is the discounted list price to the cent
-    # (a tolerance under half a cent absorbs float noise and lets no one-cent error through)
+    # prices have two decimals: the paid price is the exact discounted list price rounded
+    # to the cent, so it lies within half a cent of it (either cent of an exact tie such as
+    # 2.30 x 0.65 = 1.495) and a one-cent error lies at least half a cent beyond that
     wrong = [(paid, price, discount) for paid, price, discount in rows
-             if abs(float(paid) - round(float(price) * (1 - float(discount)), 2)) >= 0.005]
+             if abs(Decimal(str(paid)) - Decimal(str(price)) * (1 - Decimal(str(discount))))
+             > Decimal("0.005")]
     assert wrong == []
     assert any(float(d) > 0 for _, _, d in rows)  # the discounts are real
 
@@ -106,19 +119,20 @@ def test_price_elasticity_sign() -> None:
     """With everything else flat, doubling the price cuts demand by 2 ** elasticity
     (two series side by side, one at twice the other's price, simulated in chunks)."""
     params = {**PARAMS, "noise_sigma": 0.0, "anomaly_probability": 0.0, "trend": "none",
-              "weekly_seasonality": [1.0] * 7, "monthly_seasonality": {}, "holidays": [],
+              "weekly_seasonality": [1.0] * 7, "weekend_spike": 1.0,
+              "monthly_seasonality": {}, "holidays": [],
               "stockout_probability": 0.0, "price_elasticity": -1.0, "base_demand": 200.0,
               "start_date": "2024-01-01", "end_date": "2024-03-31"}
     s = gen.settings(params)
     days = len(s.dates)
     no_windows = gen.Windows(*(np.zeros(0, dtype=np.int64),) * 4)
-    series = gen.Series(store_id=np.array([1, 1]), product=np.array([0, 1]),
+    series = sim.Series(store_id=np.array([1, 1]), product=np.array([0, 1]),
                         scale=np.array([200.0, 200.0]), base_price=np.array([10.0, 10.0]),
                         launch=np.full(2, np.nan), eol=np.full(2, np.nan),
                         prices=gen.Windows(series=np.array([1]), first=np.array([0]),
                                            last=np.array([days - 1]), value=np.array([20.0])),
                         promos=no_windows)
-    sold = np.concatenate([c.quantity for c in gen.simulate(
+    sold = np.concatenate([c.quantity for c in sim.simulate(
         s, series, np.random.default_rng(1), origin=s.start, chunk_cells=50)])
     cheap, dear = sold[5:, 0].mean(), sold[5:, 1].mean()
     # demand is Poisson: the mean of m days at mean mu has standard error sqrt(mu / m);
@@ -206,7 +220,8 @@ def test_scoped_delete_keeps_dimensions(tmp_path: Path) -> None:
     dry = cli("clean", "--pack", PACK, "--db", url, "--only", "tag:facts", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     doc = json.loads(dry.stdout)
-    assert doc["deleted"] is False and doc["rows"]["sales_daily"] == 5 * 20 * 31
+    assert doc["deleted"] is False
+    assert doc["rows"]["sales_daily"] == 5 * on_sale_days(url, "2024-01-01", 31)
     assert sorted(doc["tables"]) == sorted(FACTS)  # the facts, and no dimension
     assert doc["rows"] == {t: counts[t] for t in FACTS}
     assert checksums(url, [*dims, *FACTS]) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import REPO, checksums, run_engine
+from tests.test_retail import on_sale_days
 
 PACK = str(REPO / "tasks" / "retail")
 BASE = {"stores": 2, "products": 6, "end_date": "2024-02-29"}
@@ -26,10 +27,12 @@ def test_same_seed_same_data_other_seed_other_data(tmp_path: Path) -> None:
     # another seed changes every generated table; the calendar depends on dates only
     assert {t for t in TABLES if a[t] != c[t]} == set(TABLES) - {"calendar"}
     assert a["calendar"] == c["calendar"]
-    # the shape does not depend on the seed: 2 stores x 6 products x 60 days
-    for digest in (a, c):
-        assert digest["sales_daily"].startswith(f"{2 * 6 * 60}:")
-        assert digest["inventory_snapshot_daily"].startswith(f"{2 * 6 * 60}:")
+    # the shape follows from the settings and the launch dates: 2 stores x the days each
+    # of the 6 products is on sale (all 60, or from its launch; nothing before it)
+    for digest, url in ((a, tmp_path / "a.db"), (c, tmp_path / "c.db")):
+        rows = 2 * on_sale_days(f"sqlite:///{url}", "2024-01-01", 60)
+        assert digest["sales_daily"].startswith(f"{rows}:")
+        assert digest["inventory_snapshot_daily"].startswith(f"{rows}:")
 
 
 def test_an_append_is_reproducible_from_the_seed(tmp_path: Path) -> None:

@@ -1,23 +1,18 @@
-"""Pure numpy generation for The Forge: settings, calendar, demand, and the inventory
-simulation that sales and inventory snapshots share.
+"""Pure numpy generation for The Forge: settings, the calendar, the per-day demand
+multipliers, and the alternating windows that promotions and supply outages are drawn
+from. The inventory and sales simulation built on them is ``simulate``.
 
 Demand for store s, product p, day d is
 
-    base_demand x store size x product popularity x trend(d) x weekly[dow] x monthly[month]
-    x holiday(d) x lifecycle(p, d) x (price / base_price) ** elasticity x promotion lift
-    x lognormal noise x anomalies
-
-and units sold are a Poisson draw of it, capped by what is on hand: inventory is
-simulated day by day (vectorised over every series, a chunk of days at a time) with
-an order-up-to policy, a lead time and random lost shipments, so a stockout means
-zero (or backlogged) sales while on-hand is zero. Chunks come out in the tables'
-key order (date, store, product), which is what both databases load fastest.
+    base_demand x store size x product popularity x trend(d) x weekly[dow]
+    (x weekend spike) x monthly[month] x category month x holiday(d) x lifecycle
+    x (price / base_price) ** elasticity x promotion lift x lognormal noise x anomalies
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +21,7 @@ import numpy as np
 from seedgraph import UsageError
 
 DEFAULT_WEEKLY = (0.8, 0.9, 1.0, 1.0, 1.1, 1.3, 1.2)  # Monday .. Sunday
-LEAD_TIME_DAYS = 2
+PROMOTION_DAYS = (3, 14)  # a promotion lasts 3 to 14 days
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +32,7 @@ class Settings:
     trend: str
     trend_slope: float
     weekly: tuple[float, ...]
+    weekend_spike: float
     monthly: Mapping[int, float]
     holidays: Mapping[np.datetime64, tuple[str, float]]
     noise_sigma: float
@@ -48,6 +44,9 @@ class Settings:
     stockout_behavior: str
     stockout_probability: float
     new_product_ramp_days: int
+    category_seasonality: Mapping[str, Mapping[int, float]]
+    new_store_ramp_days: int
+    competitor_impact: float
     sparsity: float
     random_gaps_per_series: int
 
@@ -71,7 +70,8 @@ def _number(params: Mapping[str, Any], name: str, lo: float, hi: float) -> float
 
 
 def default_holidays(years: Sequence[int]) -> list[dict[str, Any]]:
-    """US retail holidays with demand multipliers (Black Friday peaks, Christmas closes)."""
+    """US retail holidays with demand multipliers (Black Friday peaks, Christmas closes);
+    Thanksgiving, Black Friday, Christmas Eve and Christmas Day as 001's config sets them."""
     out = []
     for y in years:
         nov1 = dt.date(y, 11, 1)
@@ -79,15 +79,25 @@ def default_holidays(years: Sequence[int]) -> list[dict[str, Any]]:
         out += [
             {"date": f"{y}-01-01", "name": "New Year's Day", "multiplier": 0.5},
             {"date": f"{y}-07-04", "name": "Independence Day", "multiplier": 1.3},
-            {"date": thanksgiving.isoformat(), "name": "Thanksgiving", "multiplier": 0.6},
+            {"date": thanksgiving.isoformat(), "name": "Thanksgiving", "multiplier": 2.0},
             {"date": (thanksgiving + dt.timedelta(days=1)).isoformat(), "name": "Black Friday",
-             "multiplier": 2.5},
+             "multiplier": 3.0},
             {"date": (thanksgiving + dt.timedelta(days=4)).isoformat(), "name": "Cyber Monday",
              "multiplier": 1.6},
             {"date": f"{y}-12-24", "name": "Christmas Eve", "multiplier": 1.5},
             {"date": f"{y}-12-25", "name": "Christmas Day", "multiplier": 0.3},
         ]
     return out
+
+
+def _months(raw: Any, name: str) -> dict[int, float]:
+    """A month -> multiplier mapping such as {"12": 1.5}, checked."""
+    if not isinstance(raw, Mapping):
+        raise UsageError(f"{name} must map month numbers to multipliers, e.g. {{\"12\": 1.5}}")
+    months = {int(k): float(v) for k, v in raw.items()}
+    if any(not 1 <= m <= 12 for m in months):
+        raise UsageError(f"{name} keys must be months 1-12")
+    return months
 
 
 def settings(params: Mapping[str, Any]) -> Settings:
@@ -98,13 +108,12 @@ def settings(params: Mapping[str, Any]) -> Settings:
     weekly = params["weekly_seasonality"]
     if not isinstance(weekly, list | tuple) or len(weekly) != 7:
         raise UsageError("weekly_seasonality must be a list of 7 multipliers, Monday first")
-    monthly_raw = params["monthly_seasonality"] or {}
-    if not isinstance(monthly_raw, Mapping):
-        raise UsageError("monthly_seasonality must map month numbers to multipliers, "
-                         "e.g. {\"12\": 1.5}")
-    monthly = {int(k): float(v) for k, v in monthly_raw.items()}
-    if any(not 1 <= m <= 12 for m in monthly):
-        raise UsageError("monthly_seasonality keys must be months 1-12")
+    monthly = _months(params["monthly_seasonality"] or {}, "monthly_seasonality")
+    by_category = params["category_seasonality"] or {}
+    if not isinstance(by_category, Mapping):
+        raise UsageError("category_seasonality must map categories to month multipliers, "
+                         "e.g. {\"Dairy\": {\"7\": 0.7}}")
+    category = {str(c): _months(m, f"category_seasonality.{c}") for c, m in by_category.items()}
     trend = str(params["trend"])
     if trend not in {"none", "linear", "exponential", "step"}:
         raise UsageError(f"trend must be none, linear, exponential or step, not '{trend}'")
@@ -126,6 +135,7 @@ def settings(params: Mapping[str, Any]) -> Settings:
         base_demand=_number(params, "base_demand", 0, 1e6),
         trend=trend, trend_slope=_number(params, "trend_slope", -100, 100),
         weekly=tuple(float(w) for w in weekly), monthly=monthly, holidays=holidays,
+        weekend_spike=_number(params, "weekend_spike", 0, 100),
         noise_sigma=_number(params, "noise_sigma", 0, 5),
         anomaly_probability=_number(params, "anomaly_probability", 0, 1),
         anomaly_magnitude=_number(params, "anomaly_magnitude", 1, 100),
@@ -135,6 +145,9 @@ def settings(params: Mapping[str, Any]) -> Settings:
         stockout_behavior=behavior,
         stockout_probability=_number(params, "stockout_probability", 0, 1),
         new_product_ramp_days=int(_number(params, "new_product_ramp_days", 0, 3650)),
+        category_seasonality=category,
+        new_store_ramp_days=int(_number(params, "new_store_ramp_days", 0, 3650)),
+        competitor_impact=_number(params, "competitor_impact", 0, 10),
         sparsity=_number(params, "sparsity", 0, 0.95),
         random_gaps_per_series=int(_number(params, "random_gaps_per_series", 0, 50)),
     )
@@ -157,7 +170,8 @@ def calendar_rows(s: Settings) -> dict[str, np.ndarray]:
 
 
 def day_multipliers(s: Settings, dates: np.ndarray, origin: np.datetime64) -> np.ndarray:
-    """trend x weekly x monthly x holiday, per day; trend counts days since *origin*."""
+    """trend x weekly (x weekend spike on Saturday and Sunday) x monthly x holiday, per day;
+    the trend counts days since *origin*."""
     t = (dates - origin).astype(np.int64).astype(float)
     slope = s.trend_slope / 100.0
     if s.trend == "linear":
@@ -170,11 +184,49 @@ def day_multipliers(s: Settings, dates: np.ndarray, origin: np.datetime64) -> np
         trend = np.ones(len(t))
     dow = (dates.astype(np.int64) + 3) % 7
     month = dates.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    weekly = np.asarray(s.weekly)[dow]
+    weekly = np.asarray(s.weekly)[dow] * np.where(dow >= 5, s.weekend_spike, 1.0)
     monthly = np.array([s.monthly.get(int(m), 1.0) for m in range(1, 13)])[month - 1]
     holiday = np.array([s.holidays.get(x, ("", 1.0))[1] for x in dates])
     out: np.ndarray = trend * weekly * monthly * holiday
     return out
+
+
+def alternating(rng: np.random.Generator, begin: np.ndarray, span: int, share: float,
+                lengths: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows covering *share* of each series' days from day ``begin[i]`` to ``span - 1``.
+
+    Windows of ``lengths`` days (uniform) alternate with gaps of geometric length (0 or
+    more days) whose mean, ``mean window x (1 - share) / share``, makes windows a *share*
+    of the time. The alternation starts in equilibrium: day ``begin`` is inside a window
+    with probability *share* (that window's remaining days drawn as a window in progress
+    would have them: its length size-biased, the day uniform within it), otherwise the
+    first window starts after a gap's remaining days (geometric again). So every day, the
+    first one included, is covered with probability exactly *share*, and the covered share
+    of any range is *share* in expectation. Returns (series, first, last), sorted.
+    """
+    n = len(begin)
+    empty = np.zeros(0, dtype=np.int64)
+    if share <= 0 or n == 0:
+        return empty, empty, empty.copy()
+    lo, hi = lengths
+    sizes = np.arange(lo, hi + 1)
+    q = 1.0 if share >= 1 else share / (share + sizes.mean() * (1 - share))
+    inside = rng.random(n) < share
+    in_progress = rng.choice(sizes, n, p=sizes / sizes.sum())
+    length = np.where(inside, rng.integers(1, in_progress + 1), rng.integers(lo, hi + 1, n))
+    day = np.where(inside, begin, begin + rng.geometric(q, n)).astype(np.int64)
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while (live := np.flatnonzero(day < span)).size:
+        first = day[live]
+        last = np.minimum(first + length[live] - 1, span - 1)
+        found.append((live, first, last))
+        day[live] = last + rng.geometric(q, live.size)
+        length[live] = rng.integers(lo, hi + 1, live.size)
+    if not found:
+        return empty, empty, empty.copy()
+    series, first, last = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    order = np.lexsort((first, series))
+    return series[order], first[order], last[order]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,127 +255,3 @@ class Windows:
         day = np.repeat(a, length) + np.arange(int(length.sum())) - row_start
         out[day, np.repeat(self.series[hit], length)] = (
             np.repeat(self.value[hit], length) if fill is None else fill)
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    """Every (store, product) a store carries, in (store_id, product_id) order, with what
-    the simulation needs per series."""
-
-    store_id: np.ndarray
-    product: np.ndarray  # index into the product arrays
-    scale: np.ndarray  # base demand x store size x product popularity
-    base_price: np.ndarray
-    launch: np.ndarray  # day offset of launch from the start (NaN: launched long ago)
-    eol: np.ndarray  # day offset of end-of-life (NaN: none)
-    prices: Windows
-    promos: Windows
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A run of consecutive days for every series; arrays are (days, series), so
-    ``ravel()`` lists rows in (date, store_id, product_id) order, the tables' key."""
-
-    dates: np.ndarray
-    quantity: np.ndarray  # units sold
-    price: np.ndarray  # unit price paid (after promotion discounts)
-    promo: np.ndarray  # bool
-    on_hand: np.ndarray  # end of day
-    received: np.ndarray
-    on_order: np.ndarray
-    lost: np.ndarray
-    gap: np.ndarray  # bool: no sales row (data gaps)
-
-
-def lifecycle(s: Settings, series: Series, days: np.ndarray) -> np.ndarray:
-    """Launch ramp and end-of-life decline per (day, series); *days* are offsets."""
-    ramp = max(s.new_product_ramp_days, 1)
-    age = days[:, None] - series.launch[None, :]
-    up = np.where(np.isnan(series.launch)[None, :], 1.0, np.clip((age + 1) / ramp, 0, 1))
-    after = days[:, None] - series.eol[None, :]
-    down = np.where(np.isnan(series.eol)[None, :], 1.0, np.clip(1 - after / 30, 0, 1))
-    both: np.ndarray = up * down
-    return both
-
-
-def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: np.datetime64,
-             start: tuple[np.ndarray, np.ndarray] | None = None,
-             chunk_cells: int = 150_000) -> Iterator[Chunk]:
-    """Simulate demand, ordering and sales day by day for every series at once.
-
-    Yields chunks of consecutive days (at most *chunk_cells* cells, so memory stays
-    bounded however long the range). Stores order up to a week of forecast demand
-    (an exponentially weighted average of the demand they saw) when stock plus open
-    orders falls under three days' worth; deliveries take ``LEAD_TIME_DAYS`` and are
-    lost with ``stockout_probability``. *start* is (on hand, on order) carried over
-    from the last snapshot when appending; on-order stock arrives on the first day.
-    *origin* is the first day of the whole history (the trend counts from it).
-    """
-    dates = s.dates
-    n, total = len(series.store_id), len(dates)
-    per_chunk = max(1, chunk_cells // max(n, 1))
-    mult = day_multipliers(s, dates, origin)
-    slots = LEAD_TIME_DAYS + 1
-    arrivals = np.zeros((slots, n), dtype=np.int64)
-    gap_begin = rng.integers(0, max(total, 1), (s.random_gaps_per_series, n))
-    gap_end = gap_begin + rng.integers(3, 11, (s.random_gaps_per_series, n))
-    forecast = on_hand = pending = None
-    backlog = np.zeros(n)
-    if start is not None:
-        arrivals[0] = start[1]
-    for day0 in range(0, total, per_chunk):
-        days = np.arange(day0, min(day0 + per_chunk, total))
-        d = len(days)
-        price = np.broadcast_to(series.base_price, (d, n)).copy()
-        series.prices.paint(price, day0, None)
-        discount = np.zeros((d, n))
-        series.promos.paint(discount, day0, None)
-        promo = np.zeros((d, n), dtype=bool)
-        series.promos.paint(promo, day0, True)
-        paid = np.round(price * (1.0 - discount), 2)
-        elastic = np.power(np.maximum(paid, 0.01) / series.base_price, s.price_elasticity)
-        noise = rng.lognormal(-0.5 * s.noise_sigma ** 2, s.noise_sigma, (d, n))
-        anomaly = np.where(rng.random((d, n)) < s.anomaly_probability,
-                           np.where(rng.random((d, n)) < 0.5, s.anomaly_magnitude,
-                                    1.0 / s.anomaly_magnitude), 1.0)
-        mean = (series.scale * mult[days][:, None] * lifecycle(s, series, days) * elastic
-                * np.where(promo, s.promotion_lift, 1.0) * noise * anomaly)
-        demand = rng.poisson(mean)
-        disrupted = rng.random((d, n)) < s.stockout_probability
-        gap = np.zeros((d, n), dtype=bool)
-        for b, e in zip(gap_begin, gap_end, strict=True):
-            gap |= (days[:, None] >= b) & (days[:, None] < e)
-        if forecast is None:
-            forecast = mean[:7].mean(axis=0)
-            pending = arrivals[0].copy()
-            on_hand = (np.ceil(forecast * 7 + 5).astype(np.int64) if start is None
-                       else np.asarray(start[0], dtype=np.int64))
-        assert on_hand is not None and pending is not None
-        out = {k: np.zeros((d, n), dtype=np.int64) for k in ("sold", "hand", "recv", "order",
-                                                             "lost")}
-        for i, t in enumerate(days.tolist()):
-            slot = t % slots
-            arrived = np.where(disrupted[i], 0, arrivals[slot])
-            pending = pending - arrivals[slot]
-            arrivals[slot] = 0
-            available = on_hand + arrived
-            want = demand[i] + (backlog if s.stockout_behavior == "backlog" else 0)
-            sold = np.minimum(want, available).astype(np.int64)
-            unmet = want - sold
-            if s.stockout_behavior == "backlog":
-                backlog = np.minimum(unmet, np.ceil(forecast * 3))
-            on_hand = available - sold
-            forecast = 0.8 * forecast + 0.2 * demand[i]
-            position = on_hand + pending
-            order = np.where(position <= np.ceil(forecast * 3 + 2),
-                             np.ceil(forecast * 7 + 5).astype(np.int64) - position, 0)
-            arrivals[(t + LEAD_TIME_DAYS) % slots] += order
-            pending = pending + order
-            out["sold"][i], out["hand"][i], out["recv"][i] = sold, on_hand, arrived
-            out["order"][i] = pending
-            if s.stockout_behavior == "zero":
-                out["lost"][i] = unmet
-        yield Chunk(dates=dates[days], quantity=out["sold"], price=paid, promo=promo,
-                    on_hand=out["hand"], received=out["recv"], on_order=out["order"],
-                    lost=out["lost"], gap=gap)

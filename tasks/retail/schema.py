@@ -26,6 +26,7 @@ store = sa.Table(
     sa.Column("store_type", sa.String(32), nullable=False),
     sa.Column("size_factor", sa.Float, nullable=False),
     sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("competitor_opened_on", sa.Date),  # a rival store opened nearby (demand drops)
 )
 product = sa.Table(
     "product", METADATA,
@@ -102,4 +103,23 @@ sales_daily = sa.Table(
     sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),
     sa.CheckConstraint("unit_price >= 0", name="unit_price_nonneg"),
     sa.CheckConstraint("revenue >= 0", name="revenue_nonneg"),
+)
+
+# The sales feed as the stores' point-of-sale export delivers it, before validation: the
+# landing table of an ingest. It declares no constraint, so the dirty-data mode's
+# duplicates, NULLs, out-of-range values and late rows break none; ``defect`` names what
+# is wrong with a row (NULL: a clean record). Seeded only by the dirty profile (or --only
+# "+sales_daily_raw"); every other built-in profile excludes tag:raw.
+sales_daily_raw = sa.Table(
+    "sales_daily_raw", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),  # the feed's row number, in arrival order
+    sa.Column("date", sa.Date),
+    sa.Column("store_id", sa.Integer),
+    sa.Column("product_id", sa.Integer),
+    sa.Column("quantity", sa.Integer),
+    sa.Column("unit_price", sa.Numeric(10, 2)),
+    sa.Column("revenue", sa.Numeric(12, 2)),
+    sa.Column("on_promotion", sa.Boolean),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Column("defect", sa.String(16)),  # duplicate, null, out_of_range, late; NULL: clean
 )

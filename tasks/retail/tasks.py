@@ -11,6 +11,7 @@ import numpy as np
 from seedgraph import TaskContext, UsageError, VerifyContext, invariant, task
 
 from . import generate as gen
+from . import simulate as sim
 
 STORE_TYPES = {"supermarket": 1.5, "express": 0.6, "warehouse": 2.2, "hypermarket": 2.8,
                "outlet": 0.9}
@@ -20,11 +21,13 @@ ITEMS = ("Classic", "Original", "Light", "Family Pack", "Organic", "Zero", "Delu
 PROMO_NAMES = ("Weekend Deal", "Buy More Save More", "Manager's Special", "Clearance",
                "Holiday Special", "Flash Sale")
 SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
-              "weekly_seasonality", "monthly_seasonality", "holidays", "noise_sigma",
+              "weekly_seasonality", "weekend_spike", "monthly_seasonality", "holidays",
+              "noise_sigma",
               "anomaly_probability", "anomaly_magnitude", "promotion_lift",
               "promotion_probability", "price_elasticity", "stockout_behavior",
               "stockout_probability", "new_product_ramp_days", "sparsity",
-              "random_gaps_per_series"]
+              "random_gaps_per_series", "category_seasonality", "new_store_ramp_days",
+              "competitor_impact"]
 
 
 def _day(value: np.datetime64, dialect: str) -> Any:
@@ -32,24 +35,35 @@ def _day(value: np.datetime64, dialect: str) -> Any:
     return d if dialect == "postgresql" else d.isoformat()
 
 
-@task("store", tags=["dimensions"], params=["stores", "regions", "store_types", "start_date"])
+@task("store", tags=["dimensions"],
+      params=["stores", "regions", "store_types", "start_date", "end_date",
+              "new_store_fraction", "competitor_fraction"])
 async def store(ctx: TaskContext) -> None:
-    """Stores with codes, regions, formats and a size factor that scales demand."""
+    """Stores with codes, regions, formats and a size factor that scales demand. A share
+    ``new_store_fraction`` opens inside the date range (in its first 60 %); at a share
+    ``competitor_fraction`` a rival opens nearby (between 20 % and 80 % of the range)."""
     n = int(ctx.params["stores"])
     regions = list(ctx.params["regions"])
     types = [t for t in ctx.params["store_types"]]
     rng = ctx.rng
     kind = rng.choice(np.array(types, dtype=object), n)
     cities = np.array(sorted({ctx.faker.city() for _ in range(max(40, n))}), dtype=object)
-    start = gen._date(ctx.params["start_date"], "start_date")
+    start, end = _dates(ctx)
+    span = max(int((end - start).astype(np.int64)), 1)
+    name = [f"{c} {str(k).title()}" for c, k in zip(rng.choice(cities, n), kind, strict=True)]
+    region = rng.choice(np.array(regions, dtype=object), n)
+    size = np.round([STORE_TYPES.get(str(k), 1.0) * rng.uniform(0.8, 1.2) for k in kind], 3)
+    opened = start - rng.integers(200, 4000, n).astype("timedelta64[D]")
+    new = rng.random(n) < float(ctx.params["new_store_fraction"])
+    opened[new] = start + (rng.random(int(new.sum())) * 0.6 * span).astype("timedelta64[D]")
+    rival = rng.random(n) < float(ctx.params["competitor_fraction"])
+    when = start + (span * rng.uniform(0.2, 0.8, n)).astype("timedelta64[D]")
     await ctx.write({
         "id": np.arange(1, n + 1), "code": [f"ST{i:04d}" for i in range(1, n + 1)],
-        "name": [f"{c} {str(k).title()}" for c, k in zip(rng.choice(cities, n), kind,
-                                                           strict=True)],
-        "region": rng.choice(np.array(regions, dtype=object), n), "store_type": kind,
-        "size_factor": np.round([STORE_TYPES.get(str(k), 1.0) * rng.uniform(0.8, 1.2)
-                                 for k in kind], 3),
-        "opened_on": start - rng.integers(200, 4000, n).astype("timedelta64[D]"),
+        "name": name, "region": region, "store_type": kind, "size_factor": size,
+        "opened_on": opened,
+        "competitor_opened_on": np.where(rival, when, np.datetime64("NaT")).astype(
+            "datetime64[D]"),
     })
 
 
@@ -205,28 +219,19 @@ async def price_history(ctx: TaskContext) -> None:
 @task("promotion", upstream=["store", "product", "calendar"], tags=["facts"],
       params=["start_date", "end_date", "sparsity", "promotion_probability"])
 async def promotion(ctx: TaskContext) -> None:
-    """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product:
-    every 7-20 days a product gets a promotion with ``promotion_probability``."""
-    stores = await ctx.read("store", ["id"])
-    prods = await ctx.read("product", ["id"])
+    """Promotion windows (3-14 days, 10-40 % off), never overlapping for one product,
+    covering a share ``promotion_probability`` of the days a product is on sale (from the
+    store's opening and the product's launch): see ``generate.alternating``."""
+    stores = await ctx.read("store", ["id", "opened_on"])
+    prods = await ctx.read("product", ["id", "launch_date"])
     start, span = _span(ctx)
     store_id, product = carried(ctx, stores["id"], len(prods["id"]),
                                 float(ctx.params["sparsity"]))
-    n = len(store_id)
     rng = ctx.rng_for("promotions", str(start))
-    prob = float(ctx.params["promotion_probability"])
-    day = rng.integers(0, 21, n)
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    while (live := np.flatnonzero(day < span)).size:
-        hit = rng.random(live.size) < prob
-        length = rng.integers(3, 15, live.size)
-        last = np.minimum(day[live] + length - 1, span - 1)
-        found.append((live[hit], day[live][hit], last[hit]))
-        day[live] = np.where(hit, last + 1, day[live]) + rng.integers(7, 21, live.size)
-    series, first, last = (np.concatenate(parts) for parts in zip(*found, strict=True)) \
-        if found else (np.zeros(0, dtype=np.int64),) * 3
-    order = np.lexsort((first, series))
-    series, first, last = series[order], first[order], last[order]
+    begin = on_sale_from(start, stores, prods, store_id, product)
+    series, first, last = gen.alternating(rng, np.maximum(begin, 0), span,
+                                          float(ctx.params["promotion_probability"]),
+                                          gen.PROMOTION_DAYS)
     k = len(series)
     rows = {
         "store_id": store_id[series], "product_id": prods["id"][product[series]],
@@ -237,6 +242,17 @@ async def promotion(ctx: TaskContext) -> None:
     }
     if await _windows_fit(ctx, "promotion", "start_date", "end_date", rows):
         await ctx.write(rows)
+
+
+def on_sale_from(start: np.datetime64, stores: dict[str, np.ndarray],
+                 prods: dict[str, np.ndarray], store_id: np.ndarray, product: np.ndarray
+                 ) -> np.ndarray:
+    """Per series, the first day (offset from *start*, maybe negative) it is on sale:
+    the store has opened and the product has launched."""
+    opened = stores["opened_on"][np.searchsorted(stores["id"], store_id)]
+    launch = prods["launch_date"][product]
+    first = np.where(np.isnat(launch), opened, np.maximum(opened, launch))
+    return (first - start).astype(np.int64)
 
 
 def _locate(keys: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,34 +275,42 @@ async def _windows(ctx: TaskContext, table: str, value: str, keys: np.ndarray, w
                        value=data[value][keep].astype(float))
 
 
-async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[gen.Chunk, np.ndarray,
+async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[sim.Chunk, np.ndarray,
                                                               np.ndarray]]:
     """The shared inventory and sales simulation, chunk by chunk of days, with each
     series' store and product ids."""
     s = gen.settings(ctx.params)
-    stores = await ctx.read("store", ["id", "size_factor"])
-    prods = await ctx.read("product", ["id", "base_price", "launch_date", "eol_date"])
+    stores = await ctx.read("store", ["id", "size_factor", "opened_on",
+                                      "competitor_opened_on"])
+    prods = await ctx.read("product", ["id", "base_price", "launch_date", "eol_date",
+                                       "category"])
     store_id, product = carried(ctx, stores["id"], len(prods["id"]), s.sparsity)
     product_id = prods["id"][product]
     width = int(prods["id"].max()) + 1
     keys = store_id.astype(np.int64) * width + product_id
     popularity = ctx.rng_for("popularity").lognormal(0, 0.6, len(prods["id"]))
-    size = stores["size_factor"][np.searchsorted(stores["id"], store_id)]
+    at = np.searchsorted(stores["id"], store_id)
+    size = stores["size_factor"][at]
 
-    def offset(col: str) -> np.ndarray:
-        days = prods[col][product]
+    def offset(days: np.ndarray) -> np.ndarray:
         return np.where(np.isnat(days), np.nan, (days - s.start).astype(np.int64))
 
+    opened = offset(stores["opened_on"][at])
+
     base_price = prods["base_price"].astype(float)[product]
-    series = gen.Series(
+    series = sim.Series(
         store_id=store_id, product=product, scale=s.base_demand * size * popularity[product],
-        base_price=base_price, launch=offset("launch_date"), eol=offset("eol_date"),
+        base_price=base_price, launch=offset(prods["launch_date"][product]),
+        eol=offset(prods["eol_date"][product]),
         prices=await _windows(ctx, "price_history", "price", keys, width, s.start, s.end),
-        promos=await _windows(ctx, "promotion", "discount_pct", keys, width, s.start, s.end))
+        promos=await _windows(ctx, "promotion", "discount_pct", keys, width, s.start, s.end),
+        opened=opened,
+        competitor=offset(stores["competitor_opened_on"][at]),
+        season=sim.category_season(s, prods["category"][product]))
     first_day = await ctx.query("SELECT MIN(date) FROM calendar")
     origin = gen._date(first_day[0][0], "calendar date") if first_day[0][0] else s.start
     carry = await _start_state(ctx, s.start, keys, width)
-    for chunk in gen.simulate(s, series, ctx.rng_for("retail-sim", str(s.start)),
+    for chunk in sim.simulate(s, series, ctx.rng_for("retail-sim", str(s.start)),
                               origin=origin, start=carry):
         yield chunk, store_id, product_id
 
@@ -317,11 +341,13 @@ async def inventory_snapshot_daily(ctx: TaskContext) -> None:
         return
     async for c, store_id, product_id in simulation(ctx):
         days = len(c.dates)
+        keep = c.live.ravel()
         await ctx.write({
-            "date": np.repeat(c.dates, len(store_id)), "store_id": np.tile(store_id, days),
-            "product_id": np.tile(product_id, days), "on_hand_qty": c.on_hand.ravel(),
-            "received_qty": c.received.ravel(), "on_order_qty": c.on_order.ravel(),
-            "lost_sales_qty": c.lost.ravel(),
+            "date": np.repeat(c.dates, len(store_id))[keep],
+            "store_id": np.tile(store_id, days)[keep],
+            "product_id": np.tile(product_id, days)[keep],
+            "on_hand_qty": c.on_hand.ravel()[keep], "received_qty": c.received.ravel()[keep],
+            "on_order_qty": c.on_order.ravel()[keep], "lost_sales_qty": c.lost.ravel()[keep],
         })
 
 
@@ -334,7 +360,7 @@ async def sales_daily(ctx: TaskContext) -> None:
         return
     async for c, store_id, product_id in simulation(ctx):
         days = len(c.dates)
-        keep = ~c.gap.ravel()
+        keep = (c.live & ~c.gap).ravel()
         qty = c.quantity.ravel()[keep]
         price = c.price.ravel()[keep]
         await ctx.write({
@@ -370,6 +396,18 @@ async def no_sales_without_stock(ctx: VerifyContext) -> list[tuple[Any, ...]]:
         "SELECT date, store_id, product_id FROM inventory_snapshot_daily "
         "WHERE lost_sales_qty > 0 AND on_hand_qty > 0 LIMIT 20")
     return oversold + unserved
+
+
+@invariant("nothing_before_launch", tables=["sales_daily", "inventory_snapshot_daily"])
+async def nothing_before_launch(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """No sales and no stock before a product launches or its store opens."""
+    found: list[tuple[Any, ...]] = []
+    for table in ("sales_daily", "inventory_snapshot_daily"):
+        found += await ctx.query(
+            f"SELECT '{table}', t.date, t.store_id, t.product_id FROM {table} t "
+            "JOIN product p ON p.id = t.product_id JOIN store s ON s.id = t.store_id "
+            "WHERE t.date < p.launch_date OR t.date < s.opened_on LIMIT 20")
+    return found
 
 
 @invariant("promotion_days_are_flagged", tables=["sales_daily", "promotion"])

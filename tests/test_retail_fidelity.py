@@ -1,0 +1,383 @@
+"""The retail pack against its source document (001, "The Forge"): the scenarios it names,
+its defaults, parameters that mean what their names say, no rows before a launch.
+
+Every distribution check compares an estimate with the value the configuration implies,
+allowing four standard errors of that estimate at the tested size; the standard error is
+computed from the data's own spread (independent stores or series), never hand-picked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from tasks.retail import PARAMS, PROFILES, SUMMER_DIP, config_params
+from tasks.retail import generate as gen
+from tasks.retail import simulate as sim
+from tests.helpers import REPO, checksums, cli, execute, query, run_engine
+
+PACK = str(REPO / "tasks" / "retail")
+# the effect under test alone: no launches, retirements, trend, months or holidays
+FLAT = {"new_product_fraction": 0.0, "eol_fraction": 0.0, "trend": "none",
+        "monthly_seasonality": {}, "holidays": []}
+
+
+def seeded(tmp: Path, name: str, profile: str | None = None, seed: int = 3,
+           **sets: Any) -> str:
+    url = f"sqlite:///{tmp / (name + '.db')}"
+    result = run_engine(url, pack=PACK, profile=profile, sets=sets, seed=seed)
+    assert result.status == "done", [o.error for o in result.outcomes if o.error]
+    return url
+
+
+def day_index(value: Any) -> int:
+    return int(np.datetime64(str(value)[:10], "D").astype(np.int64))
+
+
+def demand(url: str) -> dict[tuple[int, int], dict[int, int]]:
+    """Units wanted per (store, product) and day number: sold plus lost sales (the shelf
+    caps sales; under ``stockout_behavior = "zero"`` the two add up to the demand)."""
+    out: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for date, store, product, wanted in query(
+            url, "SELECT s.date, s.store_id, s.product_id, s.quantity + i.lost_sales_qty "
+                 "FROM sales_daily s JOIN inventory_snapshot_daily i ON i.date = s.date "
+                 "AND i.store_id = s.store_id AND i.product_id = s.product_id"):
+        out[(int(store), int(product))][day_index(date)] = int(wanted)
+    return out
+
+
+def mean_se(values: list[float] | np.ndarray) -> tuple[float, float]:
+    """The mean of independent values and its standard error."""
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def binomial_ok(hits: int, n: int, p: float) -> bool:
+    return abs(hits / n - p) <= 4 * np.sqrt(p * (1 - p) / n)
+
+
+# -- the scenarios 001 names ---------------------------------------------------------------
+
+def test_summer_slowdown_dips_dairy_and_snacks_in_summer(tmp_path: Path) -> None:
+    """001: "summer_slowdown - seasonal dip for certain categories". Per series, July's
+    demand over May's; the dipping categories' mean ratio over the others' is the dip."""
+    url = seeded(tmp_path, "summer", "summer_slowdown", stores=10, products=24,
+                 end_date="2024-08-31", **FLAT)
+    category = dict(query(url, "SELECT id, category FROM product"))
+    may = [day_index(f"2024-05-{d:02d}") for d in range(1, 32)]
+    july = [day_index(f"2024-07-{d:02d}") for d in range(1, 32)]
+    ratios: dict[str, list[float]] = defaultdict(list)
+    for (_, product), days in demand(url).items():
+        ratios[category[product]].append(
+            np.mean([days[d] for d in july]) / np.mean([days[d] for d in may]))
+    control = [r for c, rs in ratios.items() if c not in SUMMER_DIP for r in rs]
+    assert len(control) >= 30
+    c_mean, c_se = mean_se(control)
+    for name, months in SUMMER_DIP.items():
+        assert len(ratios[name]) >= 10, name
+        m, se = mean_se(ratios[name])
+        dip = m / c_mean
+        se_dip = dip * np.hypot(se / m, c_se / c_mean)
+        assert abs(dip - months["7"]) <= 4 * se_dip, (name, dip, months["7"], se_dip)
+
+
+def test_new_store_opening_opens_stores_in_range_and_ramps_them_up(tmp_path: Path) -> None:
+    """001: "new_store_opening - gradual ramp-up for new locations". A share of the stores
+    opens inside the range; no row exists before a store opens; demand over its first four
+    weeks is (1 + ... + 28) / 28 / ramp of what it sells from day 90 on (four weeks too)."""
+    params = next(p for p in PROFILES if p.name == "new_store_opening").params
+    url = seeded(tmp_path, "opening", "new_store_opening", stores=100, products=4, **FLAT)
+    opened = {int(i): day_index(d) for i, d in query(url, "SELECT id, opened_on FROM store")}
+    start = day_index("2024-01-01")
+    new = {i: d for i, d in opened.items() if d >= start}
+    assert binomial_ok(len(new), len(opened), params["new_store_fraction"]), len(new)
+    for table in ("sales_daily", "inventory_snapshot_daily"):
+        early = query(url, f"SELECT COUNT(*) FROM {table} t JOIN store s ON s.id = t.store_id "
+                           "WHERE t.date < s.opened_on")
+        assert early == [(0,)], table
+    first = dict(query(url, "SELECT store_id, MIN(date) FROM inventory_snapshot_daily "
+                            "GROUP BY store_id"))
+    assert all(day_index(first[i]) == d for i, d in new.items())
+
+    ramp = params["new_store_ramp_days"]
+    per_store: dict[int, list[dict[int, int]]] = defaultdict(list)
+    for (store, _), days in demand(url).items():
+        per_store[store].append(days)
+    ratios = []
+    for store, d0 in new.items():
+        def total(a: int, b: int, store: int = store, d0: int = d0) -> float:
+            return sum(days[d0 + k] for days in per_store[store] for k in range(a, b))
+        ratios.append(total(0, 28) / total(ramp, ramp + 28))
+    expected = np.mean(np.arange(1, 29)) / ramp
+    m, se = mean_se(ratios)
+    assert abs(m - expected) <= 4 * se, (m, expected, se)
+
+
+def test_competitor_entry_drops_demand_at_the_stores_it_hits(tmp_path: Path) -> None:
+    """001: "competitor_entry - demand shock simulation". At a share of the stores a rival
+    opens (``store.competitor_opened_on``); from that day demand is ``competitor_impact``
+    times what it was: eight weeks after over eight weeks before, against the same weeks
+    at the stores without a rival."""
+    params = next(p for p in PROFILES if p.name == "competitor_entry").params
+    url = seeded(tmp_path, "rival", "competitor_entry", stores=80, products=4,
+                 new_product_fraction=0.0, eol_fraction=0.0)
+    entry = {int(i): (None if d is None else day_index(d))
+             for i, d in query(url, "SELECT id, competitor_opened_on FROM store")}
+    hit = {i: d for i, d in entry.items() if d is not None}
+    assert binomial_ok(len(hit), len(entry), params["competitor_fraction"]), len(hit)
+    daily: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for (store, _), days in demand(url).items():
+        for d, q in days.items():
+            daily[store][d] += q
+
+    def change(store: int, e: int) -> float:
+        return (sum(daily[store][e + k] for k in range(56))
+                / sum(daily[store][e - 56 + k] for k in range(56)))
+
+    others = [i for i, d in entry.items() if d is None]
+    relative, control_se = [], []
+    for store, e in hit.items():
+        c_mean, c_se = mean_se([change(o, e) for o in others])
+        relative.append(change(store, e) / c_mean)
+        control_se.append(c_se / c_mean)
+    m, se = mean_se(relative)
+    # the controls share their stores, so their error does not average out across stores
+    se = float(np.hypot(se, m * np.mean(control_se)))
+    assert abs(m - params["competitor_impact"]) <= 4 * se, (m, se)
+
+
+# -- holiday_rush and the defaults as 001 writes them -------------------------------------
+
+def test_holiday_rush_is_the_documents_config_holiday_yaml() -> None:
+    """The built-in scenario is 001's examples/seed/config_holiday.yaml: every parameter
+    the YAML sets, and in its range the YAML's holidays with the YAML's multipliers (plus
+    Cyber Monday, which 001's scenario table names)."""
+    doc = yaml.safe_load((REPO / "tasks/retail/examples/config_holiday.yaml").read_text())
+    assert doc.pop("seed") == 2024
+    want = config_params(doc)
+    rush = next(p for p in PROFILES if p.name == "holiday_rush").params
+    assert {k: rush.get(k, PARAMS.get(k)) for k in want if k != "holidays"} == {
+        k: v for k, v in want.items() if k != "holidays"}
+    s = gen.settings({**PARAMS, **rush})
+    by_date = {str(d): h for d, h in s.holidays.items() if s.start <= d <= s.end}
+    for h in want["holidays"]:
+        assert by_date.pop(h["date"]) == (h["name"], h["multiplier"])
+    assert by_date == {"2024-12-02": ("Cyber Monday", 1.6)}
+
+
+def test_defaults_are_the_documents() -> None:
+    """001's TimeSeriesConfig / RetailPatternConfig defaults and config_holiday.yaml's
+    holiday multipliers."""
+    assert PARAMS["base_demand"] == 100 and PARAMS["trend"] == "linear"
+    assert PARAMS["trend_slope"] == 0.1 and PARAMS["noise_sigma"] == 0.1
+    assert PARAMS["weekend_spike"] == 1.2 and PARAMS["promotion_lift"] == 1.3
+    assert PARAMS["anomaly_probability"] == 0.01 and PARAMS["anomaly_magnitude"] == 2.0
+    assert PARAMS["price_elasticity"] == -0.5 and PARAMS["new_product_ramp_days"] == 30
+    assert PARAMS["weekly_seasonality"] == [0.8, 0.9, 1.0, 1.0, 1.1, 1.3, 1.2]
+    holidays = {h["name"]: h["multiplier"] for h in gen.default_holidays([2024])}
+    assert holidays["Thanksgiving"] == 2.0 and holidays["Black Friday"] == 3.0
+    assert holidays["Christmas Eve"] == 1.5 and holidays["Christmas Day"] == 0.3
+
+
+def test_the_default_holidays_and_weekend_spike_show_in_the_data(tmp_path: Path) -> None:
+    """Per series: Black Friday over the year's ordinary Fridays is 3.0, Thanksgiving over
+    ordinary Thursdays 2.0, ordinary Saturdays over ordinary Fridays 1.3 x 1.2 / 1.1 (the
+    weekly profile times the separate weekend spike). No trend or months, so the days
+    compared differ by those multipliers alone."""
+    url = seeded(tmp_path, "holidays", stores=8, products=25, **{**FLAT, "holidays": None})
+    holiday = {day_index(d) for (d,) in query(url, "SELECT date FROM calendar "
+                                                   "WHERE is_holiday")}
+    weekday = {day_index(d): int(w) for d, w in query(url, "SELECT date, day_of_week "
+                                                           "FROM calendar")}
+    plain = {w: [d for d, x in weekday.items() if x == w and d not in holiday]
+             for w in range(7)}
+    thanksgiving, black_friday = day_index("2024-11-28"), day_index("2024-11-29")
+    series = list(demand(url).values())
+    for name, got, want in [
+        ("Black Friday", [s[black_friday] / np.mean([s[d] for d in plain[4]])
+                          for s in series], 3.0),
+        ("Thanksgiving", [s[thanksgiving] / np.mean([s[d] for d in plain[3]])
+                          for s in series], 2.0),
+        ("Saturday", [np.mean([s[d] for d in plain[5]]) / np.mean([s[d] for d in plain[4]])
+                      for s in series], 1.3 * 1.2 / 1.1),
+    ]:
+        m, se = mean_se(got)
+        assert abs(m - want) <= 4 * se, (name, m, want, se)
+
+
+# -- parameters that mean what their names say ---------------------------------------------
+
+ON_SALE = ("JOIN store st ON st.id = t.store_id JOIN product p ON p.id = t.product_id "
+           "WHERE t.date >= st.opened_on AND (p.launch_date IS NULL OR t.date >= p.launch_date)")
+
+
+def share_per_series(url: str, table: str, condition: str) -> tuple[float, float]:
+    """The share of a table's rows (days on sale) meeting *condition*, and its standard
+    error as a ratio estimator over independent series."""
+    rows = query(url, f"SELECT SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), COUNT(*) "
+                      f"FROM {table} t {ON_SALE} GROUP BY t.store_id, t.product_id")
+    x, n = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    r, k = x.sum() / n.sum(), len(x)
+    return float(r), float(np.sqrt(k / (k - 1) * ((x - r * n) ** 2).sum()) / n.sum())
+
+
+@pytest.mark.parametrize(("profile", "sets"), [
+    (None, {"stores": 6, "products": 40}),
+    ("holiday_rush", {"stores": 8, "products": 30}),
+], ids=["default", "holiday_rush"])
+def test_promotion_probability_is_the_share_of_promoted_days(
+        tmp_path: Path, profile: str | None, sets: dict[str, Any]) -> None:
+    p = {**PARAMS, **next((x.params for x in PROFILES if x.name == profile), {})}[
+        "promotion_probability"]
+    url = seeded(tmp_path, "promo", profile, **sets)
+    got, se = share_per_series(url, "sales_daily", "t.on_promotion")
+    assert abs(got - p) <= 4 * se, (got, p, se)
+
+
+@pytest.mark.parametrize(("profile", "sets"), [
+    (None, {"stores": 6, "products": 40}),
+    ("stockout_heavy", {"stores": 6, "products": 40}),
+    ("holiday_rush", {"stores": 8, "products": 30}),
+], ids=["default", "stockout_heavy", "holiday_rush"])
+def test_stockout_probability_is_the_share_of_stockout_days(
+        tmp_path: Path, profile: str | None, sets: dict[str, Any]) -> None:
+    """A stockout day is one with lost sales. An outage day on which nobody wanted the
+    product loses nothing, so the expected share is p x (1 - P0), P0 the chance of zero
+    demand; sales equal demand on the other days, so P0 follows from z, the share of
+    zero-sale days among days without lost sales: z = P0 / (1 - p + p P0)."""
+    p = {**PARAMS, **next((x.params for x in PROFILES if x.name == profile), {})}[
+        "stockout_probability"]
+    url = seeded(tmp_path, "stockouts", profile, **sets)
+    got, se = share_per_series(url, "inventory_snapshot_daily", "t.lost_sales_qty > 0")
+    z = query(url, "SELECT AVG(CASE WHEN s.quantity = 0 THEN 1.0 ELSE 0 END) FROM "
+                   "inventory_snapshot_daily t JOIN sales_daily s ON s.date = t.date AND "
+                   "s.store_id = t.store_id AND s.product_id = t.product_id "
+                   f"{ON_SALE} AND t.lost_sales_qty = 0")[0][0]
+    p0 = z * (1 - p) / (1 - p * z)
+    assert p0 < 0.05  # the correction is small: most days someone wants the product
+    assert abs(got - p * (1 - p0)) <= 4 * se, (got, p, p0, se)
+    # and a stockout is an empty shelf: no lost sales while stock is there
+    assert query(url, "SELECT COUNT(*) FROM inventory_snapshot_daily "
+                      "WHERE lost_sales_qty > 0 AND on_hand_qty > 0") == [(0,)]
+
+
+def test_without_outages_the_orders_keep_the_shelf_stocked() -> None:
+    """Top-ups are for surprises, not the rule: with no outages and steady Poisson(200)
+    demand, the ordering policy (reorder under three days' forecast, two days' lead time)
+    alone keeps stock. No day closes empty and every delivery is an order (at least a
+    day's demand), not a top-up of a shortfall. Falling short would take a three-day
+    Poisson(600) total about eight standard deviations high: it does not happen."""
+    params = {**PARAMS, "noise_sigma": 0.0, "anomaly_probability": 0.0, "trend": "none",
+              "weekly_seasonality": [1.0] * 7, "weekend_spike": 1.0,
+              "monthly_seasonality": {}, "holidays": [], "stockout_probability": 0.0,
+              "end_date": "2024-06-30"}
+    s = gen.settings(params)
+    n = 50
+    none = gen.Windows(*(np.zeros(0, dtype=np.int64),) * 4)
+    series = sim.Series(store_id=np.ones(n, dtype=np.int64), product=np.arange(n),
+                        scale=np.full(n, 200.0), base_price=np.full(n, 5.0),
+                        launch=np.full(n, np.nan), eol=np.full(n, np.nan), prices=none,
+                        promos=none)
+    chunks = list(sim.simulate(s, series, np.random.default_rng(4), origin=s.start,
+                               chunk_cells=1000))
+    hand = np.concatenate([c.on_hand for c in chunks])
+    received = np.concatenate([c.received for c in chunks])
+    assert hand.min() > 0
+    assert received[received > 0].min() >= 200
+    assert np.concatenate([c.lost for c in chunks]).sum() == 0
+
+
+# -- nothing before a launch -----------------------------------------------------------------
+
+def test_no_sales_and_no_stock_before_a_product_launches(db_url: str) -> None:
+    """A product launched inside the range has no sales_daily and no inventory rows
+    before its launch date; its first snapshot is the launch day, when its opening stock
+    arrives. ``verify`` checks it (invariant nothing_before_launch)."""
+    run = run_engine(db_url, pack=PACK, profile="new_launches", sets={"stores": 3,
+                                                                     "products": 20}, seed=9)
+    assert run.status == "done"
+    launched = {int(i): day_index(d) for i, d in query(
+        db_url, "SELECT id, launch_date FROM product WHERE launch_date IS NOT NULL")}
+    assert len(launched) >= 3
+    for table in ("sales_daily", "inventory_snapshot_daily"):
+        early = query(db_url, f"SELECT COUNT(*) FROM {table} t JOIN product p ON "
+                              "p.id = t.product_id WHERE t.date < p.launch_date")
+        assert early == [(0,)], table
+    first = query(db_url, "SELECT product_id, MIN(date) FROM inventory_snapshot_daily "
+                          "GROUP BY product_id")
+    assert all(day_index(d) == launched[int(p)] for p, d in first if int(p) in launched)
+    opening = query(db_url, "SELECT i.received_qty FROM inventory_snapshot_daily i JOIN "
+                            "product p ON p.id = i.product_id AND i.date = p.launch_date")
+    assert len(opening) == 3 * len(launched) and sum(q > 0 for (q,) in opening) > len(opening) / 2
+    ok = cli("verify", "--pack", PACK, "--db", db_url)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # a sale the day before the latest launch is caught
+    product, day = max(launched.items(), key=lambda kv: kv[1])
+    assert day > day_index("2024-01-01")
+    before = str(np.datetime64(day - 1, "D"))
+    execute(db_url, "INSERT INTO sales_daily (date, store_id, product_id, quantity, "
+                    "unit_price, revenue, on_promotion) VALUES (?, 1, ?, 0, 1, 0, ?)",
+            (dt.date.fromisoformat(before) if "postgresql" in db_url else before,
+             product, False))
+    bad = cli("verify", "--pack", PACK, "--db", db_url)
+    assert bad.returncode != 0 and "nothing_before_launch" in bad.stdout + bad.stderr
+
+
+# -- dirty-data mode -------------------------------------------------------------------------
+
+def test_dirty_data_mode_fills_the_feed_with_the_configured_defects(
+        db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """001's "dirty data mode": off by default (only the dirty profile, or --only
+    '+sales_daily_raw', selects the table); on, sales_daily_raw holds the sales feed
+    with the configured shares of NULLs, out-of-range values, late rows (each record at
+    most one of these) and duplicates (each record sent twice with that chance), every one
+    a binomial share of the records; the database's own constraints all hold (the run and
+    verify pass on PostgreSQL too) and the clean tables are what a clean run writes."""
+    sets = {"stores": 4, "products": 25}
+    clean = (request.getfixturevalue("pg").new() if "postgresql" in db_url
+             else f"sqlite:///{tmp_path / 'clean.db'}")
+    assert run_engine(clean, pack=PACK, sets=sets, seed=3).status == "done"
+    assert query(clean, "SELECT COUNT(*) FROM sales_daily_raw") == [(0,)]  # off by default
+    assert cli("verify", "--pack", PACK, "--db", clean).returncode == 0
+    run = run_engine(db_url, pack=PACK, profile="dirty", sets=sets, seed=3)
+    assert run.status == "done"
+    ok = cli("verify", "--pack", PACK, "--db", db_url)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    dims_and_facts = ["store", "product", "calendar", "price_history", "promotion",
+                      "inventory_snapshot_daily", "sales_daily"]
+    assert checksums(db_url, dims_and_facts) == checksums(clean, dims_and_facts)
+
+    n = query(db_url, "SELECT COUNT(*) FROM sales_daily")[0][0]
+    counts = dict(query(db_url, "SELECT COALESCE(defect, 'clean'), COUNT(*) "
+                                "FROM sales_daily_raw GROUP BY defect"))
+    for kind in ("duplicates", "nulls", "out_of_range", "late"):
+        label = {"duplicates": "duplicate", "nulls": "null"}.get(kind, kind)
+        assert binomial_ok(counts[label], n, PARAMS[f"dirty_{kind}"]), (kind, counts, n)
+    assert counts["clean"] + counts["null"] + counts["out_of_range"] + counts["late"] == n
+
+    cols = "date, store_id, product_id, quantity, unit_price, revenue, on_promotion"
+    rows = query(db_url, f"SELECT {cols}, received_at, defect FROM sales_daily_raw")
+    sales = {tuple(r[:3]): r for r in query(db_url, f"SELECT {cols} FROM sales_daily")}
+
+    def delay(r: tuple[Any, ...]) -> float:
+        got = np.datetime64(str(r[7])[:19].replace(" ", "T"), "s")
+        return float((got - np.datetime64(str(r[0])[:10], "D")) / np.timedelta64(1, "D"))
+
+    originals = {tuple(r[:7]) for r in rows if r[8] != "duplicate"}
+    for r in rows:
+        if r[8] is None:  # a clean record is the sales row, received the next night
+            assert tuple(r[:7]) == sales[tuple(r[:3])] and 1 <= delay(r) < 1.25, r
+        elif r[8] == "null":
+            assert sum(v is None for v in r[:7]) == 1, r
+        elif r[8] == "out_of_range":
+            assert r[3] < 0 or r[4] < 0, r
+        elif r[8] == "late":
+            assert 2 <= delay(r) < 31, r
+        else:
+            assert tuple(r[:7]) in originals, r  # an identical copy of a record
