@@ -164,7 +164,7 @@ def test_sigkill_mid_auto_run_then_resume_gives_the_same_database(
     schema = (SCHEMAS / "hard_cases_pg.sql").read_text()
     load_sql(pg_url, schema)
     args = ["run", "--auto", "--db", pg_url, "--seed", "5", "--as-of", AS_OF, "-q",
-            "--set", "rows=3000", "--concurrency", "1"]
+            "--set", "rows=20000", "--concurrency", "1"]  # seconds of work after the first table
     proc = subprocess.Popen([sys.executable, "-m", "seedgraph", *args], cwd="/",
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
