@@ -214,3 +214,15 @@ def test_row_counts_scale_from_rows_small_lookups_and_fanning_children() -> None
     assert "round(ctx.params['rows'] * 0.30000000000000004)" in inferred.modules["item.py"] \
         or "round(ctx.params['rows'] * 0.3)" in inferred.modules["item.py"]
     assert "params={'rows': 100, 'part.rows': 0}" in inferred.modules["part.py"]
+
+
+@pytest.mark.parametrize("name", ['a"', "b\\", 'c"""', "d'", "nul\x00byte", "esc\x1b[31m",
+                                  "line\u2028break", "tab\there"])
+def test_any_name_gives_a_module_that_compiles(name: str) -> None:
+    md = sa.MetaData()
+    sa.Table(name, md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column(name, sa.Text, nullable=False))
+    (text,) = infer_pack(LiveSchema(md, "postgresql")).modules.values()
+    compile(text, "m.py", "exec")
+    assert f"@task({name!r}," in text and f"cols[{name!r}]" in text
+    assert "\x00" not in text and "\x1b" not in text

@@ -114,8 +114,9 @@ class _TableCode:
         by = {c.col.name: c for c in cols}
         done: set[str] = set()
         self._pairs(by, done)
-        for c in cols:
-            if c.col.name not in done:
+        # keys first: a self-reference and a composite key's parts read them
+        for c in sorted(cols, key=lambda c: c.col.name not in self.pk):
+            if c.col.name not in done and not c.expr:  # a composite key's parts are set
                 self._choose(c, by)
         return self._module(self._body(cols))
 
@@ -410,12 +411,17 @@ class _TableCode:
         return "\n".join(head + ["    " + ln for ln in body]) + "\n"
 
 
+def _printable(text: str) -> str:
+    """*text* on one line, its control characters (a name's NUL, say) shown as '?'."""
+    return "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
+
+
 def _comment(text: str) -> str:
-    return " ".join(text.split())
+    return _printable(text)
 
 
 def _docline(text: str) -> str:
-    return " ".join(text.split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return _printable(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def _wrap(text: str, width: int = 88) -> list[str]:
