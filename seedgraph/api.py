@@ -19,9 +19,10 @@ from seedgraph.checkpoints import RunRecord, TaskRecord
 from seedgraph.config import parse_as_of
 from seedgraph.errors import NothingToResumeError, SafetyError, UsageError
 from seedgraph.events import Listener, RunStarted, RunStatus, TaskStatus
+from seedgraph.fingerprint import task_fingerprints
 from seedgraph.graph import children_first
 from seedgraph.pack import Pack
-from seedgraph.plan import Plan, TableState, make_plan, resolve_params, task_fingerprints
+from seedgraph.plan import Plan, TableState, make_plan, resolve_params
 from seedgraph.runner import RunResult, execute
 from seedgraph.selector import select
 from seedgraph.session import (

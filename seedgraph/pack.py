@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from seedgraph.errors import PackError, UsageError, did_you_mean
+from seedgraph.fingerprint import pack_fingerprint
 from seedgraph.graph import ForeignKey
 from seedgraph.task import InvariantDef, Profile, TaskDef
 
@@ -65,10 +66,7 @@ class Pack:
             ) from None
 
     def fingerprint(self) -> str:
-        h = hashlib.sha256()
-        for name in sorted(self.tasks):
-            h.update(name.encode() + self.tasks[name].source_digest().encode())
-        return h.hexdigest()[:16]
+        return pack_fingerprint(self.tasks)
 
 
 def _import_path(path: Path) -> ModuleType:

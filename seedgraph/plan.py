@@ -6,11 +6,8 @@ Pure: no database, no anyio. The runner feeds it the database's current state
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import networkx as nx
@@ -26,7 +23,6 @@ __all__ = [
     "TableState",
     "make_plan",
     "resolve_params",
-    "task_fingerprints",
 ]
 
 
@@ -77,10 +73,6 @@ class Plan:
 
     def step(self, table: str) -> Step:
         return next(s for s in self.steps if s.table == table)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
 
 
 def check_param(name: str, value: Any, default: Any) -> None:
@@ -146,26 +138,6 @@ def resolve_params(
             values[p] = merged[p]
         per_task[name] = values
     return merged, per_task
-
-
-def task_fingerprints(
-    graph: nx.DiGraph,
-    params: Mapping[str, Mapping[str, Any]],
-    seed: int,
-    as_of: datetime,
-) -> dict[str, str]:
-    """A digest per task of its code, parameters, seed, as_of and upstream digests."""
-    out: dict[str, str] = {}
-    for name in parents_first(graph, graph.nodes):
-        t: TaskDef = graph.nodes[name]["task"]
-        h = hashlib.sha256()
-        h.update(t.source_digest().encode())
-        h.update(_canonical(params.get(name, {})).encode())
-        h.update(f"{seed}|{as_of.isoformat()}".encode())
-        for up in sorted(graph.predecessors(name)):
-            h.update(out[up].encode())
-        out[name] = h.hexdigest()[:16]
-    return out
 
 
 def make_plan(

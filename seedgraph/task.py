@@ -7,13 +7,9 @@ modules, so the same function can be imported, tested and reused freely.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import inspect
-import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, overload
 
 from seedgraph.errors import PackError
@@ -52,42 +48,9 @@ class TaskDef:
         """Digest of the task's code: its function, its module, and every module of the
         same package that module uses, directly or not (so editing a shared helper such
         as a simulation module reruns the tasks built on it)."""
-        return _code_digest(self.fn)
+        from seedgraph.fingerprint import code_digest  # fingerprint builds on task and graph
 
-
-@functools.cache
-def _code_digest(fn: TaskFn) -> str:
-    """Computed once per function and process: reading and tokenising the sources is
-    the costly part of planning, and the code that runs cannot change under it."""
-    h = hashlib.sha256()
-    try:
-        h.update(inspect.getsource(fn).encode())
-        module = inspect.getmodule(fn)
-        for mod in _package_closure(module) if module is not None else []:
-            h.update(inspect.getsource(mod).encode())
-    except (OSError, TypeError):
-        h.update(getattr(fn, "__qualname__", repr(fn)).encode())
-    return h.hexdigest()
-
-
-def _package_closure(module: ModuleType) -> list[ModuleType]:
-    """*module* and the modules of its top-level package it reaches through its globals
-    (imported modules, and the modules of imported functions and classes)."""
-    root = module.__name__.split(".")[0]
-    found: dict[str, ModuleType] = {}
-    todo = [module]
-    while todo:
-        mod = todo.pop()
-        if mod.__name__ in found:
-            continue
-        found[mod.__name__] = mod
-        for value in vars(mod).values():
-            home = value if isinstance(value, ModuleType) else sys.modules.get(
-                getattr(value, "__module__", None) or "")
-            if (home is not None and home.__name__ not in found
-                    and home.__name__.split(".")[0] == root and hasattr(home, "__file__")):
-                todo.append(home)
-    return [found[k] for k in sorted(found)]
+        return code_digest(self.fn)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,17 +8,11 @@ from pathlib import Path
 import pytest
 
 from seedgraph import PackError, TaskContext, UsageError, task
+from seedgraph.fingerprint import canonical as _canonical
+from seedgraph.fingerprint import task_fingerprints
 from seedgraph.graph import build_graph
 from seedgraph.pack import load_pack
-from seedgraph.plan import (
-    Schedule,
-    Step,
-    TableState,
-    _canonical,
-    make_plan,
-    resolve_params,
-    task_fingerprints,
-)
+from seedgraph.plan import Schedule, Step, TableState, make_plan, resolve_params
 from seedgraph.task import TaskDef
 
 AS_OF = datetime(2026, 1, 15, tzinfo=UTC)

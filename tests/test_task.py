@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from seedgraph import PackError, TaskContext, VerifyContext
-from seedgraph.task import InvariantDef, TaskDef, _package_closure, invariant, task
+from seedgraph.fingerprint import _package_closure
+from seedgraph.task import InvariantDef, TaskDef, invariant, task
 
 
 async def documented(ctx: TaskContext) -> None:
