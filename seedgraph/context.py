@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from seedgraph.errors import UsageError, did_you_mean
+from seedgraph.load import CHUNK_BYTES, WriteBuffer, Writer
 
 if TYPE_CHECKING:
     from faker import Faker
 
     from seedgraph.columns import TableSpec
 
-__all__ = ["Reader", "TaskContext", "VerifyContext", "Writer", "derive_seed"]
+__all__ = ["CHUNK_BYTES", "Reader", "TaskContext", "VerifyContext", "Writer", "derive_seed"]
 
 
-CHUNK_BYTES = 8 * 2**20  # a chunk also stops at about this many bytes of column data
-_SAMPLE = 8  # values of an object column whose size is measured to estimate the rest
 
 
 def derive_seed(seed: int, *key: str | int) -> int:
@@ -47,13 +46,6 @@ class Reader(Protocol):
     async def count_rows(self, table: str) -> int: ...
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-
-
-class Writer(Protocol):
-    """Appends a batch of rows (already normalised column-wise) to the task's table."""
-
-    async def write_batch(self, columns: Mapping[str, Any], n: int, *,
-                          full: bool = False) -> None: ...
 
 
 class _Params(Mapping[str, Any]):
@@ -124,13 +116,8 @@ class TaskContext:
         self._faker: Faker | None = None
         self._upstream = frozenset(upstream)
         self._reader = reader
-        self._writer = writer
         self._spec = spec
-        self._chunk_rows = chunk_rows
-        self._pending: dict[str, list[Any]] | None = None
-        self._pending_n = 0
-        self._pending_bytes = 0
-        self.rows_written = 0
+        self._buffer = WriteBuffer(writer, chunk_rows)
 
     # -- randomness -------------------------------------------------------
 
@@ -213,16 +200,7 @@ class TaskContext:
             )
         if n == 0:
             return
-        if self._pending is not None and list(self._pending) != list(columns):
-            await self.flush()
-        if self._pending is None:
-            self._pending = {name: [] for name in columns}
-        for name, values in columns.items():
-            self._pending[name].append(values)
-        self._pending_n += n
-        self._pending_bytes += n * _row_bytes(columns)
-        if self._pending_n >= self._chunk_rows or self._pending_bytes >= CHUNK_BYTES:
-            await self.flush()
+        await self._buffer.add(columns, n)
 
     async def write_rows(self, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Append row tuples; convenient for small hand-written tables."""
@@ -238,67 +216,12 @@ class TaskContext:
 
     async def flush(self) -> None:
         """Send buffered rows now (called automatically; tasks rarely need it)."""
-        if self._pending is None or self._pending_n == 0:
-            self._pending = None
-            self._pending_n = 0
-            return
-        pending, n, nbytes = self._pending, self._pending_n, self._pending_bytes
-        self._pending, self._pending_n, self._pending_bytes = None, 0, 0
-        merged = {name: _concat(parts) for name, parts in pending.items()}
-        step = max(1, min(self._chunk_rows, CHUNK_BYTES * n // max(nbytes, 1)))
-        start = 0
-        while start < n:
-            stop = min(n, start + step)
-            chunk = {name: values[start:stop] for name, values in merged.items()}
-            # full: as big as a chunk gets (rows or bytes), so the table is a big one
-            await self._writer.write_batch(chunk, stop - start, full=stop - start == step)
-            self.rows_written += stop - start
-            start = stop
+        await self._buffer.flush()
 
-
-def _row_bytes(columns: Mapping[str, Any]) -> int:
-    """About how many bytes one row of these columns takes in memory: wide rows (an
-    embedding per row) get fewer rows per chunk, so a chunk's memory stays bounded."""
-    total = 0
-    for values in columns.values():
-        if isinstance(values, np.ndarray) and values.dtype != object and len(values):
-            total += values.nbytes // len(values)
-        else:  # strings, lists, JSON: Python objects, measured on the first few
-            sample = [values[i] for i in range(min(len(values), _SAMPLE))]
-            total += sum(_object_bytes(v) for v in sample) // max(len(sample), 1)
-    return max(total, 1)
-
-
-def _object_bytes(value: Any) -> int:
-    """Roughly what a Python value costs in memory, counting nested lists and dicts."""
-    if isinstance(value, list | tuple):
-        return 56 + sum(8 + _object_bytes(v) for v in value)
-    if isinstance(value, dict):
-        return 232 + sum(_object_bytes(k) + _object_bytes(v) for k, v in value.items())
-    if isinstance(value, str | bytes):
-        return 49 + len(value)
-    if isinstance(value, np.ndarray):
-        return 112 + value.nbytes
-    return 32
-
-
-def _concat(parts: list[Any]) -> Any:
-    if len(parts) == 1:
-        return parts[0]
-    if all(isinstance(p, np.ndarray) for p in parts):
-        if any(p.dtype == object for p in parts):
-            out = np.empty(sum(len(p) for p in parts), dtype=object)
-            i = 0
-            for p in parts:
-                out[i : i + len(p)] = p
-                i += len(p)
-            return out
-        if all(p.ndim == parts[0].ndim for p in parts):
-            return np.concatenate(parts)
-    merged: list[Any] = []
-    for p in parts:
-        merged.extend(list(p))
-    return merged
+    @property
+    def rows_written(self) -> int:
+        """Rows handed to the writer so far."""
+        return self._buffer.rows_written
 
 
 class VerifyContext:

@@ -13,7 +13,7 @@ one encoded chunk waits in the stream, which bounds memory. Appends
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import numpy as np
@@ -24,12 +24,113 @@ from seedgraph.backends import Tx
 from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, normalize
 from seedgraph.errors import UsageError
 
-__all__ = ["BULK_ROWS", "TableWriter"]
+__all__ = ["BULK_ROWS", "CHUNK_BYTES", "TableWriter", "WriteBuffer", "Writer"]
+
+CHUNK_BYTES = 8 * 2**20  # a chunk also stops at about this many bytes of column data
+_SAMPLE = 8  # values of an object column whose size is measured to estimate the rest
 
 # A first chunk this big (or a whole chunk_rows chunk, if that is smaller) loads as a bulk
 # load: indexes and foreign keys are rebuilt once at the end. Checking keys row by row
 # costs about 10 us per row and key on PostgreSQL, so even 5,000 rows gain.
 BULK_ROWS = 5_000
+
+
+class Writer(Protocol):
+    """Appends a batch of rows (already normalised column-wise) to the task's table."""
+
+    async def write_batch(self, columns: Mapping[str, Any], n: int, *,
+                          full: bool = False) -> None: ...
+
+
+class WriteBuffer:
+    """What ``ctx.write`` fills: batches merged into chunks of at most *chunk_rows* rows
+    (fewer when rows are wide: a chunk stops at about ``CHUNK_BYTES`` of column data),
+    each handed to the *writer*. Memory stays bounded by the chunk, not the table."""
+
+    def __init__(self, writer: Writer, chunk_rows: int) -> None:
+        self._writer = writer
+        self._chunk_rows = chunk_rows
+        self._pending: dict[str, list[Any]] | None = None
+        self._pending_n = 0
+        self._pending_bytes = 0
+        self.rows_written = 0
+
+    async def add(self, columns: Mapping[str, Any], n: int) -> None:
+        """Buffer a batch of *n* rows; a batch with other columns flushes the last."""
+        if self._pending is not None and list(self._pending) != list(columns):
+            await self.flush()
+        if self._pending is None:
+            self._pending = {name: [] for name in columns}
+        for name, values in columns.items():
+            self._pending[name].append(values)
+        self._pending_n += n
+        self._pending_bytes += n * _row_bytes(columns)
+        if self._pending_n >= self._chunk_rows or self._pending_bytes >= CHUNK_BYTES:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Hand everything buffered to the writer, in chunks."""
+        if self._pending is None or self._pending_n == 0:
+            self._pending = None
+            self._pending_n = 0
+            return
+        pending, n, nbytes = self._pending, self._pending_n, self._pending_bytes
+        self._pending, self._pending_n, self._pending_bytes = None, 0, 0
+        merged = {name: _concat(parts) for name, parts in pending.items()}
+        step = max(1, min(self._chunk_rows, CHUNK_BYTES * n // max(nbytes, 1)))
+        start = 0
+        while start < n:
+            stop = min(n, start + step)
+            chunk = {name: values[start:stop] for name, values in merged.items()}
+            # full: as big as a chunk gets (rows or bytes), so the table is a big one
+            await self._writer.write_batch(chunk, stop - start, full=stop - start == step)
+            self.rows_written += stop - start
+            start = stop
+
+
+def _row_bytes(columns: Mapping[str, Any]) -> int:
+    """About how many bytes one row of these columns takes in memory: wide rows (an
+    embedding per row) get fewer rows per chunk, so a chunk's memory stays bounded."""
+    total = 0
+    for values in columns.values():
+        if isinstance(values, np.ndarray) and values.dtype != object and len(values):
+            total += values.nbytes // len(values)
+        else:  # strings, lists, JSON: Python objects, measured on the first few
+            sample = [values[i] for i in range(min(len(values), _SAMPLE))]
+            total += sum(_object_bytes(v) for v in sample) // max(len(sample), 1)
+    return max(total, 1)
+
+
+def _object_bytes(value: Any) -> int:
+    """Roughly what a Python value costs in memory, counting nested lists and dicts."""
+    if isinstance(value, list | tuple):
+        return 56 + sum(8 + _object_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return 232 + sum(_object_bytes(k) + _object_bytes(v) for k, v in value.items())
+    if isinstance(value, str | bytes):
+        return 49 + len(value)
+    if isinstance(value, np.ndarray):
+        return 112 + value.nbytes
+    return 32
+
+
+def _concat(parts: list[Any]) -> Any:
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(p, np.ndarray) for p in parts):
+        if any(p.dtype == object for p in parts):
+            out = np.empty(sum(len(p) for p in parts), dtype=object)
+            i = 0
+            for p in parts:
+                out[i : i + len(p)] = p
+                i += len(p)
+            return out
+        if all(p.ndim == parts[0].ndim for p in parts):
+            return np.concatenate(parts)
+    merged: list[Any] = []
+    for p in parts:
+        merged.extend(list(p))
+    return merged
 
 
 def _stable_example(kind: ColumnKind) -> str:
