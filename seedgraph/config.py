@@ -17,7 +17,8 @@ from typing import Any
 
 from seedgraph.errors import UsageError
 
-__all__ = ["ENGINE_KEYS", "Config", "load_config", "parse_as_of", "parse_sets", "parse_value"]
+__all__ = ["ENGINE_KEYS", "Config", "Settings", "load_config", "parse_as_of", "parse_sets",
+           "parse_value"]
 
 ENGINE_KEYS = frozenset(
     {"pack", "db", "seed", "as_of", "profile", "params", "profiles", "concurrency", "chunk_rows",
@@ -26,11 +27,10 @@ ENGINE_KEYS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Config:
-    """What the config file said; ``base_dir`` anchors relative paths."""
+class Settings:
+    """The settings a config file and a command's flags share; None: not given. A flag
+    wins over the config, the config over the defaults."""
 
-    base_dir: Path
-    source: Path | None = None
     pack: str | None = None
     db: str | None = None
     seed: int | None = None
@@ -38,7 +38,15 @@ class Config:
     profile: str | None = None
     concurrency: int | None = None
     chunk_rows: int | None = None
-    auto: bool = False
+    auto: bool = False  # infer a task for every table the pack does not fill
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config(Settings):
+    """What the config file said; ``base_dir`` anchors relative paths."""
+
+    base_dir: Path
+    source: Path | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # non-engine keys, for the pack hook

@@ -18,7 +18,7 @@ import networkx as nx
 from seedgraph.auto import auto_pack
 from seedgraph.backends import DEFAULT_URL, Database, DbUrl, parse_url
 from seedgraph.backends.base import LOCK_TIMEOUT
-from seedgraph.config import Config, load_config
+from seedgraph.config import Config, Settings, load_config
 from seedgraph.errors import DatabaseError, SafetyError, UsageError
 from seedgraph.graph import build_graph
 from seedgraph.pack import Pack, load_pack
@@ -45,28 +45,21 @@ PRODUCTION_NAMES = frozenset({"production", "prod", "prd", "live"})
 
 
 @dataclass(frozen=True, slots=True)
-class Options:
-    """Everything a command may be told; None means "not given"."""
+class Options(Settings):
+    """Everything a command may be told: the shared settings, plus what only a command
+    says; None means "not given"."""
 
-    pack: str | None = None
-    db: str | None = None
     config: Path | None = None
-    seed: int | None = None
-    as_of: str | None = None
-    profile: str | None = None
     sets: Mapping[str, Any] = field(default_factory=dict)
     only: str | None = None
     exclude: str | None = None
     resume: bool = False
     force: bool = False
     append: bool = False
-    concurrency: int | None = None
     fail_fast: bool = False
     confirm: bool = False
-    chunk_rows: int | None = None
     allow_production: bool = False
     lock_timeout: float | None = None  # seconds to wait for another program's lock
-    auto: bool = False  # infer a task for every table the pack does not fill (--auto)
     config_auto: bool = True  # False: ignore `auto = true` in the config (schema create/drop)
 
 
