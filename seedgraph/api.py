@@ -16,7 +16,7 @@ import networkx as nx
 from seedgraph import __version__, checkpoints
 from seedgraph.backends import Database
 from seedgraph.checkpoints import RunRecord, TaskRecord
-from seedgraph.config import parse_as_of
+from seedgraph.config import load_config, parse_as_of
 from seedgraph.errors import NothingToResumeError, SafetyError, UsageError
 from seedgraph.events import Listener, RunStarted, RunStatus, TaskStatus
 from seedgraph.fingerprint import task_fingerprints
@@ -351,7 +351,10 @@ async def status(options: Options, runs: int = 5) -> StatusReport:
 
 async def verify(options: Options, *, allow_empty: bool = False) -> list[Check]:
     """``seedgraph verify``: row counts, the database's own keys and CHECKs, the pack's
-    invariants, over the selection (or the profile the latest run used)."""
+    invariants, over the selection (or the profile the latest run used). With no pack
+    anywhere, it checks the live schema's own constraints (as ``--auto``)."""
+    if options.pack is None and not options.auto and load_config(options.config).pack is None:
+        options = replace(options, auto=True)
     session = open_session(options)
     async with connect(session, read_only=True) as db:
         latest = await checkpoints.latest_run(db)

@@ -348,7 +348,8 @@ def verify(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
            profile: ProfileOpt = None, only: OnlyOpt = None, exclude: ExcludeOpt = None,
            allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Do not fail on empty tables.")] = False,
            json_out: JsonOpt = False) -> None:
-    """Check row counts, foreign keys, unique/check constraints and the pack's invariants."""
+    """Check row counts, foreign keys, unique/check constraints and the pack's invariants
+    (with no pack: the database's own foreign keys, uniques and CHECKs)."""
     from seedgraph.errors import VerificationFailed
 
     options = api.Options(pack=pack, db=db, config=config, auto=auto, profile=profile, only=only,

@@ -135,6 +135,10 @@ def test_auto_seeds_the_sqlite_hard_cases_and_reruns_what_a_migration_changed(
     assert seeded(db) == dict.fromkeys(SQLITE_TABLES, "done")
     verify = auto("verify", "--json", db=db)
     assert verify.returncode == 0 and json.loads(verify.stdout)["ok"], verify.stdout
+    # with no pack at all, verify checks the database's own constraints
+    bare = cli("verify", "--db", db, "--json", cwd=tmp_path)
+    assert bare.returncode == 0, bare.stderr
+    assert json.loads(bare.stdout)["checks"] == json.loads(verify.stdout)["checks"]
     for (email,) in query(db, "SELECT email FROM employee"):
         assert EMAIL.match(email), email
     assert query(db, "SELECT COUNT(*) FROM project WHERE ends_on <= starts_on")[0][0] == 0
