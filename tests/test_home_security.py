@@ -281,3 +281,43 @@ def test_reid_embeddings_are_unit_vectors_clustered_by_entity(hs: str) -> None:
     means /= np.linalg.norm(means, axis=1, keepdims=True)
     own = np.einsum("ij,ij->i", emb, means[np.searchsorted(uniq, ids)])
     assert own.mean() > 0.8
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_prompt_models_are_unique_as_the_data_model_declares(hs: str) -> None:
+    """003: a unique index on prompt_configs.model and a unique (model, version) on
+    prompt_versions, declared in the schema and kept by the data."""
+    metadata = api.open_session(api.Options(pack=PACK, db=hs)).pack.metadata
+    assert metadata is not None
+
+    def unique_sets(name: str) -> set[tuple[str, ...]]:
+        table = metadata.tables[name]
+        found = {tuple(c.name for c in i.columns) for i in table.indexes if i.unique}
+        found |= {tuple(c.name for c in u.columns) for u in table.constraints
+                  if isinstance(u, sa.UniqueConstraint)}
+        found |= {(c.name,) for c in table.columns if c.unique}
+        return found
+
+    assert ("model",) in unique_sets("prompt_configs")
+    assert ("model", "version") in unique_sets("prompt_versions")
+    assert query(hs, "SELECT model, COUNT(*) FROM prompt_configs GROUP BY model "
+                     "HAVING COUNT(*) > 1") == []
+    assert query(hs, "SELECT model, version, COUNT(*) FROM prompt_versions "
+                     "GROUP BY model, version HAVING COUNT(*) > 1") == []
+
+
+def test_prompt_config_version_is_its_latest_version(hs: str) -> None:
+    """003: prompt_configs.version increments on each update, so it is the latest version
+    recorded for its model in prompt_versions (and that version is the current one)."""
+    rows = query(hs, "SELECT c.model, c.version, MAX(v.version) FROM prompt_configs c "
+                     "JOIN prompt_versions v ON v.model = c.model GROUP BY c.model, c.version")
+    assert len(rows) == col(hs, "SELECT COUNT(*) FROM prompt_configs")[0]
+    assert all(version == latest for _, version, latest in rows), rows
+    assert max(r[1] for r in rows) > 1
+    current = query(hs, "SELECT c.version, v.version FROM prompt_configs c "
+                        "JOIN prompt_versions v ON v.prompt_config_id = c.id WHERE v.is_current")
+    assert current and all(a == b for a, b in current)
+

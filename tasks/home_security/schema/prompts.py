@@ -9,7 +9,8 @@ prompt_configs = sa.Table(
     "prompt_configs", METADATA, pk(),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("description", sa.Text),
-    sa.Column("model", sa.String(50), nullable=False, index=True),
+    # 003: idx_prompt_configs_model, a unique index: one configuration per model
+    sa.Column("model", sa.String(50), nullable=False, index=True, unique=True),
     sa.Column("system_prompt", sa.Text, nullable=False),
     sa.Column("user_template", sa.Text, nullable=False),
     sa.Column("temperature", sa.Float, nullable=False, server_default="0.7"),
@@ -36,6 +37,7 @@ prompt_versions = sa.Table(
     sa.Column("created_by", sa.String(255)),
     created_at(),
     sa.UniqueConstraint("prompt_config_id", "version"),
+    sa.UniqueConstraint("model", "version"),  # 003's unique (model, version)
     sa.CheckConstraint("version >= 1", name="version_positive"),
     # exactly one current version per config: at most one here, at least one by invariant
     sa.Index("uq_prompt_versions_one_current", "prompt_config_id", unique=True,
