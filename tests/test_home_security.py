@@ -321,3 +321,41 @@ def test_prompt_config_version_is_its_latest_version(hs: str) -> None:
                         "JOIN prompt_versions v ON v.prompt_config_id = c.id WHERE v.is_current")
     assert current and all(a == b for a, b in current)
 
+
+def test_the_higher_severity_rule_takes_precedence_for_an_event(hs: str) -> None:
+    """003: several rules may match one event; the higher-severity rule takes precedence,
+    so an event has at most one alert, raised by a rule of the highest severity among the
+    enabled rules it matches (recomputed here from the rules' conditions)."""
+    order = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+    rules = [dict(zip(("id", "severity", "threshold", "types", "cameras", "conf", "sched"), r,
+                      strict=True))
+             for r in query(hs, "SELECT id, severity, risk_threshold, object_types, camera_ids, "
+                                "min_confidence, schedule FROM alert_rules WHERE enabled")]
+    conf = dict(query(hs, "SELECT id, confidence FROM detections"))
+    events = {}
+    for eid, cam, score, types, ids, started in query(
+            hs, "SELECT id, camera_id, risk_score, object_types, detection_ids, started_at "
+                "FROM events"):
+        events[eid] = (str(cam), score, set(_loads(types)),
+                       max(conf[d] for d in _loads(ids)), naive(started).hour)
+
+    def matches(rule: dict[str, Any], event: tuple[Any, ...]) -> bool:
+        cam, score, types, best, hour = event
+        sched = _loads(rule["sched"])
+        if sched:
+            start, end = sched["start_hour"], sched["end_hour"]
+            if not (start <= hour < end if start <= end else hour >= start or hour < end):
+                return False
+        return ((rule["threshold"] is None or score >= rule["threshold"])
+                and (not _loads(rule["types"]) or bool(types & set(_loads(rule["types"]))))
+                and (not _loads(rule["cameras"]) or cam in map(str, _loads(rule["cameras"])))
+                and (rule["conf"] is None or best >= rule["conf"]))
+
+    per_event = Counter(col(hs, "SELECT event_id FROM alerts"))
+    assert per_event and max(per_event.values()) == 1, per_event.most_common(3)
+    several = 0
+    for eid, severity in query(hs, "SELECT event_id, severity FROM alerts"):
+        matched = [order[r["severity"]] for r in rules if matches(r, events[eid])]
+        several += len(matched) > 1
+        assert matched and order[severity] == max(matched), (eid, severity, matched)
+    assert several > 0  # the rule was exercised: some alerted events matched several rules
