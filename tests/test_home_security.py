@@ -226,8 +226,8 @@ def test_showcase_rows_and_hashed_keys(hs: str) -> None:
     assert all(len(h) == 64 for h in col(hs, "SELECT key_hash FROM api_keys"))
 
 
-def test_prompt_versions_have_exactly_one_current(hs: str) -> None:
-    rows = query(hs, "SELECT prompt_config_id, SUM(CASE WHEN is_current THEN 1 ELSE 0 END), "
+def test_prompt_versions_have_exactly_one_active(hs: str) -> None:
+    rows = query(hs, "SELECT prompt_config_id, SUM(CASE WHEN is_active THEN 1 ELSE 0 END), "
                      "MAX(version), COUNT(*) FROM prompt_versions GROUP BY prompt_config_id")
     assert rows and all(cur == 1 and mx == n for _, cur, mx, n in rows)
 
@@ -311,14 +311,14 @@ def test_prompt_models_are_unique_as_the_data_model_declares(hs: str) -> None:
 
 def test_prompt_config_version_is_its_latest_version(hs: str) -> None:
     """003: prompt_configs.version increments on each update, so it is the latest version
-    recorded for its model in prompt_versions (and that version is the current one)."""
+    recorded for its model in prompt_versions (and that version is the active one)."""
     rows = query(hs, "SELECT c.model, c.version, MAX(v.version) FROM prompt_configs c "
                      "JOIN prompt_versions v ON v.model = c.model GROUP BY c.model, c.version")
     assert len(rows) == col(hs, "SELECT COUNT(*) FROM prompt_configs")[0]
     assert all(version == latest for _, version, latest in rows), rows
     assert max(r[1] for r in rows) > 1
     current = query(hs, "SELECT c.version, v.version FROM prompt_configs c "
-                        "JOIN prompt_versions v ON v.prompt_config_id = c.id WHERE v.is_current")
+                        "JOIN prompt_versions v ON v.prompt_config_id = c.id WHERE v.is_active")
     assert current and all(a == b for a, b in current)
 
 
@@ -359,3 +359,17 @@ def test_the_higher_severity_rule_takes_precedence_for_an_event(hs: str) -> None
         several += len(matched) > 1
         assert matched and order[severity] == max(matched), (eid, severity, matched)
     assert several > 0  # the rule was exercised: some alerted events matched several rules
+
+
+def test_prompt_versions_use_the_data_model_column_names(hs: str) -> None:
+    """003 names prompt_versions' columns `change_description` and `is_active` (000 said
+    `changelog` and `is_current`); the schema follows 003, one active version per model."""
+    metadata = api.open_session(api.Options(pack=PACK, db=hs)).pack.metadata
+    assert metadata is not None
+    names = set(metadata.tables["prompt_versions"].columns.keys())
+    assert {"change_description", "is_active"} <= names
+    assert not {"changelog", "is_current"} & names
+    rows = query(hs, "SELECT model, SUM(CASE WHEN is_active THEN 1 ELSE 0 END), MAX(version), "
+                     "MAX(CASE WHEN is_active THEN version END) FROM prompt_versions "
+                     "GROUP BY model")
+    assert rows and all(active == 1 and top == latest for _, active, top, latest in rows)

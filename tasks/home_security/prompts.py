@@ -52,7 +52,7 @@ async def prompt_configs(ctx: TaskContext) -> None:
 @task("prompt_versions", upstream=["prompt_configs"], tags=["prompts", "config"])
 async def prompt_versions(ctx: TaskContext) -> None:
     """Versions 1..n of each config, n its `version`: version 1 when the config was created,
-    the latest (the only current one) at its last update, the others in between."""
+    the latest (the only active one) at its last update, the others in between."""
     cfg = await ctx.read("prompt_configs", ["id", "model", "system_prompt", "user_template",
                                             "temperature", "version", "created_at",
                                             "updated_at"])
@@ -73,7 +73,7 @@ async def prompt_versions(ctx: TaskContext) -> None:
                          v == k, v, str(ctx.rng.choice(["john.smith", "ml-team", "ops-bot"])),
                          when))
     await ctx.write_rows(["prompt_config_id", "model", "version", "system_prompt",
-                          "user_template", "config_json", "changelog", "is_current",
+                          "user_template", "config_json", "change_description", "is_active",
                           "row_version", "created_by", "created_at"], rows)
 
 
@@ -109,11 +109,11 @@ async def config_version_is_latest(ctx: VerifyContext) -> list[tuple[Any, ...]]:
         "HAVING MAX(v.version) IS NULL OR MAX(v.version) <> c.version")
 
 
-@invariant("one_current_prompt_version", tables=["prompt_versions", "prompt_configs"])
-async def one_current_version(ctx: VerifyContext) -> list[tuple[Any, ...]]:
-    """Each config has versions 1..n and exactly one current version."""
+@invariant("one_active_prompt_version", tables=["prompt_versions", "prompt_configs"])
+async def one_active_version(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Each config has versions 1..n and exactly one active version."""
     return await ctx.query(
         "SELECT prompt_config_id, COUNT(*), MIN(version), MAX(version), "
-        "SUM(CASE WHEN is_current THEN 1 ELSE 0 END) FROM prompt_versions "
+        "SUM(CASE WHEN is_active THEN 1 ELSE 0 END) FROM prompt_versions "
         "GROUP BY prompt_config_id HAVING MIN(version) <> 1 OR MAX(version) <> COUNT(*) "
-        "OR SUM(CASE WHEN is_current THEN 1 ELSE 0 END) <> 1")
+        "OR SUM(CASE WHEN is_active THEN 1 ELSE 0 END) <> 1")
