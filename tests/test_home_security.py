@@ -373,3 +373,19 @@ def test_prompt_versions_use_the_data_model_column_names(hs: str) -> None:
                      "MAX(CASE WHEN is_active THEN version END) FROM prompt_versions "
                      "GROUP BY model")
     assert rows and all(active == 1 and top == latest for _, active, top, latest in rows)
+
+
+@pytest.mark.parametrize(("table", "column", "values"), [
+    ("camera_zones", "zone_type", ("entry_point", "driveway", "sidewalk", "yard", "other")),
+    ("scene_changes", "change_type", ("lighting", "obstruction", "movement")),
+])
+def test_enum_checks_accept_every_value_the_data_model_lists(
+        table: str, column: str, values: tuple[str, ...]) -> None:
+    """003's enums are accepted by the CHECK constraints (the data keeps 000's values, which
+    the CHECKs accept too: see the conformance table in docs/pack-home-security.md)."""
+    metadata = api.open_session(api.Options(pack=PACK)).pack.metadata
+    assert metadata is not None
+    checks = [str(c.sqltext) for c in metadata.tables[table].constraints
+              if isinstance(c, sa.CheckConstraint) and str(c.sqltext).startswith(f"{column} IN")]
+    assert len(checks) == 1
+    assert all(f"'{v}'" in checks[0] for v in values), (checks[0], values)
