@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import anyio
@@ -389,3 +390,24 @@ def test_enum_checks_accept_every_value_the_data_model_lists(
               if isinstance(c, sa.CheckConstraint) and str(c.sqltext).startswith(f"{column} IN")]
     assert len(checks) == 1
     assert all(f"'{v}'" in checks[0] for v in values), (checks[0], values)
+
+
+def test_kept_deviations_from_the_data_model_are_the_documented_ones(hs: str) -> None:
+    """The deviations from 003 the conformance table keeps, as the data shows them: GPU
+    samples every 300 s (`gpu_interval_s`; 003's monitor samples every 5 s), 003's `zones`
+    folded into `camera_zones` (with its shape, color and priority), zone and scene-change
+    types from 000."""
+    gaps = Counter(round((naive(b) - naive(a)).total_seconds()) for a, b in pairwise(
+        col(hs, "SELECT recorded_at FROM gpu_stats ORDER BY recorded_at")))
+    assert set(gaps) == {300}
+    metadata = api.open_session(api.Options(pack=PACK, db=hs)).pack.metadata
+    assert metadata is not None
+    assert "zones" not in metadata.tables
+    assert {"shape", "color", "priority", "zone_type"} <= set(
+        metadata.tables["camera_zones"].columns.keys())
+    zone_types = set(col(hs, "SELECT DISTINCT zone_type FROM camera_zones"))
+    assert "entrance" in zone_types and "entry_point" not in zone_types
+    assert zone_types <= {"driveway", "entrance", "perimeter", "pool", "garage"}
+    assert set(col(hs, "SELECT DISTINCT change_type FROM scene_changes")) <= {
+        "object_left_behind", "object_removed", "door_opened", "light_changed",
+        "camera_tampered"}
