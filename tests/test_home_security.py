@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import anyio
@@ -226,8 +227,8 @@ def test_showcase_rows_and_hashed_keys(hs: str) -> None:
     assert all(len(h) == 64 for h in col(hs, "SELECT key_hash FROM api_keys"))
 
 
-def test_prompt_versions_have_exactly_one_current(hs: str) -> None:
-    rows = query(hs, "SELECT prompt_config_id, SUM(CASE WHEN is_current THEN 1 ELSE 0 END), "
+def test_prompt_versions_have_exactly_one_active(hs: str) -> None:
+    rows = query(hs, "SELECT prompt_config_id, SUM(CASE WHEN is_active THEN 1 ELSE 0 END), "
                      "MAX(version), COUNT(*) FROM prompt_versions GROUP BY prompt_config_id")
     assert rows and all(cur == 1 and mx == n for _, cur, mx, n in rows)
 
@@ -281,3 +282,132 @@ def test_reid_embeddings_are_unit_vectors_clustered_by_entity(hs: str) -> None:
     means /= np.linalg.norm(means, axis=1, keepdims=True)
     own = np.einsum("ij,ij->i", emb, means[np.searchsorted(uniq, ids)])
     assert own.mean() > 0.8
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_prompt_models_are_unique_as_the_data_model_declares(hs: str) -> None:
+    """003: a unique index on prompt_configs.model and a unique (model, version) on
+    prompt_versions, declared in the schema and kept by the data."""
+    metadata = api.open_session(api.Options(pack=PACK, db=hs)).pack.metadata
+    assert metadata is not None
+
+    def unique_sets(name: str) -> set[tuple[str, ...]]:
+        table = metadata.tables[name]
+        found = {tuple(c.name for c in i.columns) for i in table.indexes if i.unique}
+        found |= {tuple(c.name for c in u.columns) for u in table.constraints
+                  if isinstance(u, sa.UniqueConstraint)}
+        found |= {(c.name,) for c in table.columns if c.unique}
+        return found
+
+    assert ("model",) in unique_sets("prompt_configs")
+    assert ("model", "version") in unique_sets("prompt_versions")
+    assert query(hs, "SELECT model, COUNT(*) FROM prompt_configs GROUP BY model "
+                     "HAVING COUNT(*) > 1") == []
+    assert query(hs, "SELECT model, version, COUNT(*) FROM prompt_versions "
+                     "GROUP BY model, version HAVING COUNT(*) > 1") == []
+
+
+def test_prompt_config_version_is_its_latest_version(hs: str) -> None:
+    """003: prompt_configs.version increments on each update, so it is the latest version
+    recorded for its model in prompt_versions (and that version is the active one)."""
+    rows = query(hs, "SELECT c.model, c.version, MAX(v.version) FROM prompt_configs c "
+                     "JOIN prompt_versions v ON v.model = c.model GROUP BY c.model, c.version")
+    assert len(rows) == col(hs, "SELECT COUNT(*) FROM prompt_configs")[0]
+    assert all(version == latest for _, version, latest in rows), rows
+    assert max(r[1] for r in rows) > 1
+    current = query(hs, "SELECT c.version, v.version FROM prompt_configs c "
+                        "JOIN prompt_versions v ON v.prompt_config_id = c.id WHERE v.is_active")
+    assert current and all(a == b for a, b in current)
+
+
+def test_the_higher_severity_rule_takes_precedence_for_an_event(hs: str) -> None:
+    """003: several rules may match one event; the higher-severity rule takes precedence,
+    so an event has at most one alert, raised by a rule of the highest severity among the
+    enabled rules it matches (recomputed here from the rules' conditions)."""
+    order = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+    rules = [dict(zip(("id", "severity", "threshold", "types", "cameras", "conf", "sched"), r,
+                      strict=True))
+             for r in query(hs, "SELECT id, severity, risk_threshold, object_types, camera_ids, "
+                                "min_confidence, schedule FROM alert_rules WHERE enabled")]
+    conf = dict(query(hs, "SELECT id, confidence FROM detections"))
+    events = {}
+    for eid, cam, score, types, ids, started in query(
+            hs, "SELECT id, camera_id, risk_score, object_types, detection_ids, started_at "
+                "FROM events"):
+        events[eid] = (str(cam), score, set(_loads(types)),
+                       max(conf[d] for d in _loads(ids)), naive(started).hour)
+
+    def matches(rule: dict[str, Any], event: tuple[Any, ...]) -> bool:
+        cam, score, types, best, hour = event
+        sched = _loads(rule["sched"])
+        if sched:
+            start, end = sched["start_hour"], sched["end_hour"]
+            if not (start <= hour < end if start <= end else hour >= start or hour < end):
+                return False
+        return ((rule["threshold"] is None or score >= rule["threshold"])
+                and (not _loads(rule["types"]) or bool(types & set(_loads(rule["types"]))))
+                and (not _loads(rule["cameras"]) or cam in map(str, _loads(rule["cameras"])))
+                and (rule["conf"] is None or best >= rule["conf"]))
+
+    per_event = Counter(col(hs, "SELECT event_id FROM alerts"))
+    assert per_event and max(per_event.values()) == 1, per_event.most_common(3)
+    several = 0
+    for eid, severity in query(hs, "SELECT event_id, severity FROM alerts"):
+        matched = [order[r["severity"]] for r in rules if matches(r, events[eid])]
+        several += len(matched) > 1
+        assert matched and order[severity] == max(matched), (eid, severity, matched)
+    assert several > 0  # the rule was exercised: some alerted events matched several rules
+
+
+def test_prompt_versions_use_the_data_model_column_names(hs: str) -> None:
+    """003 names prompt_versions' columns `change_description` and `is_active` (000 said
+    `changelog` and `is_current`); the schema follows 003, one active version per model."""
+    metadata = api.open_session(api.Options(pack=PACK, db=hs)).pack.metadata
+    assert metadata is not None
+    names = set(metadata.tables["prompt_versions"].columns.keys())
+    assert {"change_description", "is_active"} <= names
+    assert not {"changelog", "is_current"} & names
+    rows = query(hs, "SELECT model, SUM(CASE WHEN is_active THEN 1 ELSE 0 END), MAX(version), "
+                     "MAX(CASE WHEN is_active THEN version END) FROM prompt_versions "
+                     "GROUP BY model")
+    assert rows and all(active == 1 and top == latest for _, active, top, latest in rows)
+
+
+@pytest.mark.parametrize(("table", "column", "values"), [
+    ("camera_zones", "zone_type", ("entry_point", "driveway", "sidewalk", "yard", "other")),
+    ("scene_changes", "change_type", ("lighting", "obstruction", "movement")),
+])
+def test_enum_checks_accept_every_value_the_data_model_lists(
+        table: str, column: str, values: tuple[str, ...]) -> None:
+    """003's enums are accepted by the CHECK constraints (the data keeps 000's values, which
+    the CHECKs accept too: see the conformance table in docs/pack-home-security.md)."""
+    metadata = api.open_session(api.Options(pack=PACK)).pack.metadata
+    assert metadata is not None
+    checks = [str(c.sqltext) for c in metadata.tables[table].constraints
+              if isinstance(c, sa.CheckConstraint) and str(c.sqltext).startswith(f"{column} IN")]
+    assert len(checks) == 1
+    assert all(f"'{v}'" in checks[0] for v in values), (checks[0], values)
+
+
+def test_kept_deviations_from_the_data_model_are_the_documented_ones(hs: str) -> None:
+    """The deviations from 003 the conformance table keeps, as the data shows them: GPU
+    samples every 300 s (`gpu_interval_s`; 003's monitor samples every 5 s), 003's `zones`
+    folded into `camera_zones` (with its shape, color and priority), zone and scene-change
+    types from 000."""
+    gaps = Counter(round((naive(b) - naive(a)).total_seconds()) for a, b in pairwise(
+        col(hs, "SELECT recorded_at FROM gpu_stats ORDER BY recorded_at")))
+    assert set(gaps) == {300}
+    metadata = api.open_session(api.Options(pack=PACK, db=hs)).pack.metadata
+    assert metadata is not None
+    assert "zones" not in metadata.tables
+    assert {"shape", "color", "priority", "zone_type"} <= set(
+        metadata.tables["camera_zones"].columns.keys())
+    zone_types = set(col(hs, "SELECT DISTINCT zone_type FROM camera_zones"))
+    assert "entrance" in zone_types and "entry_point" not in zone_types
+    assert zone_types <= {"driveway", "entrance", "perimeter", "pool", "garage"}
+    assert set(col(hs, "SELECT DISTINCT change_type FROM scene_changes")) <= {
+        "object_left_behind", "object_removed", "door_opened", "light_changed",
+        "camera_tampered"}

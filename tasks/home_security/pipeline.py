@@ -201,24 +201,35 @@ async def read_rules(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
             for i in range(len(r["id"]))]
 
 
+def precedent_rule(rules: list[dict[str, Any]], event: dict[str, Any]) -> dict[str, Any] | None:
+    """The enabled rule matching *event* with the highest severity (first on a tie)."""
+    matched = [r for r in rules if sim.rule_matches(r, event)]
+    if not matched:
+        return None
+    return max(matched, key=lambda r: vocab.SEVERITIES.index(r["severity"]))
+
+
 @task("alerts", upstream=["events", "alert_rules", "detections"], tags=["pipeline"])
 async def alerts(ctx: TaskContext) -> None:
-    """Alerts only for events that match an enabled rule, deduplicated within its cooldown."""
+    """Alerts only for events that match an enabled rule, deduplicated within its cooldown.
+    When several rules match one event the higher severity takes precedence (003): the
+    event's alert comes from its highest-severity rule (the first such rule on a tie), and
+    none if that rule's key is still cooling down."""
     facts = await event_facts(ctx)
     rules = await read_rules(ctx)
     last_sent: dict[str, np.datetime64] = {}
     rows = []
     for ev in facts:
-        for rule in rules:
-            if not sim.rule_matches(rule, ev):
-                continue
-            key = sim.dedup_key(rule["dedup_key_template"], str(rule["id"]), ev)
-            prev = last_sent.get(key)
-            if prev is not None and (ev["ended_at"] - prev) < np.timedelta64(
-                    int(rule["cooldown_seconds"]), "s"):
-                continue
-            last_sent[key] = ev["ended_at"]
-            rows.append((ev, rule, key))
+        rule = precedent_rule(rules, ev)
+        if rule is None:
+            continue
+        key = sim.dedup_key(rule["dedup_key_template"], str(rule["id"]), ev)
+        prev = last_sent.get(key)
+        if prev is not None and (ev["ended_at"] - prev) < np.timedelta64(
+                int(rule["cooldown_seconds"]), "s"):
+            continue
+        last_sent[key] = ev["ended_at"]
+        rows.append((ev, rule, key))
     n = len(rows)
     rng = ctx.rng
     created = np.array([r[0]["ended_at"] for r in rows], dtype="datetime64[us]") + sim.seconds(
@@ -384,6 +395,26 @@ async def alerts_match_rules(ctx: VerifyContext) -> list[tuple[Any, ...]]:
         elif key != sim.dedup_key(rule["dedup_key_template"], str(rid), facts[eid]):
             bad.append((aid, key, "dedup key does not follow the rule's template"))
     return bad
+
+
+@invariant("alerts_follow_severity_precedence",
+           tables=["alerts", "alert_rules", "events", "detections"])
+async def alerts_follow_severity_precedence(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """At most one alert per event, from a rule of the highest severity the event matches."""
+    facts = {f["id"]: f for f in await event_facts(ctx)}
+    rules = await read_rules(ctx)
+    al = await ctx.read("alerts", ["id", "event_id", "severity"])
+    bad: list[tuple[Any, ...]] = []
+    seen: set[int] = set()
+    for aid, eid, severity in zip(al["id"], al["event_id"].tolist(), al["severity"],
+                                  strict=True):
+        top = precedent_rule(rules, facts[eid])
+        if eid in seen:
+            bad.append((aid, eid, "a second alert for the event"))
+        elif top is None or top["severity"] != severity:
+            bad.append((aid, eid, severity, "a higher-severity rule matches the event"))
+        seen.add(eid)
+    return bad[:10]
 
 
 @invariant("children_never_predate_parents",

@@ -19,7 +19,8 @@ CONFIGS = (
     ("scene_description", "Natural language scene summary", "florence-2", 0.7, 512,
      "Describe the scene in one or two plain sentences for a homeowner.",
      "Image from {camera} at {time}. Objects: {detections}"),
-    ("threat_assessment", "Specialized threat-focused analysis", "nemotron", 0.2, 1024,
+    # 003 keys configurations by model (unique): the threat pass runs on X-CLIP's text prompts
+    ("threat_assessment", "Specialized threat-focused analysis", "x-clip", 0.2, 1024,
      "Focus only on signs of threat: weapons, forced entry, concealment, prowling.",
      "Detections: {detections}\nPose: {pose}\nActions: {actions}"),
 )
@@ -28,9 +29,11 @@ CHANGES = ("Initial version", "Tightened the risk scale wording", "Added zone co
            "Added pose and action hints")
 
 
-@task("prompt_configs", tags=["prompts", "config"])
+@task("prompt_configs", tags=["prompts", "config"], params={"versions_per_config": 4})
 async def prompt_configs(ctx: TaskContext) -> None:
-    """risk_analysis_v1, scene_description and threat_assessment."""
+    """risk_analysis_v1, scene_description and threat_assessment, one per model; `version`
+    is the latest of the model's `versions_per_config` versions (003: it increments on
+    each update)."""
     now = sim.naive(ctx.as_of)
     n = len(CONFIGS)
     created = now - sim.seconds(ctx.rng.integers(60 * sim.DAY, 120 * sim.DAY, n))
@@ -39,26 +42,30 @@ async def prompt_configs(ctx: TaskContext) -> None:
         "description": [c[1] for c in CONFIGS], "model": [c[2] for c in CONFIGS],
         "temperature": [c[3] for c in CONFIGS], "max_tokens": [c[4] for c in CONFIGS],
         "system_prompt": [c[5] for c in CONFIGS], "user_template": [c[6] for c in CONFIGS],
-        "status": ["active", "active", "draft"], "version": np.full(n, 1),
+        "status": ["active", "active", "draft"],
+        "version": np.full(n, int(ctx.params["versions_per_config"])),
         "created_at": created, "updated_at": created + sim.seconds(ctx.rng.integers(
             sim.DAY, 50 * sim.DAY, n)),
     })
 
 
-@task("prompt_versions", upstream=["prompt_configs"], tags=["prompts", "config"],
-      params={"versions_per_config": 4})
+@task("prompt_versions", upstream=["prompt_configs"], tags=["prompts", "config"])
 async def prompt_versions(ctx: TaskContext) -> None:
-    """Versions 1..n per config; exactly one (the latest) is current."""
+    """Versions 1..n of each config, n its `version`: version 1 when the config was created,
+    the latest (the only active one) at its last update, the others in between."""
     cfg = await ctx.read("prompt_configs", ["id", "model", "system_prompt", "user_template",
-                                            "temperature", "created_at"])
-    k = int(ctx.params["versions_per_config"])
+                                            "temperature", "version", "created_at",
+                                            "updated_at"])
     rows: list[tuple[Any, ...]] = []
-    for cid, model, system, template, temp, created in zip(
+    for cid, model, system, template, temp, k, created, updated in zip(
             cfg["id"].tolist(), cfg["model"], cfg["system_prompt"], cfg["user_template"],
-            cfg["temperature"].tolist(), cfg["created_at"], strict=True):
-        when = created
-        for v in range(1, k + 1):
-            when = when + np.timedelta64(int(ctx.rng.integers(2 * sim.DAY, 12 * sim.DAY)), "s")
+            cfg["temperature"].tolist(), cfg["version"].tolist(), cfg["created_at"],
+            cfg["updated_at"], strict=True):
+        span = int((updated - created) // np.timedelta64(1, "s"))
+        between = np.sort(ctx.rng.integers(1, max(span, 2), max(k - 2, 0)))
+        offsets = [0, *between.tolist(), span][:k] if k > 1 else [0]
+        for v, offset in enumerate(offsets, start=1):
+            when = created + np.timedelta64(int(offset), "s")
             t = round(float(np.clip(temp + ctx.rng.normal(0, 0.1), 0, 2)), 2)
             rows.append((cid, model, v, system if v == k else f"{system} (v{v})", template,
                          json.dumps({"temperature": t, "max_tokens": 1024 + 256 * v}),
@@ -66,7 +73,7 @@ async def prompt_versions(ctx: TaskContext) -> None:
                          v == k, v, str(ctx.rng.choice(["john.smith", "ml-team", "ops-bot"])),
                          when))
     await ctx.write_rows(["prompt_config_id", "model", "version", "system_prompt",
-                          "user_template", "config_json", "changelog", "is_current",
+                          "user_template", "config_json", "change_description", "is_active",
                           "row_version", "created_by", "created_at"], rows)
 
 
@@ -93,11 +100,20 @@ async def experiment_results(ctx: TaskContext) -> None:
     })
 
 
-@invariant("one_current_prompt_version", tables=["prompt_versions", "prompt_configs"])
-async def one_current_version(ctx: VerifyContext) -> list[tuple[Any, ...]]:
-    """Each config has versions 1..n and exactly one current version."""
+@invariant("prompt_config_version_is_latest", tables=["prompt_configs", "prompt_versions"])
+async def config_version_is_latest(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """prompt_configs.version is the latest version of its model in prompt_versions."""
+    return await ctx.query(
+        "SELECT c.id, c.model, c.version, MAX(v.version) FROM prompt_configs c "
+        "LEFT JOIN prompt_versions v ON v.model = c.model GROUP BY c.id, c.model, c.version "
+        "HAVING MAX(v.version) IS NULL OR MAX(v.version) <> c.version")
+
+
+@invariant("one_active_prompt_version", tables=["prompt_versions", "prompt_configs"])
+async def one_active_version(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Each config has versions 1..n and exactly one active version."""
     return await ctx.query(
         "SELECT prompt_config_id, COUNT(*), MIN(version), MAX(version), "
-        "SUM(CASE WHEN is_current THEN 1 ELSE 0 END) FROM prompt_versions "
+        "SUM(CASE WHEN is_active THEN 1 ELSE 0 END) FROM prompt_versions "
         "GROUP BY prompt_config_id HAVING MIN(version) <> 1 OR MAX(version) <> COUNT(*) "
-        "OR SUM(CASE WHEN is_current THEN 1 ELSE 0 END) <> 1")
+        "OR SUM(CASE WHEN is_active THEN 1 ELSE 0 END) <> 1")

@@ -10,7 +10,9 @@ RISK_LEVELS = SEVERITIES
 # fixed score bands: risk_level is a function of risk_score
 RISK_BANDS = ((0, 29, "low"), (30, 59, "medium"), (60, 84, "high"), (85, 100, "critical"))
 
-ZONE_TYPES = ("driveway", "entrance", "perimeter", "pool", "garage", "yard", "sidewalk", "other")
+# 000's zone types, which the data uses, and 003's enum (entry_point is 000's entrance)
+ZONE_TYPES = ("driveway", "entrance", "perimeter", "pool", "garage", "yard", "sidewalk", "other",
+              "entry_point")
 ZONE_SHAPES = ("rectangle", "polygon")
 # normalised polygons (0-1 of the frame) from the design document, plus pool and garage
 ZONE_POLYGONS: dict[str, list[list[float]]] = {
@@ -37,6 +39,8 @@ THREAT_TYPES = ("weapon_visible", "aggressive_posture", "face_covered", "unusual
                 "prowling_behavior")
 SCENE_CHANGE_TYPES = ("object_left_behind", "object_removed", "door_opened", "light_changed",
                       "camera_tampered")
+# what scene_changes.change_type accepts: 000's types (generated) and 003's enum
+SCENE_CHANGE_ALLOWED = (*SCENE_CHANGE_TYPES, "lighting", "obstruction", "movement")
 COCO_KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
                   "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
                   "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",

@@ -237,7 +237,7 @@ scene_changes = sa.Table(
     ts("detected_at", default_now=True),
     ts("resolved_at", nullable=True),
     sa.Column("details", JSONB),
-    one_of("change_type", vocab.SCENE_CHANGE_TYPES),
+    one_of("change_type", vocab.SCENE_CHANGE_ALLOWED),
     one_of("severity", vocab.SEVERITIES),
 )
 heatmap_data = sa.Table(

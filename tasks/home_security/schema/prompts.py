@@ -9,7 +9,8 @@ prompt_configs = sa.Table(
     "prompt_configs", METADATA, pk(),
     sa.Column("name", sa.String(100), nullable=False, unique=True),
     sa.Column("description", sa.Text),
-    sa.Column("model", sa.String(50), nullable=False, index=True),
+    # 003: idx_prompt_configs_model, a unique index: one configuration per model
+    sa.Column("model", sa.String(50), nullable=False, index=True, unique=True),
     sa.Column("system_prompt", sa.Text, nullable=False),
     sa.Column("user_template", sa.Text, nullable=False),
     sa.Column("temperature", sa.Float, nullable=False, server_default="0.7"),
@@ -30,16 +31,19 @@ prompt_versions = sa.Table(
     sa.Column("system_prompt", sa.Text, nullable=False),
     sa.Column("user_template", sa.Text, nullable=False),
     sa.Column("config_json", sa.Text, nullable=False),
-    sa.Column("changelog", sa.Text),
-    sa.Column("is_current", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 003's names (000 said changelog and is_current)
+    sa.Column("change_description", sa.Text),
+    sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("row_version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_by", sa.String(255)),
     created_at(),
     sa.UniqueConstraint("prompt_config_id", "version"),
+    sa.UniqueConstraint("model", "version"),  # 003's unique (model, version)
     sa.CheckConstraint("version >= 1", name="version_positive"),
-    # exactly one current version per config: at most one here, at least one by invariant
-    sa.Index("uq_prompt_versions_one_current", "prompt_config_id", unique=True,
-             postgresql_where=sa.text("is_current"), sqlite_where=sa.text("is_current")),
+    # exactly one active version per model (003's idx_prompt_versions_model_active): at
+    # most one here, at least one by invariant
+    sa.Index("uq_prompt_versions_one_active", "model", unique=True,
+             postgresql_where=sa.text("is_active"), sqlite_where=sa.text("is_active")),
 )
 experiment_results = sa.Table(
     "experiment_results", METADATA, pk(),
