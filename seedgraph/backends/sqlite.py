@@ -22,7 +22,14 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from seedgraph.backends.base import Database, Tx, plain_param, register_backend
 from seedgraph.backends.url import quote
-from seedgraph.columns import _INT_KINDS, Column, _json_default, ColumnKind, ColumnSpec, TableSpec
+from seedgraph.columns import (
+    _INT_KINDS,
+    Column,
+    ColumnKind,
+    ColumnSpec,
+    TableSpec,
+    _json_default,
+)
 from seedgraph.errors import DatabaseError, RunLockedError, UsageError
 
 if TYPE_CHECKING:
