@@ -22,7 +22,8 @@ TIMESTAMP      datetime64[us], UTC wall time (NaT is NULL); also TIMESTAMPTZ
 TIME           timedelta64[us] since midnight
 UUID           object array of canonical hyphenated str
 JSON/JSONB     object array of serialized JSON text (str input is taken as JSON text)
-FLOAT_ARRAY    2-D float64 (n, dim) when every row has the same length, else object
+FLOAT_ARRAY    2-D float64 (n, dim) when every row has the same length (no rows: (0, 0)),
+               else (ragged or a NULL row) object array of lists of float, None for NULL
 INT_ARRAY      object array of lists of int
 TEXT_ARRAY     object array of lists of str
 BYTEA          object array of bytes
@@ -123,11 +124,23 @@ _INT_LIMITS = {ColumnKind.INT2: 2**15 - 1, ColumnKind.INT4: 2**31 - 1, ColumnKin
 
 
 def kind_for(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
-    """The kind a column of *type_* has on *dialect* (variants resolved)."""
+    """The kind a column of *type_* has on *dialect* (variants resolved).
+
+    A column holds the same kind on every database: where a type has a variant for a
+    database without the type (e.g. JSON for an ARRAY on SQLite), the variant is only
+    how that database stores it, and the kind is the one the type has on PostgreSQL."""
+    if dialect != "postgresql" and dialect in getattr(type_, "_variant_mapping", {}):
+        native = _kind_on(type_, "postgresql")
+        if native is not ColumnKind.OTHER:
+            return native
+    return _kind_on(type_, dialect)
+
+
+def _kind_on(type_: sa.types.TypeEngine[Any], dialect: str) -> ColumnKind:
     declared = getattr(type_, "_variant_mapping", {}).get(dialect, type_)
     if isinstance(declared, postgresql.DOMAIN):
         # a domain is stored as its base type: write and read it as that type
-        return kind_for(declared.data_type, dialect)
+        return _kind_on(declared.data_type, dialect)
     impl = type_.dialect_impl(_DIALECTS[dialect])
     if isinstance(impl, sa.Float) and _single_precision(declared):
         # the dialect's float type forgets REAL / Float(24): ask the declared type
@@ -435,10 +448,11 @@ def _hyphenate(v: Any) -> Any:
 
 
 def decode(values: Sequence[Any], col: ColumnSpec, dialect: str) -> np.ndarray:
-    """Values of one column as read from *dialect* -> the canonical array.
+    """Values of one column as read from *dialect* -> the canonical array, the same on
+    every database (the column's kind does not depend on it: see :func:`kind_for`).
 
     Integer columns holding NULLs come back as float64 with NaN; bool columns
-    holding NULLs as an object array.
+    holding NULLs as an object array; JSON columns as the parsed values.
     """
     k = col.kind
     has_null = any(v is None for v in values)
@@ -472,9 +486,11 @@ def decode(values: Sequence[Any], col: ColumnSpec, dialect: str) -> np.ndarray:
              ColumnKind.INT8_ARRAY, ColumnKind.TEXT_ARRAY):
         rows = [json.loads(v) if isinstance(v, str) else (None if v is None else list(v))
                 for v in values]
-        floats = k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY)
-        if floats and rows and not has_null and len({len(r or ()) for r in rows}) == 1:
-            return np.array(rows, dtype=np.float64)
+        if k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY) and not has_null:
+            if not rows:
+                return np.zeros((0, 0))  # no rows: every row has the same length
+            if len({len(r or ()) for r in rows}) == 1:
+                return np.array(rows, dtype=np.float64)
         obj[:] = rows
         return obj
     obj[:] = list(values)

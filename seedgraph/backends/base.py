@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +26,8 @@ from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError,
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "register_backend"]
+__all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "plain_param",
+           "register_backend"]
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another program's lock (SQLite), then say so
 
@@ -161,7 +163,8 @@ class Database(abc.ABC):
 
     @abc.abstractmethod
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """The rows of one read-only query, outside any transaction."""
+        """The rows of one read-only query, outside any transaction. Dates, times and
+        numpy scalars in *params* compare with the stored values alike on every database."""
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         async with self.transaction() as tx:
@@ -332,6 +335,20 @@ def _family(type_: Any, dialect: str) -> str:
         if kind in kinds:
             return family
     return "text"  # text, uuid, json, arrays, other: text on SQLite
+
+
+def plain_param(value: Any) -> Any:
+    """A query parameter as the drivers take it: numpy scalars become Python values
+    (a ``datetime64`` of whole days a ``date``, a finer one a naive ``datetime``)."""
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return None
+        if np.datetime_data(value.dtype)[0] in ("Y", "M", "W", "D"):
+            return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
+        return value.astype("datetime64[us]").item()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _join(parts: list[np.ndarray], col: ColumnSpec, dialect: str) -> np.ndarray:

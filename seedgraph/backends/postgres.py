@@ -14,7 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from seedgraph.backends.base import Database, Tx, register_backend
+from seedgraph.backends.base import Database, Tx, plain_param, register_backend
 from seedgraph.backends.url import quote
 from seedgraph.columns import ColumnSpec, TableSpec
 from seedgraph.errors import DatabaseError, RunLockedError
@@ -360,7 +360,8 @@ class PgDatabase(Database):
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._pool.acquire() as conn:
-            return [tuple(r) for r in await conn.fetch(_pg_sql(sql), *params)]
+            return [tuple(r) for r in await conn.fetch(_pg_sql(sql),
+                                                      *map(plain_param, params))]
 
     async def _row_batches(self, sql: str, size: int
                            ) -> AsyncIterator[Sequence[Sequence[Any]]]:

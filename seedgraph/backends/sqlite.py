@@ -11,6 +11,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
@@ -19,9 +20,16 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from seedgraph.backends.base import Database, Tx, register_backend
+from seedgraph.backends.base import Database, Tx, plain_param, register_backend
 from seedgraph.backends.url import quote
-from seedgraph.columns import _INT_KINDS, Column, ColumnKind, ColumnSpec, TableSpec
+from seedgraph.columns import (
+    _INT_KINDS,
+    Column,
+    ColumnKind,
+    ColumnSpec,
+    TableSpec,
+    _json_default,
+)
 from seedgraph.errors import DatabaseError, RunLockedError, UsageError
 
 if TYPE_CHECKING:
@@ -86,8 +94,22 @@ def _sqlite_column(arr: np.ndarray, mask: np.ndarray | None, col: ColumnSpec) ->
         return [None if v is None else json.dumps([None if x is None else _float(x, f32)
                                                    for x in v]) for v in arr]
     if k in (ColumnKind.INT4_ARRAY, ColumnKind.INT8_ARRAY, ColumnKind.TEXT_ARRAY):
-        return [None if v is None else json.dumps(v) for v in arr]
+        return [None if v is None else json.dumps(v, default=_json_default) for v in arr]
     return list(arr)
+
+
+def _param(value: Any) -> Any:
+    """A query parameter in the text form the rows store (dates, times, timestamps)."""
+    value = plain_param(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat("microseconds")
+    return value
 
 
 def _float(x: Any, single: bool) -> float:
@@ -348,7 +370,7 @@ class SqliteDatabase(Database):
         return int(rows[0][0])
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        async with self._reader.execute(sql, tuple(params)) as cur:
+        async with self._reader.execute(sql, tuple(map(_param, params))) as cur:
             return [tuple(r) for r in await cur.fetchall()]
 
     async def _row_batches(self, sql: str, size: int

@@ -175,7 +175,7 @@ async def keypoints_inside_box(ctx: VerifyContext) -> list[tuple[Any, ...]]:
 async def reid_clusters_by_entity(ctx: VerifyContext) -> list[tuple[Any, ...]]:
     """Re-ID embeddings sit closer to their own entity's mean than to other entities'."""
     r = await ctx.read("reid_embeddings", ["entity_id", "embedding"])
-    emb = sim.as_matrix(r["embedding"])
+    emb = r["embedding"]
     if len(emb) == 0:
         return []
     if emb.shape[1] != 512 or np.abs(np.linalg.norm(emb, axis=1) - 1).max() > 1e-3:

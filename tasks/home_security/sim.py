@@ -7,7 +7,6 @@ same code that produced the data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -321,20 +320,7 @@ def dedup_key(template: str, rule_id: str, event: Mapping[str, Any]) -> str:
     return template.format(camera_id=event["camera_id"], rule_id=rule_id, object_type=main)
 
 
-def as_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 # -- embeddings ------------------------------------------------------------------------
-
-
-def as_matrix(values: np.ndarray) -> np.ndarray:
-    """Embeddings as read back: a 2-D array on PostgreSQL, lists in an object array on SQLite."""
-    if values.dtype != object:
-        return values
-    if len(values) == 0:
-        return np.zeros((0, 512))
-    return np.array([np.asarray(v, dtype=float) for v in values])
 
 
 def unit_vectors(rng: np.random.Generator, n: int, dim: int = 512) -> np.ndarray:

@@ -211,8 +211,8 @@ async def embeddings_are_unit_length(ctx: VerifyContext) -> list[tuple[Any, ...]
     bad: list[tuple[Any, ...]] = []
     for table in ("face_embeddings", "person_embeddings"):
         rows = await ctx.read(table, ["id", "embedding"])
-        emb = sim.as_matrix(rows["embedding"])
-        if emb.ndim != 2 or emb.shape[1] != 512:
+        emb = rows["embedding"]
+        if len(emb) and (emb.ndim != 2 or emb.shape[1] != 512):
             return [(table, "shape", getattr(emb, "shape", None))]
         norms = np.linalg.norm(emb, axis=1)
         for i in np.flatnonzero(np.abs(norms - 1) > 1e-3)[:5]:

@@ -7,7 +7,7 @@ import numpy as np
 
 from seedgraph import TaskContext, UsageError, task
 
-from .tasks import _dates, _day
+from .tasks import _dates
 
 DIRTY_COLUMNS = ("date", "store_id", "product_id", "quantity", "unit_price", "revenue",
                  "on_promotion")
@@ -36,8 +36,7 @@ async def sales_daily_raw(ctx: TaskContext) -> None:
     first_id = 1
     if ctx.append:
         there = await ctx.query("SELECT COUNT(*), MAX(id) FROM sales_daily_raw WHERE date "
-                                "BETWEEN ? AND ?", (_day(start, ctx.dialect),
-                                                    _day(end, ctx.dialect)))
+                                "BETWEEN ? AND ?", (start, end))
         if there[0][0]:
             return  # this range's feed is there (the same append run again)
         top = await ctx.query("SELECT MAX(id) FROM sales_daily_raw")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,11 +27,6 @@ SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
               "stockout_probability", "new_product_ramp_days", "sparsity",
               "random_gaps_per_series", "category_seasonality", "new_store_ramp_days",
               "competitor_impact"]
-
-
-def _day(value: np.datetime64, dialect: str) -> Any:
-    d = dt.date.fromisoformat(str(value))
-    return d if dialect == "postgresql" else d.isoformat()
 
 
 @task("store", tags=["dimensions"],
@@ -164,7 +158,7 @@ async def _windows_fit(ctx: TaskContext, table: str, first: str, last: str,
     start, end = _dates(ctx)
     there = await ctx.query(
         f"SELECT store_id, product_id, {first}, {last} FROM {table} "
-        f"WHERE {first} <= ? AND {last} >= ?", (_day(end, ctx.dialect), _day(start, ctx.dialect)))
+        f"WHERE {first} <= ? AND {last} >= ?", (end, start))
     if not there:
         return True
     have = {(int(a), int(b), str(gen._date(c, first)), str(gen._date(d, last)))
@@ -323,7 +317,7 @@ async def _start_state(ctx: TaskContext, start: np.datetime64, keys: np.ndarray,
     rows = await ctx.query(
         "SELECT store_id, product_id, on_hand_qty, on_order_qty FROM inventory_snapshot_daily "
         "WHERE date = (SELECT MAX(date) FROM inventory_snapshot_daily WHERE date < ?)",
-        (_day(start, ctx.dialect),))
+        (start,))
     hand, order = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
     if rows:
         sid, pid, h, o = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
@@ -385,12 +379,15 @@ async def price_windows_do_not_overlap(ctx: VerifyContext) -> list[tuple[Any, ..
 async def no_sales_without_stock(ctx: VerifyContext) -> list[tuple[Any, ...]]:
     """Units sold never exceed yesterday's stock plus today's delivery, and demand goes
     unserved only when the shelf is empty."""
-    yesterday = "s.date - 1" if ctx.dialect == "postgresql" else "date(s.date, '-1 day')"
+    # the calendar's day before (SQL's date arithmetic differs between databases)
     oversold = await ctx.query(
+        "WITH days AS (SELECT c.date AS day, (SELECT MAX(b.date) FROM calendar b "
+        "WHERE b.date < c.date) AS before FROM calendar c) "
         "SELECT s.date, s.store_id, s.product_id, s.quantity FROM sales_daily s "
+        "JOIN days d ON d.day = s.date "
         "JOIN inventory_snapshot_daily i ON i.date = s.date AND i.store_id = s.store_id "
         "AND i.product_id = s.product_id JOIN inventory_snapshot_daily p "
-        f"ON p.date = {yesterday} AND p.store_id = s.store_id AND p.product_id = s.product_id "
+        "ON p.date = d.before AND p.store_id = s.store_id AND p.product_id = s.product_id "
         "WHERE s.quantity > p.on_hand_qty + i.received_qty LIMIT 20")
     unserved = await ctx.query(
         "SELECT date, store_id, product_id FROM inventory_snapshot_daily "
