@@ -25,6 +25,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bench.common import fresh_db
 from tests.helpers import checksums
 from tests.pgserver import start_server
 
@@ -46,13 +47,7 @@ def seedgraph(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 async def _pg_load(admin: str, name: str, sql: str) -> str:
-    conn = await asyncpg.connect(admin)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = admin.rsplit("/", 1)[0] + "/" + name
+    url = await fresh_db(admin, name)
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(sql)
