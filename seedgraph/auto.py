@@ -31,12 +31,13 @@ __all__ = ["InitResult", "auto_pack", "import_sources", "read_schema", "write_pa
 AUTO_REF = "auto"
 
 
-def read_schema(url: DbUrl) -> LiveSchema:
-    """Reflect the database behind *url*; callable from sync code and from inside a
-    running event loop (it runs on its own loop in a worker thread)."""
+def read_schema(url: DbUrl, command: str = "--auto") -> LiveSchema:
+    """Reflect the database behind *url*, which must hold tables (*command* names who
+    asks, in the error); callable from sync code and from inside a running event loop
+    (it runs on its own loop in a worker thread)."""
     if url.missing_file:
         raise DatabaseError(
-            f"--auto reads the tables of an existing database, and there is none at "
+            f"{command} reads the tables of an existing database, and there is none at "
             f"{url.sqlite_path}; create the schema first (your migrations), or check --db")
 
     async def go() -> LiveSchema:
@@ -47,16 +48,17 @@ def read_schema(url: DbUrl) -> LiveSchema:
             await db.close()
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(anyio.run, go).result()
+        schema = pool.submit(anyio.run, go).result()
+    if not schema.metadata.tables:
+        raise UsageError(
+            f"{command} found no tables in {url.display}; create them first (run your "
+            "migrations), or use a pack that ships a schema (--pack tasks/retail)")
+    return schema
 
 
 def auto_pack(url: DbUrl, base: Pack | None) -> Pack:
     """*base*'s tasks, plus an inferred task for every other table of the database."""
     schema = read_schema(url)
-    if not schema.metadata.tables:
-        raise UsageError(
-            f"--auto found no tables in {url.display}; create them first (run your "
-            "migrations), or use a pack that ships a schema (--pack tasks/retail)")
     inferred = infer_pack(schema, skip=base.tasks if base else ())
     tasks = _tasks(inferred)
     if base is None:
@@ -116,10 +118,7 @@ def write_pack(url: DbUrl, directory: Path) -> InitResult:
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise UsageError(f"{directory} already exists and is not an empty folder; choose a "
                          "new folder (init never overwrites files)")
-    schema = read_schema(url)
-    if not schema.metadata.tables:
-        raise UsageError(f"init found no tables in {url.display}; create them first (run "
-                         "your migrations)")
+    schema = read_schema(url, "init")
     inferred = infer_pack(schema)
     files = {"__init__.py": _package_init(url, inferred), **inferred.modules,
              "seedgraph.toml": _config(url, directory)}

@@ -53,8 +53,7 @@ def mark_trigger_filled(table: sa.Table, triggers: list[tuple[str, str]]) -> Non
     """Give the columns a BEFORE INSERT trigger of *table* names a server default, so
     the writer does not require a task to write them (the trigger fills them);
     *triggers* is :meth:`Database.insert_triggers`."""
-    defs = [text for name, text in triggers if name == table.name]
-    for name in _trigger_columns(table, defs, unwritable=False):
+    for name in _trigger_columns(table, triggers, unwritable=False):
         if table.c[name].server_default is None:
             table.c[name].server_default = sa.FetchedValue()
 
@@ -82,9 +81,7 @@ async def reflect_schema(db: Database) -> LiveSchema:
     metadata = sa.MetaData()
     skip: set[str] = set(BOOKKEEPING)
     partitions = _partitionings(await db.partition_bounds())
-    triggers: dict[str, list[str]] = {}
-    for table, definition in await db.insert_triggers():
-        triggers.setdefault(table, []).append(definition)
+    triggers = await db.insert_triggers()
 
     def reflect(conn: sa.Connection) -> None:
         names = [n for n in sa.inspect(conn).get_table_names() if n not in skip]
@@ -94,13 +91,14 @@ async def reflect_schema(db: Database) -> LiveSchema:
         await conn.run_sync(reflect)
     _fold_partitions(metadata, await db.partition_roots())
     _sized_domains(metadata, await db.domain_types())
-    filled = {name: _trigger_columns(metadata.tables[name], defs)
-              for name, defs in triggers.items() if name in metadata.tables}
-    for name, columns in filled.items():
-        for column in columns:  # the writer must not ask for them
-            metadata.tables[name].c[column].server_default = sa.FetchedValue()
-    return LiveSchema(metadata, db.dialect, partitions,
-                      {k: v for k, v in filled.items() if v})
+    filled: dict[str, frozenset[str]] = {}
+    for table in metadata.tables.values():
+        # as for any table the writer reads: the trigger's columns are not asked for
+        mark_trigger_filled(table, triggers)
+        # and those seedgraph cannot write at all are left to the trigger by inference
+        if columns := _trigger_columns(table, triggers):
+            filled[table.name] = columns
+    return LiveSchema(metadata, db.dialect, partitions, filled)
 
 
 def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None:
@@ -123,11 +121,11 @@ def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None
         metadata.remove(table)
 
 
-def _trigger_columns(table: sa.Table, definitions: list[str], *,
+def _trigger_columns(table: sa.Table, triggers: list[tuple[str, str]], *,
                      unwritable: bool = True) -> frozenset[str]:
-    """Columns a BEFORE INSERT trigger names (with *unwritable*, only those seedgraph
-    cannot write itself, such as a tsvector kept by ``tsvector_update_trigger``)."""
-    text = " ".join(definitions)
+    """Columns a BEFORE INSERT trigger of *table* names (with *unwritable*, only those
+    seedgraph cannot write itself, such as a tsvector kept by ``tsvector_update_trigger``)."""
+    text = " ".join(definition for name, definition in triggers if name == table.name)
     return frozenset(
         c.name for c in table.columns
         if (not unwritable or kind_for(c.type, "postgresql") is ColumnKind.OTHER)
