@@ -332,11 +332,13 @@ class StatusReport:
     row_counts: Mapping[str, int]
 
 
-async def status(options: Options, runs: int = 5) -> StatusReport:
+async def status(options: Options | None = None, runs: int = 5, *,
+                 session: Session | None = None) -> StatusReport:
     """``seedgraph status``: recent runs, the latest run's tasks, current row counts. A
     run still recorded ``running`` that no process holds was killed: it is reported
-    interrupted, as the next run will record it."""
-    session = open_session(options)
+    interrupted, as the next run will record it. A command that opened its *session*
+    already (``plot --status``) passes it, so the pack is not loaded twice."""
+    session = session or open_session(options or Options())
     async with connect(session, read_only=True) as db:
         recent = await checkpoints.recent_runs(db, runs)
         tasks = await checkpoints.task_records(db, recent[0].id) if recent else []

@@ -452,7 +452,7 @@ def plot(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, auto:
 
         async def gather() -> dict[str, NodeStatus]:
             found = {n: NodeStatus("never") for n in graph.nodes}
-            report = await api.status(api.Options(pack=pack, db=db, config=config, auto=auto), 1)
+            report = await api.status(runs=1, session=session)
             for t in report.tasks:
                 if t.table in found:
                     found[t.table] = NodeStatus(t.status, t.rows, t.seconds, t.error)
