@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from seedgraph.context import TaskContext, VerifyContext
+from seedgraph.datafile import Records
 from seedgraph.errors import (
     DatabaseError,
+    DataFileError,
     GraphError,
     NothingToResumeError,
     PackError,
@@ -22,12 +24,14 @@ from seedgraph.task import InvariantDef, Profile, TaskDef, invariant, task
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataFileError",
     "DatabaseError",
     "GraphError",
     "InvariantDef",
     "NothingToResumeError",
     "PackError",
     "Profile",
+    "Records",
     "RunLockedError",
     "SafetyError",
     "SchemaMismatchError",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -17,6 +18,7 @@ from seedgraph import __version__, checkpoints
 from seedgraph.backends import Database
 from seedgraph.checkpoints import RunRecord, TaskRecord
 from seedgraph.config import load_config, parse_as_of
+from seedgraph.datafile import read_records
 from seedgraph.errors import NothingToResumeError, SafetyError, UsageError
 from seedgraph.events import Listener, RunStarted, RunStatus, TaskStatus
 from seedgraph.fingerprint import task_fingerprints
@@ -220,10 +222,42 @@ def _refuse(plan: Plan, options: Options, pack: Pack) -> None:
             f"leave '{t}' out with --exclude '{t}+'")
 
 
+async def _check_production(options: Options, plan: Plan, session: Session,
+                            db: Database) -> None:
+    """In production (SEEDGRAPH_ENV/APP_ENV) a run may go ahead without
+    --allow-production only when it writes nothing but upserts by natural key into
+    tables that exist: it never deletes a row and never creates a table."""
+    try:
+        check_production(options, "seed this database")
+        return
+    except SafetyError as refusal:
+        rebuilt = [t for t in plan.to_run if not session.pack.tasks[t].key]
+        missing = sorted(set(plan.to_run) - await db.existing_tables())
+        if rebuilt or plan.clear:
+            raise SafetyError(
+                f"{refusal}. Here only tables upserted by a natural key may be seeded (they "
+                f"never lose a row), but this run would rebuild '{(rebuilt or plan.clear)[0]}'"
+                "; choose a selection or profile of upserted tables (e.g. --profile "
+                "production)") from None
+        if missing:
+            raise SafetyError(
+                f"{refusal}. Table '{missing[0]}' does not exist, and seedgraph does not "
+                "create tables in production; run your migrations first") from None
+
+
+async def _check_data_files(session: Session, db: Database, plan: Plan) -> None:
+    """Every data file the run reads is read and checked before anything is written."""
+    for name in plan.to_run:
+        t = session.pack.tasks[name]
+        if t.data is not None:
+            spec = await db.spec(name)
+            read_records(Path(t.data), spec, key=t.key, fields=t.fields,
+                         foreign_keys=spec.foreign_keys)
+
+
 async def run(options: Options, listener: Listener = lambda e: None,
               *, handle_signals: bool = True) -> RunResult:
     """``seedgraph run``: plan, empty what must be rebuilt, execute, record."""
-    check_production(options, "seed this database")
     session = open_session(options)
     if options.concurrency is not None:
         concurrency = options.concurrency
@@ -241,6 +275,10 @@ async def run(options: Options, listener: Listener = lambda e: None,
             prep = await prepare(session, options, db, read_only=True)
             plan = prep.plan
             _refuse(plan, options, session.pack)
+            await _check_production(options, plan, session, db)
+            if session.pack.preflight is not None:
+                session.pack.preflight(prep.params)
+            await _check_data_files(session, db, plan)
             await ensure_schema(session, db)
             await checkpoints.ensure_tables(db)
             skipped = [s.table for s in plan.steps if s.action == "skip"]
@@ -265,6 +303,7 @@ async def run(options: Options, listener: Listener = lambda e: None,
                 append=options.append or (prep.resume_run is not None
                                           and prep.resume_run.mode == "append"),
                 concurrency=concurrency, fail_fast=options.fail_fast, chunk_rows=chunk,
+                force=bool(prep.selection.get("force")),
                 listener=listener, handle_signals=handle_signals)
     finally:
         await db.close()

@@ -105,6 +105,8 @@ class TableSpec:
     columns: tuple[ColumnSpec, ...]
     primary_key: tuple[str, ...] = ()
     by_name: dict[str, ColumnSpec] = field(default_factory=dict, compare=False)
+    # single-column foreign keys: column -> (parent table, parent column)
+    foreign_keys: dict[str, tuple[str, str]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         self.by_name.update({c.name: c for c in self.columns})
@@ -214,7 +216,14 @@ def table_spec(table: sa.Table, dialect: str) -> TableSpec:
             computed=c.computed is not None, autoincrement=auto, pg_type=pg_type,
             volatile_default=_volatile_default(c),
         ))
-    return TableSpec(name=table.name, columns=tuple(cols), primary_key=pk)
+    fks: dict[str, tuple[str, str]] = {}
+    for fk in table.foreign_keys:
+        if fk.constraint is not None and len(fk.constraint.elements) == 1:
+            try:
+                fks[fk.parent.name] = (fk.column.table.name, fk.column.name)
+            except sa.exc.NoReferenceError:
+                continue  # a parent outside what was reflected: no natural-key lookups
+    return TableSpec(name=table.name, columns=tuple(cols), primary_key=pk, foreign_keys=fks)
 
 
 _VOLATILE = re.compile(

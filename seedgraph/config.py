@@ -22,7 +22,7 @@ __all__ = ["ENGINE_KEYS", "Config", "Settings", "load_config", "parse_as_of", "p
 
 ENGINE_KEYS = frozenset(
     {"pack", "db", "seed", "as_of", "profile", "params", "profiles", "concurrency", "chunk_rows",
-     "auto"}
+     "auto", "data"}
 )
 
 
@@ -50,6 +50,9 @@ class Config(Settings):
     params: Mapping[str, Any] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # non-engine keys, for the pack hook
+    # the pack's data files replaced: file name -> absolute path; "" names the pack's
+    # only data file
+    data: Mapping[str, str] = field(default_factory=dict)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -136,6 +139,13 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
     for key in ("pack", "db", "profile"):
         if merged.get(key) is not None and not isinstance(merged[key], str):
             raise UsageError(f"config {path}: '{key}' must be a string, got {merged[key]!r}")
+    data = merged.get("data", {})
+    if isinstance(data, str):
+        data = {"": data}
+    if not isinstance(data, dict) or not all(isinstance(v, str) and v for v in data.values()):
+        raise UsageError(f"config {path}: 'data' must be a file path, or a table mapping the "
+                         f"pack's data file names to paths, e.g. data = {{\"seed_data.yaml\" = "
+                         f"\"my_data.yaml\"}}; got {data!r}")
     auto = merged.get("auto", False)
     if not isinstance(auto, bool):
         raise UsageError(f"config {path}: 'auto' must be true or false, got {auto!r}")
@@ -153,6 +163,8 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
         auto=auto,
         params=params,
         profiles=profiles,
+        data={str(k): str((((path if "data" in doc else project) or path).parent / v).resolve())
+              for k, v in data.items()},
         extra={k: v for k, v in doc.items() if k not in ENGINE_KEYS},
     )
 

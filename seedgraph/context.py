@@ -11,11 +11,14 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from seedgraph.errors import UsageError, did_you_mean
+from seedgraph.backends.url import quote
+from seedgraph.datafile import Records, read_records, resolve_refs
+from seedgraph.errors import DataFileError, UsageError, did_you_mean
 from seedgraph.load import CHUNK_BYTES, WriteBuffer, Writer
 
 if TYPE_CHECKING:
@@ -23,9 +26,8 @@ if TYPE_CHECKING:
 
     from seedgraph.columns import TableSpec
 
-__all__ = ["CHUNK_BYTES", "Reader", "TaskContext", "VerifyContext", "Writer", "derive_seed"]
-
-
+__all__ = ["CHUNK_BYTES", "Reader", "Records", "TaskContext", "VerifyContext", "Writer",
+           "derive_seed"]
 
 
 def derive_seed(seed: int, *key: str | int) -> int:
@@ -104,6 +106,9 @@ class TaskContext:
         chunk_rows: int = 50_000,
         append: bool = False,
         locale: str = "en_US",
+        data: str | None = None,
+        key: Sequence[str] = (),
+        fields: Sequence[str] = (),
     ) -> None:
         self.table = table
         self.seed = seed
@@ -118,6 +123,9 @@ class TaskContext:
         self._reader = reader
         self._spec = spec
         self._buffer = WriteBuffer(writer, chunk_rows)
+        self._data = data
+        self._key = tuple(key)
+        self._fields = tuple(fields)
 
     # -- randomness -------------------------------------------------------
 
@@ -173,6 +181,65 @@ class TaskContext:
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Raw SQL for what ``read`` cannot express; read only upstream tables with it."""
         return await self._reader.query(sql, params)
+
+    # -- rows from a data file ---------------------------------------------
+
+    def records(self, groups: Sequence[str] | None = None) -> Records:
+        """The rows of this task's data file (``@task(data=...)``), checked against the
+        table's columns and coerced to their kinds. With *groups* (a list of names; an
+        empty list takes no rows), only the rows of those groups: a table's rows may be
+        grouped by name in the file."""
+        if self._data is None:
+            raise UsageError(f"task '{self.table}' read records but declared no data file; "
+                             f"add @task('{self.table}', data='rows.yaml')")
+        recs = read_records(Path(self._data), self._spec, key=self._key, fields=self._fields,
+                            foreign_keys=self._spec.foreign_keys)
+        if groups is None:
+            return recs
+        if isinstance(groups, str):
+            groups = [groups]
+        known = list(dict.fromkeys(r.group for r in recs if r.group is not None))
+        for g in groups:
+            if g not in known:
+                raise DataFileError(
+                    f"{recs.path}: table '{self.table}' has no group '{g}'."
+                    f"{did_you_mean(g, known)} Groups: {', '.join(known) or 'none'}")
+        return Records(recs.path, self.table, [r for r in recs if r.group in groups])
+
+    async def write_records(self, records: Records) -> None:
+        """Write *records*: foreign keys given by natural key are looked up in their
+        parent tables first (a name that matches no row is an error naming the file
+        and line); the file's extra fields are left out."""
+        await self.resolve(records)
+        extra = set(self._fields)
+        run: list[dict[str, Any]] = []
+        for rec in records:
+            row = {k: v for k, v in rec.values.items() if k not in extra}
+            if run and list(row) != list(run[0]):
+                await self._write_dicts(run)
+                run = []
+            run.append(row)
+        if run:
+            await self._write_dicts(run)
+
+    async def resolve(self, records: Records) -> None:
+        """Look up the foreign keys *records* give by natural key (``write_records`` does
+        it too; call it first when the task needs the parents' keys itself)."""
+        await resolve_refs(records, self._spec, self._lookup)
+
+    async def _write_dicts(self, rows: list[dict[str, Any]]) -> None:
+        cols: dict[str, Any] = {}
+        for name in rows[0]:
+            arr = np.empty(len(rows), dtype=object)
+            arr[:] = [r[name] for r in rows]
+            cols[name] = arr
+        await self.write(cols)
+
+    async def _lookup(self, parent: str, column: str,
+                      match: Sequence[str]) -> list[tuple[Any, ...]]:
+        self._check_readable(parent)
+        names = ", ".join(quote(c) for c in (column, *match))
+        return await self._reader.query(f"SELECT {names} FROM {quote(parent)}")
 
     # -- writing ----------------------------------------------------------
 

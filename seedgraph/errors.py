@@ -6,7 +6,8 @@ wrong and what to type instead.
 
     SeedgraphError
     ├── UsageError             bad CLI input, bad --set value, bad config
-    │   └── SelectorError      --only / --exclude that does not parse or match
+    │   ├── SelectorError      --only / --exclude that does not parse or match
+    │   └── DataFileError      a data file's rows: bad YAML/JSON/CSV, column, type, key
     ├── PackError              a pack that cannot be loaded or is malformed
     │   └── GraphError         unknown upstream, duplicate table, cycle, FK not declared
     ├── DatabaseError          cannot connect, locked, schema mismatch
@@ -24,6 +25,7 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "DataFileError",
     "DatabaseError",
     "GraphError",
     "NothingToResumeError",
@@ -59,6 +61,11 @@ class UsageError(SeedgraphError):
 
 class SelectorError(UsageError):
     """A selector expression does not parse or names nothing known."""
+
+
+class DataFileError(UsageError):
+    """A data file's rows cannot be loaded as written; the message names the file, the
+    line, the table and the column."""
 
 
 class PackError(SeedgraphError):

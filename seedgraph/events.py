@@ -72,6 +72,7 @@ class TaskOutcome:
     rows: int = 0
     seconds: float = 0.0
     error: str | None = None
+    note: str | None = None  # e.g. an upsert's "2 new, 1 updated, 3 kept"
 
 
 TaskFinished = TaskOutcome  # the event a task's end is

@@ -16,17 +16,19 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from seedgraph.errors import DataFileError
 from seedgraph.graph import parents_first
 
 if TYPE_CHECKING:
     from seedgraph.task import TaskDef
 
-__all__ = ["canonical", "code_digest", "pack_fingerprint", "task_fingerprints"]
+__all__ = ["canonical", "code_digest", "data_digest", "pack_fingerprint", "task_fingerprints"]
 
 
 @functools.cache
@@ -64,6 +66,26 @@ def _package_closure(module: ModuleType) -> list[ModuleType]:
     return [found[k] for k in sorted(found)]
 
 
+def data_digest(path: str, table: str) -> str:
+    """A digest of *table*'s rows in a data file (of the whole file where it holds one
+    table, or does not parse: the run then reports why), so editing one table's rows
+    reruns that table and what is below it, not every table of the file."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataFileError(f"cannot read data file {path}: {exc.strerror}") from None
+    if Path(path).suffix.lower() in (".yaml", ".yml", ".json"):
+        try:
+            import yaml
+
+            doc = yaml.safe_load(raw)
+            if isinstance(doc, dict) and table in doc:
+                raw = canonical(doc[table]).encode()
+        except yaml.YAMLError:
+            pass
+    return hashlib.sha256(raw).hexdigest()
+
+
 def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
 
@@ -80,6 +102,8 @@ def task_fingerprints(
         t: TaskDef = graph.nodes[name]["task"]
         h = hashlib.sha256()
         h.update(t.source_digest().encode())
+        if t.data is not None:  # edit the data file: rerun the table and what is below it
+            h.update(data_digest(t.data, t.table).encode())
         h.update(canonical(params.get(name, {})).encode())
         h.update(f"{seed}|{as_of.isoformat()}".encode())
         for up in sorted(graph.predecessors(name)):

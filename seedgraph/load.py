@@ -147,11 +147,16 @@ class TableWriter:
 
     def __init__(self, tx: Tx, spec: TableSpec, *, append: bool,
                  on_rows: Callable[[int], None] | None = None,
-                 task_group: TaskGroup | None = None, bulk_rows: int = BULK_ROWS) -> None:
+                 task_group: TaskGroup | None = None, bulk_rows: int = BULK_ROWS,
+                 key: tuple[str, ...] = (), update: bool = False) -> None:
         self.tx = tx
         self.spec = spec
         self.append = append
+        self.key = key  # upsert by this natural key instead of loading into an empty table
+        self.update = update  # --force: existing rows take the written values
         self.rows = 0
+        self.inserted = 0
+        self.updated = 0
         self._on_rows = on_rows
         self._checked: tuple[str, ...] | None = None
         self._tg = task_group
@@ -206,7 +211,7 @@ class TableWriter:
 
     @property
     def _streams(self) -> bool:
-        return not self.append and self._tg is not None
+        return not self.append and not self.key and self._tg is not None
 
     async def write_batch(self, columns: Mapping[str, Any], n: int, *,
                           full: bool = False) -> None:
@@ -215,7 +220,18 @@ class TableWriter:
         names = tuple(columns)
         cols = self._check_columns(names)
         values = [normalize(columns[c.name], c, n) for c in cols]
-        if self._streams:
+        if self.key:
+            missing = [k for k in self.key if k not in names]
+            if missing:
+                raise UsageError(
+                    f"table '{self.spec.name}' is upserted by its natural key "
+                    f"{', '.join(self.key)}; write column '{missing[0]}' in every batch")
+            inserted, updated = await self.tx.merge(self.spec, cols, values, n, self.key,
+                                                    update=self.update)
+            self.inserted += inserted
+            self.updated += updated
+            self.rows += n
+        elif self._streams:
             await self._send(names, cols, values, big=full or n >= self._bulk_rows)
             self.rows += n
         else:

@@ -35,6 +35,8 @@ class Pack:
     profiles: Mapping[str, Profile] = field(default_factory=dict)
     default_profile: str | None = None
     config_params: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # checks the resolved parameters (and the environment) before anything is written
+    preflight: Callable[[Mapping[str, Any]], None] | None = None
     # tables an inferred task cannot seed (--auto), and why: refused before anything is written
     problems: Mapping[str, str] = field(default_factory=dict)
     # foreign keys written NULL because they close a cycle (--auto): table → columns
@@ -195,4 +197,5 @@ def load_pack(ref: str, base_dir: Path | None = None) -> Pack:
         profiles=profiles,
         default_profile=default_profile,
         config_params=hook if callable(hook) else None,
+        preflight=check if callable(check := getattr(module, "preflight", None)) else None,
     )

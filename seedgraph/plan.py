@@ -154,9 +154,16 @@ def make_plan(
     order = parents_first(graph, chosen)
     to_run: set[str] = set()
     steps: list[Step] = []
+    upserted = {n for n in graph.nodes if _keyed(graph, n)}
     for name in order:
         st = states.get(name, TableState(rows=0))
         reruns = sorted(u for u in graph.predecessors(name) if u in to_run)
+        if name in upserted and st.fingerprint is not None and st.rows < (st.recorded_rows or 0):
+            # rows beside seedgraph's are expected in an upserted table; missing ones not
+            reason = f"has {st.rows} rows, fewer than the {st.recorded_rows} seedgraph wrote"
+            to_run.add(name)
+            steps.append(Step(name, "run", reason))
+            continue
         if append:
             reason = "append"
         elif force:
@@ -167,7 +174,7 @@ def make_plan(
             reason = f"holds {st.rows} rows seedgraph did not write"
         elif st.fingerprint != fingerprints[name]:
             reason = "code, parameters, seed or upstream changed since it was seeded"
-        elif st.rows != st.recorded_rows:
+        elif st.rows != st.recorded_rows and name not in upserted:
             reason = f"has {st.rows} rows but seedgraph wrote {st.recorded_rows}"
         elif reruns:
             reason = f"upstream {', '.join(reruns)} reruns"
@@ -177,9 +184,18 @@ def make_plan(
         to_run.add(name)
         steps.append(Step(name, "run", reason))
 
-    clear = [] if append else [n for n in children_first(graph, to_run)
+    # an upserted table is never emptied: its rows are merged by natural key
+    clear = [] if append else [n for n in children_first(graph, to_run - upserted)
                                 if states.get(n, TableState(0)).rows > 0]
     problems: list[str] = []
+    for name in clear:
+        for child in sorted(graph.successors(name)):
+            if child in upserted and states.get(child, TableState(0)).rows > 0:
+                problems.append(
+                    f"table '{child}' is upserted by key and refers to '{name}', which this "
+                    f"run empties and rebuilds; an upserted table's rows are never deleted, "
+                    f"so seed '{name}' by key too (@task(key=...)), or empty '{child}' first "
+                    f"with `seedgraph clean --only {child} --confirm`")
     for name in clear:
         for child in sorted(nx.descendants(graph, name)):
             if child not in chosen and states.get(child, TableState(0)).rows > 0:
@@ -206,6 +222,11 @@ def make_plan(
         needs_confirm=needs_confirm,
         states=dict(states),
     )
+
+
+def _keyed(graph: nx.DiGraph, name: str) -> bool:
+    task = graph.nodes[name].get("task")
+    return bool(task is not None and task.key)
 
 
 class Schedule:

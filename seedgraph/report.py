@@ -74,7 +74,8 @@ class RichReporter:
             if tid is not None:
                 self.progress.remove_task(tid)
             style = STATUS_STYLE.get(event.status, "")
-            extra = f" — {escape(event.error)}" if event.error else ""
+            said = event.error or event.note
+            extra = f" — {escape(said)}" if said else ""
             self.progress.console.print(
                 f"[{style}]{event.status:>11}[/] {escape(f'{event.table:<28}')} "
                 f"{event.rows:>10,} rows "
@@ -99,7 +100,8 @@ class PlainReporter:
         elif isinstance(event, TaskStarted):
             out(f"start {event.table}")
         elif isinstance(event, TaskFinished):
-            extra = f" ({event.error})" if event.error else ""
+            said = event.error or event.note
+            extra = f" ({said})" if said else ""
             out(f"{event.status} {event.table} rows={event.rows} "
                 f"seconds={event.seconds:.2f}{extra}")
 
@@ -123,7 +125,7 @@ def summary_table(result: RunResult) -> Table:
 
 def outcome_dict(o: TaskOutcome) -> dict[str, Any]:
     return {"table": o.table, "status": o.status, "rows": o.rows,
-            "seconds": round(o.seconds, 4), "error": o.error}
+            "seconds": round(o.seconds, 4), "error": o.error, "note": o.note}
 
 
 def result_json(result: RunResult, extra: Mapping[str, Any] | None = None) -> str:

@@ -66,6 +66,7 @@ class _Settings:
     append: bool
     chunk_rows: int
     fail_fast: bool
+    force: bool = False  # upserted tables update existing rows to the written values
 
 
 class _Execution:
@@ -105,10 +106,10 @@ class _Execution:
         if self.db.concurrent_writers:  # else it would wait for the other tasks' commits
             await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
                                           status=TaskStatus.RUNNING, started_at=started_at)
-        rows = 0
+        rows, note = 0, None
         try:
             try:
-                rows = await self._load(task, started_at, t0)
+                rows, note = await self._load(task, started_at, t0)
             except BaseExceptionGroup as group:
                 exc = _first(group)
                 if isinstance(exc, TaskFailed | anyio.get_cancelled_exc_class()):
@@ -146,12 +147,13 @@ class _Execution:
                 self.start_ready(tg)
             return
         seconds = time.perf_counter() - t0
-        self.end(TaskOutcome(name, TaskStatus.DONE, rows, seconds))
+        self.end(TaskOutcome(name, TaskStatus.DONE, rows, seconds, note=note))
         self.schedule.mark_done(name)
         self.start_ready(tg)
 
-    async def _load(self, task: TaskDef, started_at: str, t0: float) -> int:
-        """Run the task body and commit its rows with its checkpoint; return rows written."""
+    async def _load(self, task: TaskDef, started_at: str, t0: float) -> tuple[int, str | None]:
+        """Run the task body and commit its rows with its checkpoint; return the rows
+        written (and, for an upsert, what became of them)."""
         name = task.table
         spec = await self.db.spec(name)
 
@@ -164,12 +166,14 @@ class _Execution:
                 async with anyio.create_task_group() as tg:
                     writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
                                          task_group=tg,
-                                         bulk_rows=min(self.s.chunk_rows, BULK_ROWS))
+                                         bulk_rows=min(self.s.chunk_rows, BULK_ROWS),
+                                         key=task.key, update=self.s.force)
                     ctx = TaskContext(
                         table=name, seed=self.s.seed, as_of=self.s.as_of,
                         params=self.params.get(name, {}), upstream=task.upstream,
                         dialect=self.db.dialect, reader=self.db, writer=writer, spec=spec,
                         chunk_rows=self.s.chunk_rows, append=self.s.append,
+                        data=task.data, key=task.key, fields=task.fields,
                     )
                     await task.fn(ctx)
                     await ctx.flush()
@@ -185,7 +189,11 @@ class _Execution:
                 raise
             except Exception as exc:
                 raise TaskFailed(name, exc) from exc
-        return writer.rows
+        if not task.key:
+            return writer.rows, None
+        kept = writer.rows - writer.inserted - writer.updated
+        return writer.rows, (f"{writer.inserted} new, {writer.updated} updated, {kept} kept"
+                             if self.s.force else f"{writer.inserted} new, {kept} kept")
 
     async def watch_signals(self, tg: TaskGroup) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -259,11 +267,12 @@ def _first(group: BaseExceptionGroup) -> BaseException:
 async def execute(db: Database, graph: nx.DiGraph, plan: Plan, *, run_id: int,
                   params: Mapping[str, Mapping[str, Any]], seed: int, as_of: datetime,
                   append: bool = False, concurrency: int = 4, fail_fast: bool = False,
+                  force: bool = False,
                   chunk_rows: int = 50_000, listener: Listener = lambda e: None,
                   handle_signals: bool = True) -> RunResult:
     """Run the plan's tasks; return per-task outcomes and the run's status."""
     t0 = time.perf_counter()
-    settings = _Settings(run_id, seed, as_of, append, chunk_rows, fail_fast)
+    settings = _Settings(run_id, seed, as_of, append, chunk_rows, fail_fast, force)
     ex = _Execution(db, graph, plan, params, settings, listener, concurrency)
     async with anyio.create_task_group() as outer:
         if handle_signals:

@@ -7,6 +7,7 @@ Every command starts here; :mod:`seedgraph.api` holds the operations themselves.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from seedgraph.auto import auto_pack
 from seedgraph.backends import DEFAULT_URL, Database, DbUrl, parse_url
 from seedgraph.backends.base import LOCK_TIMEOUT
 from seedgraph.config import Config, Settings, load_config
-from seedgraph.errors import DatabaseError, SafetyError, UsageError
+from seedgraph.errors import DatabaseError, SafetyError, UsageError, did_you_mean
 from seedgraph.graph import build_graph
 from seedgraph.pack import Pack, load_pack
 from seedgraph.selector import select
@@ -35,6 +36,7 @@ __all__ = [
     "ensure_schema",
     "open_db",
     "open_session",
+    "production_env",
     "profile_for",
     "select_tables",
 ]
@@ -91,11 +93,37 @@ def open_session(options: Options) -> Session:
     if auto:
         pack = auto_pack(url, pack)
     assert pack is not None
+    if config.data:
+        pack = with_data_files(pack, config.data, config.source)
     graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
     lock_timeout = LOCK_TIMEOUT if options.lock_timeout is None else options.lock_timeout
     if not 0 <= lock_timeout <= 86_400:
         raise UsageError(f"--lock-timeout must be from 0 to 86400 seconds, got {lock_timeout}")
     return Session(config=config, pack=pack, graph=graph, url=url, lock_timeout=lock_timeout)
+
+
+def with_data_files(pack: Pack, files: Mapping[str, str], source: Path | None) -> Pack:
+    """*pack* with its data files replaced as the config's ``data`` says (a name the
+    pack does not use is an error, so a typo never seeds the pack's own rows)."""
+    used = sorted({Path(t.data).name for t in pack.tasks.values() if t.data is not None})
+    if not used:
+        raise UsageError(f"config {source}: 'data' replaces a pack's data files, but pack "
+                         f"'{pack.name}' reads none")
+    if "" in files:
+        if len(used) > 1:
+            raise UsageError(f"config {source}: pack '{pack.name}' reads several data files "
+                             f"({', '.join(used)}); name the one to replace, e.g. "
+                             f"data = {{\"{used[0]}\" = \"my_{used[0]}\"}}")
+        files = {used[0]: files[""]}
+    for name in files:
+        if name not in used:
+            raise UsageError(f"config {source}: pack '{pack.name}' has no data file "
+                             f"'{name}'.{did_you_mean(name, used)} Its data files: "
+                             f"{', '.join(used)}")
+    tasks = {n: (dataclasses.replace(t, data=files[Path(t.data).name])
+                 if t.data is not None and Path(t.data).name in files else t)
+             for n, t in pack.tasks.items()}
+    return dataclasses.replace(pack, tasks=tasks)
 
 
 def select_tables(session: Session, only: str | None, exclude: str | None) -> frozenset[str]:
@@ -108,15 +136,23 @@ def select_tables(session: Session, only: str | None, exclude: str | None) -> fr
     return selected
 
 
+def production_env() -> str | None:
+    """``VAR=value`` of the environment variable that marks this as production, if any."""
+    for var in ("SEEDGRAPH_ENV", "APP_ENV"):
+        env = os.environ.get(var, "").strip()
+        if env.casefold() in PRODUCTION_NAMES:
+            return f"{var}={env}"
+    return None
+
+
 def check_production(options: Options, action: str) -> None:
     """Destructive commands refuse in production unless --allow-production is given."""
-    for var in ("SEEDGRAPH_ENV", "APP_ENV"):
-        env = os.environ.get(var, "").strip().casefold()
-        if env in PRODUCTION_NAMES and not options.allow_production:
-            raise SafetyError(
-                f"refusing to {action}: {var}={os.environ[var].strip()}. This looks like "
-                "production; if you really mean it, add --allow-production"
-            )
+    marked = production_env()
+    if marked is not None and not options.allow_production:
+        raise SafetyError(
+            f"refusing to {action}: {marked}. This looks like "
+            "production; if you really mean it, add --allow-production"
+        )
 
 
 def profile_for(session: Session, name: str) -> Profile:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from seedgraph.errors import PackError
@@ -39,6 +40,12 @@ class TaskDef:
     tags: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    # rows from a data file (an absolute path): ``ctx.records()`` reads them
+    data: str | None = None
+    # the natural key: rows are upserted by it (an existing row is kept, or with --force
+    # updated) and the table is never emptied, so rows seedgraph did not write stay
+    key: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()  # names in the data file that are not columns
 
     @property
     def name(self) -> str:
@@ -115,6 +122,9 @@ def task(
     tags: str | Iterable[str] | None = None,
     params: Mapping[str, Any] | Sequence[str] | None = None,
     description: str | None = None,
+    data: str | None = None,
+    key: str | Iterable[str] | None = None,
+    fields: str | Iterable[str] | None = None,
 ) -> Callable[[TaskFn], TaskDef]: ...
 
 
@@ -125,6 +135,9 @@ def task(
     tags: str | Iterable[str] | None = None,
     params: Mapping[str, Any] | Sequence[str] | None = None,
     description: str | None = None,
+    data: str | None = None,
+    key: str | Iterable[str] | None = None,
+    fields: str | Iterable[str] | None = None,
 ) -> TaskDef | Callable[[TaskFn], TaskDef]:
     """Declare the seed task for one table.
 
@@ -134,6 +147,11 @@ def task(
         @task("zone_anomalies", upstream=["camera_zones", "events"], tags=["monitoring"],
               params={"anomalies_per_zone": 3})
         async def zone_anomalies(ctx: TaskContext) -> None: ...
+
+    *data* names a YAML, JSON or CSV file (relative to the module) whose rows
+    ``ctx.records()`` returns; *key* makes the table's rows upserted by that natural
+    key instead of rebuilt; *fields* lists names in the file that are not columns
+    (e.g. a ``password`` the task hashes).
     """
 
     def wrap(fn: TaskFn, name: str | None) -> TaskDef:
@@ -144,6 +162,11 @@ def task(
             )
         tname = name or fn.__name__
         doc = description if description is not None else inspect.getdoc(fn) or ""
+        path = None
+        if data is not None:
+            if not isinstance(data, str) or not data:
+                raise PackError(f"task '{tname}': data must be a file name, got {data!r}")
+            path = str(Path(inspect.getfile(fn)).resolve().parent / data)
         return TaskDef(
             table=tname,
             fn=fn,
@@ -151,6 +174,9 @@ def task(
             tags=_as_tuple(tags, "tags", f"task '{tname}'"),
             params=_as_params(params),
             description=doc.strip().splitlines()[0] if doc.strip() else "",
+            data=path,
+            key=_as_tuple(key, "key", f"task '{tname}'"),
+            fields=_as_tuple(fields, "fields", f"task '{tname}'"),
         )
 
     if callable(table):

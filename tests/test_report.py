@@ -92,10 +92,11 @@ def test_the_json_document() -> None:
         "database": "sqlite:///x.db",
         "tasks": [
             {"table": "orders", "status": "done", "rows": 12_000, "seconds": 1.5,
-             "error": None},
-            {"table": ODD, "status": "failed", "rows": 0, "seconds": 0.5, "error": "boom"},
+             "error": None, "note": None},
+            {"table": ODD, "status": "failed", "rows": 0, "seconds": 0.5, "error": "boom",
+             "note": None},
             {"table": "shipments", "status": "skipped", "rows": 0, "seconds": 0.0,
-             "error": "upstream failed"},
+             "error": "upstream failed", "note": None},
         ]}
 
 

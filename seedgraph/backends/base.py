@@ -26,8 +26,8 @@ from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError,
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "plain_param",
-           "register_backend"]
+__all__ = ["BACKENDS", "LOCK_TIMEOUT", "MERGE_ORDER", "READ_ROWS", "Database", "Tx",
+           "merge_statements", "plain_param", "register_backend"]
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another program's lock (SQLite), then say so
 
@@ -53,6 +53,15 @@ class Tx(abc.ABC):
                    values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
                    append: bool) -> int:
         """Insert one chunk; returns rows inserted (append skips rows already present)."""
+
+    @abc.abstractmethod
+    async def merge(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                    values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                    key: Sequence[str], *, update: bool) -> tuple[int, int]:
+        """Upsert one chunk by the natural *key*: rows whose key is new are inserted in
+        the chunk's order; an existing row is left alone, or with *update* takes the
+        chunk's values (only rows that differ are touched). Returns (inserted, updated).
+        Works without a unique index on *key*."""
 
     @abc.abstractmethod
     def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
@@ -335,6 +344,36 @@ def _family(type_: Any, dialect: str) -> str:
         if kind in kinds:
             return family
     return "text"  # text, uuid, json, arrays, other: text on SQLite
+
+
+MERGE_ORDER = "_seedgraph_ord"  # the staged row's position: new rows keep the chunk's order
+
+
+def merge_statements(table: str, stage: str, cols: Sequence[ColumnSpec], key: Sequence[str],
+                     *, differs: str, as_text: frozenset[ColumnKind] = frozenset()
+                     ) -> tuple[str | None, str]:
+    """The UPDATE (None when every column is in the key) and the INSERT that merge a
+    staged chunk into *table* by *key*. *differs* is the database's NULL-safe "not
+    equal" (``IS DISTINCT FROM``, ``IS NOT``); kinds in *as_text* compare as text (a
+    PostgreSQL ``json`` has no equality)."""
+    def side(alias: str, c: ColumnSpec) -> str:
+        ref = f"{alias}.{quote(c.name)}"
+        return f"CAST({ref} AS TEXT)" if c.kind in as_text else ref
+
+    match = " AND ".join(f"_t.{quote(k)} = _s.{quote(k)}" for k in key)
+    names = ", ".join(quote(c.name) for c in cols)
+    staged = ", ".join(f"_s.{quote(c.name)}" for c in cols)
+    insert = (f"INSERT INTO {quote(table)} ({names}) SELECT {staged} FROM {quote(stage)} AS _s "
+              f"WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} AS _t WHERE {match}) "
+              f"ORDER BY _s.{MERGE_ORDER}")
+    rest = [c for c in cols if c.name not in key]
+    if not rest:
+        return None, insert
+    sets = ", ".join(f"{quote(c.name)} = _s.{quote(c.name)}" for c in rest)
+    changed = " OR ".join(f"{side('_t', c)} {differs} {side('_s', c)}" for c in rest)
+    update = (f"UPDATE {quote(table)} AS _t SET {sets} FROM {quote(stage)} AS _s "
+              f"WHERE {match} AND ({changed})")
+    return update, insert
 
 
 def plain_param(value: Any) -> Any:

@@ -14,9 +14,16 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from seedgraph.backends.base import Database, Tx, plain_param, register_backend
+from seedgraph.backends.base import (
+    MERGE_ORDER,
+    Database,
+    Tx,
+    merge_statements,
+    plain_param,
+    register_backend,
+)
 from seedgraph.backends.url import quote
-from seedgraph.columns import ColumnSpec, TableSpec
+from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec
 from seedgraph.errors import DatabaseError, RunLockedError
 
 __all__ = ["PgDatabase", "PgTx"]
@@ -91,6 +98,37 @@ class PgTx(Tx):
             "ON CONFLICT DO NOTHING"
         )
         return int(status.rsplit(" ", 1)[-1])
+
+    async def merge(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                    values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                    key: Sequence[str], *, update: bool) -> tuple[int, int]:
+        from seedgraph.backends.pgcopy import encode_binary
+
+        stage = f"_seedgraph_merge_{spec.name}"[:63]
+        names = ", ".join(quote(c.name) for c in cols)
+        # the stage has the chunk's columns and types, without the table's defaults (an
+        # id default would draw from the table's sequence for nothing)
+        await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(stage)}")
+        await self.conn.execute(
+            f"CREATE TEMP TABLE {quote(stage)} ON COMMIT DROP AS SELECT {names} "
+            f"FROM {quote(spec.name)} WITH NO DATA")
+        await self.conn.execute(f"ALTER TABLE {quote(stage)} ADD COLUMN {MERGE_ORDER} bigint")
+        order = ColumnSpec(MERGE_ORDER, ColumnKind.INT8, nullable=False)
+        data = encode_binary([*values, (np.arange(n, dtype=np.int64), None)], [*cols, order])
+
+        async def source() -> AsyncIterator[bytes]:
+            view = memoryview(data)
+            for i in range(0, len(view), _PIECE):
+                yield bytes(view[i : i + _PIECE])
+
+        await self.conn.copy_to_table(stage, source=source(),
+                                      columns=[c.name for c in cols] + [MERGE_ORDER],
+                                      format="binary")
+        to_update, to_insert = merge_statements(
+            spec.name, stage, cols, key, differs="IS DISTINCT FROM",
+            as_text=frozenset({ColumnKind.JSON}))
+        updated = await self.execute(to_update) if update and to_update else 0
+        return await self.execute(to_insert), updated
 
     def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
                cols: Sequence[ColumnSpec]) -> Any:

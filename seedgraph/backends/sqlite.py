@@ -20,7 +20,14 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from seedgraph.backends.base import Database, Tx, plain_param, register_backend
+from seedgraph.backends.base import (
+    MERGE_ORDER,
+    Database,
+    Tx,
+    merge_statements,
+    plain_param,
+    register_backend,
+)
 from seedgraph.backends.url import quote
 from seedgraph.columns import (
     _INT_KINDS,
@@ -182,6 +189,25 @@ class SqliteTx(Tx):
         await self._insert("INSERT OR IGNORE" if append else "INSERT", spec.name,
                            [c.name for c in cols], self.encode(values, cols))
         return self.conn.total_changes - before
+
+    async def merge(self, spec: TableSpec, cols: Sequence[ColumnSpec],
+                    values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
+                    key: Sequence[str], *, update: bool) -> tuple[int, int]:
+        stage = f"_seedgraph_merge_{spec.name}"
+        names = ", ".join(quote(c.name) for c in cols)
+        await self.execute(f"DROP TABLE IF EXISTS temp.{quote(stage)}")
+        await self.execute(f"CREATE TEMP TABLE {quote(stage)} AS SELECT {names} "
+                           f"FROM main.{quote(spec.name)} WHERE 0")
+        await self.execute(f"ALTER TABLE temp.{quote(stage)} ADD COLUMN {MERGE_ORDER} INTEGER")
+        order = ColumnSpec(MERGE_ORDER, ColumnKind.INT8, nullable=False)
+        staged = [*cols, order]
+        await self._insert("INSERT", stage, [c.name for c in staged],
+                           self.encode([*values, (np.arange(n, dtype=np.int64), None)], staged))
+        to_update, to_insert = merge_statements(spec.name, stage, cols, key, differs="IS NOT")
+        updated = await self.execute(to_update) if update and to_update else 0
+        inserted = await self.execute(to_insert)
+        await self.execute(f"DROP TABLE temp.{quote(stage)}")
+        return inserted, updated
 
     def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
                cols: Sequence[ColumnSpec]) -> Any:
