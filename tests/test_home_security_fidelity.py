@@ -9,17 +9,21 @@ are held to four standard errors of their sampling error at the tested size.
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.helpers import REPO, query, run_engine
+from tests.helpers import REPO, naive, query, run_engine
 
 PACK = str(REPO / "tasks" / "home_security")
 SETS = {"images": 4000, "days": 14, "jobs": 3000}
 VEHICLES = ("car", "truck", "motorcycle")
+TIMEOUT_ERROR = "Timeout after 300 s"
+CANCEL_ERROR = "Cancelled by user"
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +106,83 @@ def test_vehicle_reid_similarity_matches_person_reid(db: str) -> None:
                                                               strict=True) if veh])
     cross[np.arange(len(mine)), mine] = np.nan
     assert np.nanmax(cross) < 0.5
+
+
+# -- 2. jobs: attempts, timeouts, cancels, workers -------------------------------------
+
+
+def _attempts(db: str) -> list[tuple[Any, ...]]:
+    return query(db, "SELECT job_id, attempt_number, status, worker_id, started_at, "
+                     "finished_at, error FROM job_attempts ORDER BY job_id, attempt_number")
+
+
+def test_jobs_average_two_attempts(db: str) -> None:
+    """000, seed_job_attempts(attempts_per_job: int = 2): two attempts per job on average."""
+    attempts = col(db, "SELECT attempts FROM jobs")
+    assert len(attempts) == SETS["jobs"]
+    assert_mean(attempts, 2.0, "attempts per job")
+    assert sum(attempts) == col(db, "SELECT COUNT(*) FROM job_attempts")[0]
+
+
+def test_timeouts_are_attempts_that_ran_out_of_time(db: str) -> None:
+    """000 lists the trigger `timeout`: an attempt stopped at the 300 s limit (the pack's
+    "Timeout after 300 s" error). One failure in four is a timeout (the pack's choice:
+    one of its four failure causes, equally likely)."""
+    transitions = query(db, "SELECT job_id, from_status, to_status, trigger, "
+                            "transitioned_at FROM job_transitions")
+    ends = {(str(j), naive(t)): (f, s, trig) for j, f, s, trig, t in transitions
+            if f == "running"}
+    failed = timeouts = 0
+    for job, _, status, _, start, end, error in _attempts(db):
+        if status != "failed" or error == CANCEL_ERROR:
+            continue
+        failed += 1
+        timed_out = error == TIMEOUT_ERROR
+        timeouts += timed_out
+        took = (naive(end) - naive(start)).total_seconds()
+        trigger = ends[(str(job), naive(end))][2]
+        assert (trigger == "timeout") == timed_out, (job, error, trigger)
+        assert (took == 300) == timed_out, (job, error, took)
+    assert timeouts == sum(1 for t in transitions if t[3] == "timeout")
+    assert_share(timeouts, failed, 0.25, "timeouts among failed attempts")
+
+
+def test_cancelled_jobs_end_failed_by_a_cancel_transition(db: str) -> None:
+    """000 lists the trigger `cancel`: a user cancels a running job, which ends `failed`
+    with "Cancelled by user"; one failed job in five was cancelled (the pack's choice)."""
+    status = dict(query(db, "SELECT id, status FROM jobs"))
+    errors = dict(query(db, "SELECT id, error FROM jobs"))
+    cancels = query(db, "SELECT job_id, from_status, to_status, triggered_by FROM "
+                        "job_transitions WHERE trigger = 'cancel'")
+    assert all(f == "running" and t == "failed" and status[j] == "failed" and by == "api"
+               for j, f, t, by in cancels)
+    cancelled = {str(j) for j, *_ in cancels}
+    assert cancelled == {str(j) for j, e in errors.items() if e == CANCEL_ERROR}
+    failed = sum(1 for s in status.values() if s == "failed")
+    assert_share(len(cancelled), failed, 0.2, "cancelled among failed jobs")
+
+
+def test_each_attempt_is_claimed_by_its_worker(db: str) -> None:
+    """Every pending -> running transition names the worker that ran that attempt; the
+    three workers share the attempts and a retry lands on any of them."""
+    claims = {(str(j), naive(t)): by for j, by, t in query(
+        db, "SELECT job_id, triggered_by, transitioned_at FROM job_transitions "
+            "WHERE from_status = 'pending' AND to_status = 'running'")}
+    rows = _attempts(db)
+    assert len(claims) == len(rows)
+    workers = Counter()
+    by_job: dict[str, list[str]] = defaultdict(list)
+    for job, _, _, worker, start, *_ in rows:
+        assert claims[(str(job), naive(start))] == worker
+        workers[worker] += 1
+        by_job[str(job)].append(worker)
+    assert len(workers) == 3
+    for w, k in workers.items():
+        assert_share(k, len(rows), 1 / 3, w)
+    retries = [(a, b) for ws in by_job.values() for a, b in pairwise(ws)]
+    assert_share(sum(a != b for a, b in retries), len(retries), 2 / 3, "retry moves")
+    finishers = query(db, "SELECT t.triggered_by, a.worker_id FROM job_transitions t JOIN "
+                          "job_attempts a ON a.job_id = t.job_id AND a.finished_at = "
+                          "t.transitioned_at WHERE t.from_status = 'running' AND "
+                          "t.trigger = 'worker'")
+    assert finishers and all(by == w for by, w in finishers)
