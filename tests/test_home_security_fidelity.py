@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from tests.helpers import REPO, naive, query, run_engine
 
 PACK = str(REPO / "tasks" / "home_security")
 SETS = {"images": 4000, "days": 14, "jobs": 3000}
+AS_OF = datetime(2026, 1, 15)
 VEHICLES = ("car", "truck", "motorcycle")
 TIMEOUT_ERROR = "Timeout after 300 s"
 CANCEL_ERROR = "Cancelled by user"
@@ -186,3 +189,40 @@ def test_each_attempt_is_claimed_by_its_worker(db: str) -> None:
                           "t.transitioned_at WHERE t.from_status = 'running' AND "
                           "t.trigger = 'worker'")
     assert finishers and all(by == w for by, w in finishers)
+
+
+# -- 3. cameras.last_seen_at is the last upload ----------------------------------------
+
+
+def test_last_seen_is_the_cameras_last_upload(db: str) -> None:
+    """003, cameras.last_seen_at: "Last image received timestamp" (updated when new images
+    arrive). No camera has a detection after it; an image with detections is the last
+    upload unless an empty image (no detections, 12 % of images per 000's 0-4 per image)
+    followed it, so most cameras' last_seen_at is their last detection's time."""
+    rows = query(db, "SELECT c.id, c.last_seen_at, MAX(d.detected_at) FROM cameras c LEFT "
+                     "JOIN detections d ON d.camera_id = c.id GROUP BY c.id, c.last_seen_at")
+    equal = 0
+    for _, seen, last_det in rows:
+        assert seen is not None and last_det is not None
+        seen, last_det = naive(seen), naive(last_det)
+        assert last_det <= seen <= AS_OF
+        assert seen >= AS_OF - timedelta(days=SETS["days"])
+        equal += seen == last_det
+    # one-sided: at least the share of last images with detections, minus four errors
+    p = 1 - 0.12
+    assert equal / len(rows) >= p - 4 * (p * (1 - p) / len(rows)) ** 0.5, equal
+
+
+def test_a_camera_without_uploads_was_never_seen(tmp_path: Path) -> None:
+    """003: last_seen_at is NULL until a camera's first image; with 2 uploads at most 2 of
+    the 6 cameras have been seen, and each camera with a detection has."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'few.db'}"
+    result = run_engine(url, pack=PACK, sets={"images": 2}, seed=5, as_of="2026-01-15",
+                        only="+detections")
+    assert result.status == "done"
+    rows = query(url, "SELECT c.id, c.last_seen_at, MAX(d.detected_at) FROM cameras c LEFT "
+                      "JOIN detections d ON d.camera_id = c.id GROUP BY c.id, c.last_seen_at")
+    assert len(rows) == 6
+    seen = [r for r in rows if r[1] is not None]
+    assert 1 <= len(seen) <= 2
+    assert all(r[2] is None or (r[1] is not None and naive(r[2]) <= naive(r[1])) for r in rows)
