@@ -24,7 +24,8 @@ ATTEMPTS_PER_JOB = 2.0  # 000: seed_job_attempts(attempts_per_job: int = 2), ove
 
 def attempt_weights(q: float) -> np.ndarray:
     """P(k attempts), k = 1..MAX_ATTEMPTS, for a job that ends with its k-th attempt
-    (completed, still running, or cancelled): each earlier attempt failed, with odds q."""
+    (completed, still running, or cancelled): each earlier attempt failed, each attempt
+    failing with probability q, so P(k) is proportional to q^(k-1)."""
     w = q ** np.arange(MAX_ATTEMPTS, dtype=float)
     return w / w.sum()
 
@@ -39,8 +40,8 @@ def expected_attempts(q: float) -> float:
 
 
 def _retry_odds() -> float:
-    """The failure odds q that make expected_attempts(q) = ATTEMPTS_PER_JOB (bisection;
-    expected_attempts grows with q)."""
+    """The failure probability q that makes expected_attempts(q) = ATTEMPTS_PER_JOB
+    (bisection; expected_attempts grows with q)."""
     lo, hi = 0.0, 1.0
     for _ in range(60):
         mid = (lo + hi) / 2
@@ -48,7 +49,8 @@ def _retry_odds() -> float:
     return (lo + hi) / 2
 
 
-RETRY_ODDS = _retry_odds()  # about 0.55
+ATTEMPT_FAILURE_P = _retry_odds()  # about 0.56
+_ENDS_CDF = np.cumsum(attempt_weights(ATTEMPT_FAILURE_P))
 
 
 def plan_job(ctx: TaskContext, job_id: str, status: str,
@@ -69,9 +71,17 @@ def plan_job(ctx: TaskContext, job_id: str, status: str,
     if status == "failed" and not cancelled:
         tries = MAX_ATTEMPTS
     else:
-        tries = 1 + int(rng.choice(MAX_ATTEMPTS, p=attempt_weights(RETRY_ODDS)))
-    workers = rng.integers(0, len(WORKERS), tries)
-    t = created + np.timedelta64(int(rng.integers(1, 120)), "s")
+        tries = 1 + min(int(np.searchsorted(_ENDS_CDF, rng.random(), side="right")),
+                        MAX_ATTEMPTS - 1)
+    # per attempt: its worker, failure cause, duration (unless a timeout: 5-299 s), the
+    # pause before the retry (10-299 s), and the wait for the first claim (1-119 s);
+    # one draw per job, as uniform variates scaled to integers
+    u = rng.random((5, tries))
+    workers = (u[0] * len(WORKERS)).astype(np.int64).tolist()
+    causes = (u[1] * len(ERRORS)).astype(np.int64).tolist()
+    durations = (5 + u[2] * (TIMEOUT_S - 5)).astype(np.int64).tolist()
+    pauses = (10 + u[3] * 290).astype(np.int64).tolist()
+    t = created + np.timedelta64(int(1 + u[4, 0] * 119), "s")
     attempts: list[tuple[Any, ...]] = []
     for a in range(1, tries + 1):
         start, last, worker = t, a == tries, WORKERS[int(workers[a - 1])]
@@ -81,11 +91,8 @@ def plan_job(ctx: TaskContext, job_id: str, status: str,
             attempts.append((a, "running", start, None, None, worker))
             break
         ok = last and status == "completed"
-        if ok or (last and cancelled):
-            err = None if ok else CANCEL_ERROR
-        else:
-            err = str(ERRORS[int(rng.integers(len(ERRORS)))])
-        took = TIMEOUT_S if err == TIMEOUT_ERROR else int(rng.integers(5, TIMEOUT_S))
+        err = None if ok else (CANCEL_ERROR if last and cancelled else ERRORS[causes[a - 1]])
+        took = TIMEOUT_S if err == TIMEOUT_ERROR else durations[a - 1]
         t = start + np.timedelta64(took, "s")
         attempts.append((a, "succeeded" if ok else "failed", start, t, err, worker))
         if ok:
@@ -98,7 +105,7 @@ def plan_job(ctx: TaskContext, job_id: str, status: str,
             transitions.append(("running", to, "timeout", "scheduler", t))
         else:
             transitions.append(("running", to, "worker", worker, t))
-        t = t + np.timedelta64(int(rng.integers(10, 300)), "s")
+        t = t + np.timedelta64(pauses[a - 1], "s")
     finished = attempts[-1][3] if status in ("completed", "failed") else None
     return {"attempts": attempts, "started": attempts[0][2], "finished": finished,
             "transitions": transitions}
