@@ -1,4 +1,5 @@
-"""AI enrichment, only for person detections: demographics, pose, actions, threats, re-ID."""
+"""AI enrichment: demographics, pose, actions and threats for person detections; re-ID
+embeddings for person and vehicle detections (000: "person/vehicle appearance matching")."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 from seedgraph import TaskContext, VerifyContext, invariant, task
 
 from . import sim, vocab
-from .tracking import entity_centroids, entity_ids, person_entities
+from .tracking import VEHICLES, entity_centroids, entity_ids, reid_entities
 
 PIECE_ROWS = 4096  # rows of wide values (embeddings, skeletons) generated at once
 
@@ -120,9 +121,10 @@ async def threat_detections(ctx: TaskContext) -> None:
 
 @task("reid_embeddings", upstream=["detections", "entities"], tags=["enrichment"])
 async def reid_embeddings(ctx: TaskContext) -> None:
-    """512-dim re-ID embeddings, clustered around the centroid of the person's entity."""
+    """512-dim re-ID embeddings of people and vehicles, clustered around the centroid of the
+    detection's entity (a resident or a stranger; a household car or a passing one)."""
     det = await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type"])
-    entity_of = person_entities(ctx, det)
+    entity_of = reid_entities(ctx, det)
     keep = entity_of >= 0
     count = int(entity_of.max()) + 1 if keep.any() else 0
     centroids = entity_centroids(ctx, count)
@@ -142,16 +144,28 @@ async def reid_embeddings(ctx: TaskContext) -> None:
 
 @invariant("enrichment_only_for_people", tables=["detections", "demographics_results",
                                                   "pose_results", "action_results",
-                                                  "threat_detections", "reid_embeddings"])
+                                                  "threat_detections"])
 async def enrichment_only_for_people(ctx: VerifyContext) -> list[tuple[Any, ...]]:
-    """Enrichment rows reference person detections only."""
+    """Demographics, pose, action and threat rows reference person detections only."""
     out: list[tuple[Any, ...]] = []
-    for table in ("demographics_results", "pose_results", "action_results", "threat_detections",
-                  "reid_embeddings"):
+    for table in ("demographics_results", "pose_results", "action_results", "threat_detections"):
         out += await ctx.query(f"SELECT '{table}', d.id, d.object_type FROM {table} t JOIN "
                                "detections d ON d.id = t.detection_id "
                                "WHERE d.object_type <> 'person'")
     return out[:10]
+
+
+@invariant("reid_for_people_and_vehicles", tables=["detections", "reid_embeddings", "entities"])
+async def reid_for_people_and_vehicles(ctx: VerifyContext) -> list[tuple[Any, ...]]:
+    """Every person and vehicle detection, and nothing else, has one re-ID embedding, of an
+    entity of its kind (000: "512-dim vectors for person/vehicle appearance matching")."""
+    vehicles = ", ".join(f"'{v}'" for v in VEHICLES)
+    kind = f"CASE WHEN d.object_type = 'person' THEN 'person' WHEN d.object_type IN ({vehicles}) " \
+        "THEN 'vehicle' END"
+    return (await ctx.query(
+        f"SELECT d.id, d.object_type, e.entity_type FROM detections d LEFT JOIN reid_embeddings r "
+        f"ON r.detection_id = d.id LEFT JOIN entities e ON e.id = r.entity_id "
+        f"WHERE COALESCE({kind}, '') <> COALESCE(e.entity_type, '')"))[:10]
 
 
 @invariant("keypoints_inside_box", tables=["pose_results", "detections"])

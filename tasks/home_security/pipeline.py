@@ -28,8 +28,9 @@ async def detections(ctx: TaskContext) -> None:
     rng = ctx.rng
     cams = await ctx.read("cameras", ["id", "name", "folder_path"])
     zones = await ctx.read("camera_zones", ["camera_id", "zone_type", "polygon_coords"])
-    start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
-    up = uploads.simulate(rng, cams, zones, images, start, days)
+    # the shared stream: the cameras task drew the same uploads for last_seen_at
+    cams, up = uploads.in_window(ctx.rng_for(uploads.STREAM), cams, zones, images,
+                                 sim.naive(ctx.as_of), days)
     img_time, img_cam, det_img, rank = up.image_time, up.image_camera, up.image, up.rank
     cls, x, y, w, h = up.cls, up.x, up.y, up.w, up.h
     n = len(det_img)

@@ -80,11 +80,20 @@ def assign_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> tuple[np.nd
     return entity_of, types, trust
 
 
-def person_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> np.ndarray:
+def entities_of_type(ctx: TaskContext, det: dict[str, np.ndarray],
+                     kinds: tuple[str, ...]) -> np.ndarray:
+    """The entity of each detection whose entity is one of *kinds* (-1 for the rest)."""
     entity_of, types, _ = assign_entities(ctx, det)
-    is_person = np.array([types[e] == "person" if e >= 0 else False for e in entity_of.tolist()],
-                         dtype=bool)
-    return np.where(is_person, entity_of, -1)
+    wanted = np.isin(np.array(types, dtype=object), list(kinds))
+    return np.where((entity_of >= 0) & wanted[np.maximum(entity_of, 0)], entity_of, -1)
+
+
+REID_KINDS = ("person", "vehicle")  # 000: re-ID vectors "for person/vehicle appearance matching"
+
+
+def reid_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> np.ndarray:
+    """The entity each detection is re-identified as: people and vehicles (-1: neither)."""
+    return entities_of_type(ctx, det, REID_KINDS)
 
 
 def entity_ids(ctx: TaskContext, n: int) -> np.ndarray:

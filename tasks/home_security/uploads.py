@@ -68,6 +68,37 @@ class Uploads:
     h: np.ndarray
 
 
+STREAM = "uploads"  # the shared random stream of the detections window's uploads
+
+
+def in_window(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
+              zones: Mapping[str, np.ndarray], images: int, as_of: np.datetime64,
+              days: int) -> tuple[dict[str, np.ndarray], Uploads]:
+    """The uploads of the window ``[as_of - days, as_of)`` the detections table holds.
+
+    *rng* is the shared stream ``ctx.rng_for(STREAM)``: the ``cameras`` task (each
+    camera's ``last_seen_at`` is its last upload) and the ``detections`` task draw the
+    same uploads. Cameras are put in id order here, so the draw does not depend on the
+    order a database returns them in; the returned cameras are in that order, and
+    ``image_camera`` points into them.
+    """
+    order = np.argsort(np.asarray(cams["id"]).astype(str), kind="stable")
+    cams = {k: np.asarray(v)[order] for k, v in cams.items()}
+    start = as_of - np.timedelta64(days * sim.DAY, "s")
+    return cams, simulate(rng, cams, zones, images, start, days)
+
+
+def last_upload(up: Uploads, ncam: int) -> np.ndarray:
+    """Per camera (in the order of ``in_window``'s cameras) the time of its last upload,
+    NaT for a camera with none."""
+    last = np.full(ncam, np.datetime64("NaT"), dtype="datetime64[us]")
+    for c in range(ncam):
+        mine = up.image_time[up.image_camera == c]
+        if len(mine):
+            last[c] = mine.max()
+    return last
+
+
 def simulate(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
              zones: Mapping[str, np.ndarray], images: int, start: np.datetime64,
              days: int) -> Uploads:
