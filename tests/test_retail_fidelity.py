@@ -188,9 +188,10 @@ def test_defaults_are_the_documents() -> None:
 
 
 def test_the_default_holidays_and_weekend_spike_show_in_the_data(tmp_path: Path) -> None:
-    """Per series: Black Friday over the year's ordinary Fridays is 3.0, Thanksgiving over
-    ordinary Thursdays 2.0, ordinary Saturdays over ordinary Fridays 1.3 x 1.2 / 1.1 (the
-    weekly profile times the separate weekend spike). No trend or months, so the days
+    """Per series: each default holiday over the year's ordinary days of its weekday is
+    its multiplier (Black Friday 3.0, Thanksgiving 2.0, Christmas Day 0.3, ...), ordinary
+    Saturdays over ordinary Fridays 1.3 x 1.2 / 1.1 (the weekly profile times the separate
+    weekend spike). No trend or months, so the days
     compared differ by those multipliers alone."""
     url = seeded(tmp_path, "holidays", stores=8, products=25, **{**FLAT, "holidays": None})
     holiday = {day_index(d) for (d,) in query(url, "SELECT date FROM calendar "
@@ -199,18 +200,37 @@ def test_the_default_holidays_and_weekend_spike_show_in_the_data(tmp_path: Path)
                                                            "FROM calendar")}
     plain = {w: [d for d, x in weekday.items() if x == w and d not in holiday]
              for w in range(7)}
-    thanksgiving, black_friday = day_index("2024-11-28"), day_index("2024-11-29")
     series = list(demand(url).values())
+    on_the_day = [
+        (h["name"], [s[day_index(h["date"])] / np.mean([s[d] for d in plain[weekday[
+            day_index(h["date"])]]]) for s in series], h["multiplier"])
+        for h in gen.default_holidays([2024])]
+    assert {name for name, _, _ in on_the_day} >= {"Black Friday", "Thanksgiving",
+                                                  "Christmas Day", "Cyber Monday"}
     for name, got, want in [
-        ("Black Friday", [s[black_friday] / np.mean([s[d] for d in plain[4]])
-                          for s in series], 3.0),
-        ("Thanksgiving", [s[thanksgiving] / np.mean([s[d] for d in plain[3]])
-                          for s in series], 2.0),
+        *on_the_day,
         ("Saturday", [np.mean([s[d] for d in plain[5]]) / np.mean([s[d] for d in plain[4]])
                       for s in series], 1.3 * 1.2 / 1.1),
     ]:
         m, se = mean_se(got)
         assert abs(m - want) <= 4 * se, (name, m, want, se)
+
+
+def test_the_linear_trend_shows_in_the_data(tmp_path: Path) -> None:
+    """001's linear trend (``trend_slope`` % per day, counted from the first day): per
+    series, demand over the last eight weeks over the first eight (whole weeks, so the
+    weekly profile cancels) is (1 + s t_late) / (1 + s t_early)."""
+    url = seeded(tmp_path, "trend", stores=6, products=25,
+                 **{**FLAT, "trend": "linear", "trend_slope": 0.1})
+    start, last = day_index("2024-01-01"), day_index("2024-12-31")
+    early, late = range(start, start + 56), range(last - 55, last + 1)
+    ratios = [sum(s[d] for d in late) / sum(s[d] for d in early)
+              for s in demand(url).values()]
+    slope = PARAMS["trend_slope"] / 100
+    want = (1 + slope * np.mean([d - start for d in late])) / (
+        1 + slope * np.mean([d - start for d in early]))
+    m, se = mean_se(ratios)
+    assert abs(m - want) <= 4 * se, (m, want, se)
 
 
 # -- parameters that mean what their names say ---------------------------------------------

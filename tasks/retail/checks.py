@@ -60,6 +60,16 @@ def alternating_variance(share: float, lengths: tuple[int, int]) -> float:
     return (mu_on ** 2 * var_off + mu_off ** 2 * var_on) / (mu_on + mu_off) ** 3
 
 
+def gap_share(offset: np.ndarray, rows: np.ndarray, total: int, k: int) -> float:
+    """The expected share of *rows* (snapshots on day *offset* of a range of *total* days)
+    that *k* data gaps per series leave without a sales row. A gap of L days (3-10,
+    uniform) covers day d when it starts in [d - L + 1, d]: min(d, L - 1) + 1 of the
+    range's *total* equally likely starts."""
+    lengths = np.arange(GAP_DAYS[0], GAP_DAYS[1] + 1)
+    q = (np.minimum(offset[:, None], lengths[None, :] - 1) + 1).mean(axis=1) / total
+    return float((rows * (1 - (1 - q) ** k)).sum() / rows.sum())
+
+
 def _rate_row(what: str, observed: float, n: int, expected: float, se: float,
               detail: str) -> list[tuple[Any, ...]]:
     """The failing row (or none) of a rate check: observed, expected, tolerance, size."""
@@ -168,11 +178,8 @@ async def sparsity_matches_configuration(ctx: VerifyContext) -> list[tuple[Any, 
     rows = np.array([int(n) for _, n, _ in per_day])
     gone = int(sum(int(m or 0) for _, _, m in per_day))
     n = int(rows.sum())
-    # a gap of L days covers day d when it starts in [d - L + 1, d]: min(d, L - 1) + 1
-    # of the range's `total` equally likely starts
+    expected = gap_share(offset, rows, total, k)
     lengths = np.arange(GAP_DAYS[0], GAP_DAYS[1] + 1)
-    q = (np.minimum(offset[:, None], lengths[None, :] - 1) + 1).mean(axis=1) / total
-    expected = float((rows * (1 - (1 - q) ** k)).sum() / n)
     series = int((await ctx.query(
         "SELECT COUNT(*) FROM (SELECT DISTINCT store_id, product_id FROM "
         "inventory_snapshot_daily WHERE date BETWEEN ? AND ?) x", (start, end)))[0][0])
