@@ -28,9 +28,16 @@ from seedgraph.errors import (
     TaskFailed,
     UsageError,
 )
-from seedgraph.events import RunStatus, TaskStatus
+from seedgraph.events import Listener, RunStatus, TaskStatus
 from seedgraph.graph import levels
-from seedgraph.report import PlainReporter, RichReporter, result_json, rows_table, summary_table
+from seedgraph.report import (
+    PlainReporter,
+    RichReporter,
+    VerboseReporter,
+    result_json,
+    rows_table,
+    summary_table,
+)
 
 __all__ = ["app", "main"]
 
@@ -124,6 +131,7 @@ def run(
     lock_timeout: LockOpt = None,
     json_out: JsonOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Per task as it finishes: why it ran, its parameters, rows, seconds, rows/s.")] = False,
 ) -> None:
     """Seed the database: run the selected tasks in dependency order."""
     options = _options(pack=pack, db=db, config=config, auto=auto, seed=seed, as_of=as_of, profile=profile,
@@ -131,13 +139,22 @@ def run(
                        append=append, concurrency=concurrency, fail_fast=fail_fast,
                        confirm=confirm, allow_production=allow_production,
                        lock_timeout=lock_timeout)
+    def shown(inner: Listener) -> Listener:
+        if not verbose:
+            return inner
+        prep = anyio.run(lambda: api.plan_only(options))[1]  # the plan run makes, read-only
+        return VerboseReporter(out, inner, {s.table: s.reason for s in prep.plan.steps
+                                            if s.action == "run"}, prep.task_params)
+
     if quiet or json_out:
         result = anyio.run(lambda: api.run(options))
     elif out.is_terminal:
         with RichReporter(out) as reporter:
-            result = anyio.run(lambda: api.run(options, reporter))
+            listener = shown(reporter)
+            result = anyio.run(lambda: api.run(options, listener))
     else:
-        result = anyio.run(lambda: api.run(options, PlainReporter(out)))
+        listener = shown(PlainReporter(out))
+        result = anyio.run(lambda: api.run(options, listener))
     if json_out:
         print(result_json(result))
     elif not quiet:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rich.console import Console
@@ -14,7 +14,8 @@ from rich.table import Table
 from seedgraph.events import Event, RunFinished, RunStarted, TaskFinished, TaskProgress, TaskStarted
 from seedgraph.runner import RunResult, TaskOutcome
 
-__all__ = ["STATUS_STYLE", "PlainReporter", "RichReporter", "result_json", "summary_table"]
+__all__ = ["STATUS_STYLE", "PlainReporter", "RichReporter", "VerboseReporter", "result_json",
+           "summary_table"]
 
 STATUS_STYLE = {
     "done": "green",
@@ -104,6 +105,27 @@ class PlainReporter:
             extra = f" ({said})" if said else ""
             out(f"{event.status} {event.table} rows={event.rows} "
                 f"seconds={event.seconds:.2f}{extra}")
+
+
+class VerboseReporter:
+    """``run --verbose``: passes every event to *inner* (the normal display), and under each
+    task that ran, as it finishes, prints why the plan ran it, its resolved parameters,
+    rows, seconds and rows/s."""
+
+    def __init__(self, console: Console, inner: Callable[[Event], None],
+                 reasons: Mapping[str, str], params: Mapping[str, Mapping[str, Any]]) -> None:
+        self.console, self.inner, self.reasons, self.params = console, inner, reasons, params
+
+    def __call__(self, event: Event) -> None:
+        self.inner(event)
+        if isinstance(event, TaskFinished) and event.table in self.reasons:
+            values = ", ".join(f"{k}={json.dumps(v, default=str)}"
+                               for k, v in sorted(self.params.get(event.table, {}).items()))
+            for line in (f"    why: {self.reasons[event.table]}",
+                         f"    params: {values or '-'}",
+                         f"    {event.rows:,} rows in {event.seconds:.2f}s, "
+                         f"{_rate(event.rows, event.seconds)} rows/s"):
+                self.console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def summary_table(result: RunResult) -> Table:

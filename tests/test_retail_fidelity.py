@@ -9,6 +9,8 @@ computed from the data's own spread (independent stores or series), never hand-p
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -186,9 +188,10 @@ def test_defaults_are_the_documents() -> None:
 
 
 def test_the_default_holidays_and_weekend_spike_show_in_the_data(tmp_path: Path) -> None:
-    """Per series: Black Friday over the year's ordinary Fridays is 3.0, Thanksgiving over
-    ordinary Thursdays 2.0, ordinary Saturdays over ordinary Fridays 1.3 x 1.2 / 1.1 (the
-    weekly profile times the separate weekend spike). No trend or months, so the days
+    """Per series: each default holiday over the year's ordinary days of its weekday is
+    its multiplier (Black Friday 3.0, Thanksgiving 2.0, Christmas Day 0.3, ...), ordinary
+    Saturdays over ordinary Fridays 1.3 x 1.2 / 1.1 (the weekly profile times the separate
+    weekend spike). No trend or months, so the days
     compared differ by those multipliers alone."""
     url = seeded(tmp_path, "holidays", stores=8, products=25, **{**FLAT, "holidays": None})
     holiday = {day_index(d) for (d,) in query(url, "SELECT date FROM calendar "
@@ -197,18 +200,37 @@ def test_the_default_holidays_and_weekend_spike_show_in_the_data(tmp_path: Path)
                                                            "FROM calendar")}
     plain = {w: [d for d, x in weekday.items() if x == w and d not in holiday]
              for w in range(7)}
-    thanksgiving, black_friday = day_index("2024-11-28"), day_index("2024-11-29")
     series = list(demand(url).values())
+    on_the_day = [
+        (h["name"], [s[day_index(h["date"])] / np.mean([s[d] for d in plain[weekday[
+            day_index(h["date"])]]]) for s in series], h["multiplier"])
+        for h in gen.default_holidays([2024])]
+    assert {name for name, _, _ in on_the_day} >= {"Black Friday", "Thanksgiving",
+                                                  "Christmas Day", "Cyber Monday"}
     for name, got, want in [
-        ("Black Friday", [s[black_friday] / np.mean([s[d] for d in plain[4]])
-                          for s in series], 3.0),
-        ("Thanksgiving", [s[thanksgiving] / np.mean([s[d] for d in plain[3]])
-                          for s in series], 2.0),
+        *on_the_day,
         ("Saturday", [np.mean([s[d] for d in plain[5]]) / np.mean([s[d] for d in plain[4]])
                       for s in series], 1.3 * 1.2 / 1.1),
     ]:
         m, se = mean_se(got)
         assert abs(m - want) <= 4 * se, (name, m, want, se)
+
+
+def test_the_linear_trend_shows_in_the_data(tmp_path: Path) -> None:
+    """001's linear trend (``trend_slope`` % per day, counted from the first day): per
+    series, demand over the last eight weeks over the first eight (whole weeks, so the
+    weekly profile cancels) is (1 + s t_late) / (1 + s t_early)."""
+    url = seeded(tmp_path, "trend", stores=6, products=25,
+                 **{**FLAT, "trend": "linear", "trend_slope": 0.1})
+    start, last = day_index("2024-01-01"), day_index("2024-12-31")
+    early, late = range(start, start + 56), range(last - 55, last + 1)
+    ratios = [sum(s[d] for d in late) / sum(s[d] for d in early)
+              for s in demand(url).values()]
+    slope = PARAMS["trend_slope"] / 100
+    want = (1 + slope * np.mean([d - start for d in late])) / (
+        1 + slope * np.mean([d - start for d in early]))
+    m, se = mean_se(ratios)
+    assert abs(m - want) <= 4 * se, (m, want, se)
 
 
 # -- parameters that mean what their names say ---------------------------------------------
@@ -381,3 +403,127 @@ def test_dirty_data_mode_fills_the_feed_with_the_configured_defects(
             assert 2 <= delay(r) < 31, r
         else:
             assert tuple(r[:7]) in originals, r  # an identical copy of a record
+
+
+# -- verify: the configuration holds in the data ---------------------------------------------
+
+RATE_CHECKS = ("row_counts_match_configuration", "sparsity_matches_configuration",
+               "promotion_share_matches_configuration", "stockout_share_matches_configuration")
+
+
+def failed_checks(url: str) -> dict[str, str]:
+    """``seedgraph verify --json``'s failed checks: name -> their sample rows, as text."""
+    run = cli("verify", "--pack", PACK, "--db", url, "--json")
+    report = json.loads(run.stdout)
+    assert (run.returncode == 0) == report["ok"], run.stdout + run.stderr
+    return {f["name"]: json.dumps(f["sample"]) for f in report["failed"]}
+
+
+@pytest.fixture(scope="module")
+def seeded_default(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default run (6 stores x 40 products, 2024) to copy and tamper with."""
+    path = tmp_path_factory.mktemp("verify") / "default.db"
+    result = run_engine(f"sqlite:///{path}", pack=PACK, sets={"stores": 6, "products": 40},
+                        seed=5)
+    assert result.status == "done"
+    return path
+
+
+@pytest.mark.parametrize(("profile", "sets"), [
+    (None, {}),
+    ("sparse", {}),
+    ("holiday_rush", {"stores": 6, "products": 30}),
+    ("stockout_heavy", {"stores": 4, "products": 30}),
+    ("new_store_opening", {"stores": 8, "products": 10}),
+    (None, {"promotion_probability": 0.3, "stockout_probability": 0.0, "stores": 3,
+            "products": 10}),
+], ids=["default", "sparse", "holiday_rush", "stockout_heavy", "new_store_opening",
+        "set_rates"])
+def test_verify_finds_the_configuration_in_a_normal_run(
+        tmp_path: Path, profile: str | None, sets: dict[str, Any]) -> None:
+    """The counts, sparsity and rate checks pass on what a run writes (the dirty profile's:
+    test_dirty_data_mode_fills_the_feed_with_the_configured_defects), reading the
+    parameters the run recorded."""
+    url = seeded(tmp_path, "normal", profile, seed=11, **sets)
+    assert failed_checks(url) == {}
+
+
+def test_verify_rate_checks_on_both_databases(db_url: str) -> None:
+    """The checks' SQL runs on PostgreSQL too: clean after a run; halving the lost-sales
+    days is caught, with the observed share, the expected one and the tolerance stated."""
+    run = run_engine(db_url, pack=PACK, sets={"stores": 4, "products": 30}, seed=5)
+    assert run.status == "done"
+    assert failed_checks(db_url) == {}
+    execute(db_url, "UPDATE inventory_snapshot_daily SET lost_sales_qty = 0 "
+                    "WHERE lost_sales_qty > 0 AND MOD(store_id + product_id, 2) = 0"
+            if "postgresql" in db_url else
+            "UPDATE inventory_snapshot_daily SET lost_sales_qty = 0 "
+            "WHERE lost_sales_qty > 0 AND (store_id + product_id) % 2 = 0")
+    failed = failed_checks(db_url)
+    assert set(failed) == {"stockout_share_matches_configuration"}, failed
+    assert "observed 0.02" in failed["stockout_share_matches_configuration"]
+    assert "standard errors" in failed["stockout_share_matches_configuration"]
+
+
+TAMPER = {
+    # one snapshot and its sale gone: a series one day short
+    "row_counts_match_configuration": [
+        "DELETE FROM sales_daily WHERE store_id = 2 AND product_id = 3 AND date = '2024-06-01'",
+        "DELETE FROM inventory_snapshot_daily WHERE store_id = 2 AND product_id = 3 "
+        "AND date = '2024-06-01'"],
+    # a whole series gone (sparsity 0: no combination may be missing)
+    "sparsity_matches_configuration": [
+        f"DELETE FROM {t} WHERE store_id = 1 AND product_id = 1"
+        for t in ("sales_daily", "inventory_snapshot_daily", "promotion", "price_history")],
+    # half the series lose their promotions (windows and flags: still consistent)
+    "promotion_share_matches_configuration": [
+        "UPDATE sales_daily SET on_promotion = 0 WHERE (store_id + product_id) % 2 = 0",
+        "DELETE FROM promotion WHERE (store_id + product_id) % 2 = 0"],
+    # a third of the stockout days lose nothing
+    "stockout_share_matches_configuration": [
+        "UPDATE inventory_snapshot_daily SET lost_sales_qty = 0 "
+        "WHERE lost_sales_qty > 0 AND (store_id * 7 + product_id) % 3 = 0"],
+}
+
+
+@pytest.mark.parametrize("check", RATE_CHECKS)
+def test_verify_catches_tampered_data(seeded_default: Path, tmp_path: Path,
+                                      check: str) -> None:
+    """Each check passes on the run and fails once the data is changed, naming itself,
+    and only it fails (the rows stay consistent: only the configuration no longer holds)."""
+    path = tmp_path / "tampered.db"
+    shutil.copy(seeded_default, path)
+    url = f"sqlite:///{path}"
+    assert failed_checks(url) == {}
+    for sql in TAMPER[check]:
+        execute(url, sql)
+    failed = failed_checks(url)
+    assert set(failed) == {check}, failed
+
+
+def test_verify_catches_gaps_and_combinations_the_configuration_did_not_ask_for(
+        tmp_path: Path) -> None:
+    """Sparse (half the combinations, 3 gaps per series): verify passes; dropping a
+    further 5 % of the sales rows is more gaps than 3 per series leave, and dropping a
+    third of the carried series more missing combinations than sparsity 0.5."""
+    url = seeded(tmp_path, "sparse", "sparse", seed=8)
+    assert failed_checks(url) == {}
+    execute(url, "DELETE FROM sales_daily WHERE (store_id * 31 + product_id * 7 + "
+                 "CAST(strftime('%j', date) AS INTEGER)) % 20 = 0")
+    assert set(failed_checks(url)) == {"sparsity_matches_configuration"}
+    for t in ("sales_daily", "inventory_snapshot_daily", "promotion", "price_history"):
+        execute(url, f"DELETE FROM {t} WHERE (store_id + product_id) % 3 = 0")
+    failed = failed_checks(url)
+    assert set(failed) == {"sparsity_matches_configuration"}, failed
+    assert "missing store x product combinations" in failed["sparsity_matches_configuration"]
+
+
+def test_verify_checks_an_appended_range_with_its_own_rates(tmp_path: Path) -> None:
+    """After an append with other rates, the rates are checked over the appended range
+    with the appended run's parameters; the counts over the whole calendar."""
+    url = seeded(tmp_path, "append", seed=4, stores=4, products=20)
+    run = run_engine(url, pack=PACK, append=True, seed=4,
+                     sets={"stores": 4, "products": 20, "start_date": "2025-01-01",
+                           "end_date": "2025-06-30", "promotion_probability": 0.3})
+    assert run.status == "done"
+    assert failed_checks(url) == {}

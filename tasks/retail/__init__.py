@@ -15,7 +15,7 @@ from typing import Any
 
 from seedgraph import Profile, UsageError
 
-from . import feed, tasks  # noqa: F401  (the loader scans them for tasks and invariants)
+from . import checks, feed, tasks  # noqa: F401  (the loader scans them for tasks and invariants)
 from .schema import METADATA
 
 NAME = "retail"
