@@ -492,7 +492,10 @@ def seedgraph_template(_seedgraph_store: _Store) -> Callable[..., Template]:
     arguments is asked for, then shared by the whole session."""
 
     def get(**given: Any) -> Template:
-        return _seedgraph_store.template(_seedgraph_store.spec(**given))
+        try:
+            return _seedgraph_store.template(_seedgraph_store.spec(**given))
+        except pytest.UsageError as exc:  # a setting to fix: its message, no traceback
+            pytest.fail(str(exc), pytrace=False)
 
     return get
 
@@ -504,9 +507,9 @@ def seedgraph_db(request: pytest.FixtureRequest,
     closest ``@pytest.mark.seedgraph(...)`` chooses the template."""
     marker = request.node.get_closest_marker("seedgraph")
     if marker is not None and marker.args:
-        raise pytest.UsageError(
+        pytest.fail(
             "seedgraph: @pytest.mark.seedgraph takes keyword arguments only, e.g. "
-            "@pytest.mark.seedgraph(profile=\"testing\")")
+            "@pytest.mark.seedgraph(profile=\"testing\")", pytrace=False)
     template = seedgraph_template(**(marker.kwargs if marker is not None else {}))
     url = template.copy()
     try:
@@ -520,7 +523,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if store is None or not store.stats.seeded:
         return
     stats = store.stats
-    line = "seedgraph: seeded " + ", ".join(f"{spec} in {s:.2f} s" for spec, s in stats.seeded)
+    line = (f"seedgraph: {len(stats.seeded)} template(s) seeded ("
+            + "; ".join(f"{spec}: {s:.2f} s" for spec, s in stats.seeded) + ")")
     if stats.copy_seconds:
         n = len(stats.copy_seconds)
         line += (f"; {n} cop{'y' if n == 1 else 'ies'}, "
