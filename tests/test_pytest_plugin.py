@@ -42,6 +42,7 @@ seedgraph_params =
 INNER = '''
 import json
 import os
+from pathlib import Path
 
 import pytest
 
