@@ -19,6 +19,7 @@ On PostgreSQL a copy is ``CREATE DATABASE copy TEMPLATE template``; on SQLite a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -34,6 +35,7 @@ import pytest
 
 if TYPE_CHECKING:
     import asyncio
+    from concurrent.futures import Future
 
 __all__ = ["Template", "TemplateSpec"]
 
@@ -99,11 +101,15 @@ class TemplateSpec:
 
 
 class _Backend(Protocol):
+    prefetch: bool  # copies are slow: make the next one while the current test runs
+
     def url_for(self, name: str) -> str: ...
     def create_empty(self, name: str) -> None: ...
     def after_seeding(self, name: str) -> None: ...
     def copy(self, template: str, name: str) -> None: ...
+    def copy_later(self, template: str, name: str) -> Future[None]: ...
     def drop(self, name: str) -> None: ...
+    def drop_later(self, name: str) -> Future[None]: ...
     def close(self) -> None: ...
 
 
@@ -121,7 +127,10 @@ class _Loop:
         self._thread.start()
 
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
-        return self._asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return self.submit(coro).result()
+
+    def submit(self, coro: Coroutine[Any, Any, _T]) -> Future[_T]:
+        return self._asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -134,9 +143,15 @@ def _quote(name: str) -> str:
 
 
 class _Postgres:
-    """Templates and copies as databases on one server, through one admin connection."""
+    """Templates and copies as databases on one server, through one admin connection.
+    ``CREATE DATABASE`` takes a fixed ~0.1-0.3 s whatever the data (it copies the
+    catalog too), so the next copy is made while the current test runs."""
+
+    prefetch = True
 
     def __init__(self, url: str, loop: _Loop) -> None:
+        import asyncio
+
         from seedgraph.backends import parse_url
         from seedgraph.errors import UsageError
 
@@ -149,6 +164,7 @@ class _Postgres:
         self._dsn = parsed.pg_dsn
         self._async_url = parsed.url
         self._loop = loop
+        self._lock = asyncio.Lock()  # one statement at a time on the one connection
         self._conn: Any = loop.run(self._connect())
         version: int = self._conn.get_server_version().major
         self._force = " WITH (FORCE)" if version >= 13 else ""
@@ -170,8 +186,12 @@ class _Postgres:
         return make_url(self._async_url).set(database=name).render_as_string(
             hide_password=False)
 
+    async def _do(self, sql: str) -> None:
+        async with self._lock:
+            await self._conn.execute(sql)
+
     def _exec(self, sql: str) -> None:
-        self._loop.run(self._conn.execute(sql))
+        self._loop.run(self._do(sql))
 
     def create_empty(self, name: str) -> None:
         self._exec(f"DROP DATABASE IF EXISTS {_quote(name)}{self._force}")
@@ -192,15 +212,22 @@ class _Postgres:
                         "after seeding")
                 await asyncio.sleep(0.01)
             # nobody may connect to it from now on: a connection would break every copy
-            await self._conn.execute(f"ALTER DATABASE {_quote(name)} ALLOW_CONNECTIONS false")
+            await self._do(f"ALTER DATABASE {_quote(name)} ALLOW_CONNECTIONS false")
 
         self._loop.run(settle())
 
     def copy(self, template: str, name: str) -> None:
         self._exec(f"CREATE DATABASE {_quote(name)} TEMPLATE {_quote(template)}")
 
+    def copy_later(self, template: str, name: str) -> Future[None]:
+        return self._loop.submit(
+            self._do(f"CREATE DATABASE {_quote(name)} TEMPLATE {_quote(template)}"))
+
     def drop(self, name: str) -> None:
         self._exec(f"DROP DATABASE IF EXISTS {_quote(name)}{self._force}")
+
+    def drop_later(self, name: str) -> Future[None]:
+        return self._loop.submit(self._do(f"DROP DATABASE IF EXISTS {_quote(name)}{self._force}"))
 
     def close(self) -> None:
         self._loop.run(self._conn.close())
@@ -208,6 +235,8 @@ class _Postgres:
 
 class _Sqlite:
     """Templates and copies as files in one directory."""
+
+    prefetch = False  # a file copy takes about a millisecond
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -240,6 +269,12 @@ class _Sqlite:
 
         shutil.copyfile(self._path(template), self._path(name))
 
+    def copy_later(self, template: str, name: str) -> Future[None]:
+        raise NotImplementedError
+
+    def drop_later(self, name: str) -> Future[None]:
+        raise NotImplementedError
+
     def drop(self, name: str) -> None:
         base = self._path(name)
         for path in (base, *(base.with_name(base.name + s) for s in ("-wal", "-shm",
@@ -255,7 +290,7 @@ class Stats:
     """What the session did; printed in the terminal summary."""
 
     seeded: list[tuple[str, float]] = field(default_factory=list)  # (spec, seconds)
-    copy_seconds: list[float] = field(default_factory=list)
+    copy_seconds: list[float] = field(default_factory=list)  # how long each test waited
     drop_seconds: list[float] = field(default_factory=list)
 
 
@@ -293,6 +328,8 @@ class _Store:
         self._loop: _Loop | None = None
         self._templates: dict[TemplateSpec, Template | str] = {}  # str: why seeding failed
         self._copies: dict[str, str] = {}  # url -> name
+        self._spares: dict[str, tuple[str, Future[None]]] = {}  # template -> next copy
+        self._dropping: list[tuple[str, Future[None]]] = []  # copies being dropped
         self._n = itertools.count()
         self.stats = Stats()
         workerinput = getattr(config, "workerinput", None)
@@ -437,30 +474,60 @@ class _Store:
         self.stats.seeded.append((spec.describe(), seconds))
         return Template(self, spec, name, seconds)
 
+    def _new_name(self) -> str:
+        return f"{_COPY_PREFIX}{self.tag}_{next(self._n)}"
+
     def copy(self, template: Template) -> str:
         backend = self.backend()
-        name = f"{_COPY_PREFIX}{self.tag}_{next(self._n)}"
         t0 = time.perf_counter()
-        backend.copy(template.name, name)
+        name = None
+        spare = self._spares.pop(template.name, None)
+        if spare is not None:
+            try:
+                spare[1].result()
+                name = spare[0]
+            except Exception:  # made again below, where its error is raised
+                backend.drop(spare[0])
+        if name is None:
+            name = self._new_name()
+            backend.copy(template.name, name)
         self.stats.copy_seconds.append(time.perf_counter() - t0)
         url = backend.url_for(name)
         self._copies[url] = name
+        if backend.prefetch:
+            spare_name = self._new_name()
+            self._spares[template.name] = (spare_name,
+                                           backend.copy_later(template.name, spare_name))
         return url
 
     def drop(self, url: str) -> None:
         name = self._copies.pop(url, None)
         if name is None:
             raise ValueError("not a copy this session made (or dropped already)")
+        backend = self.backend()
         t0 = time.perf_counter()
-        self.backend().drop(name)
+        if backend.prefetch:  # queued behind the next copy; the test need not wait
+            self._dropping.append((name, backend.drop_later(name)))
+        else:
+            backend.drop(name)
         self.stats.drop_seconds.append(time.perf_counter() - t0)
 
     def close(self) -> None:
         try:
             if self._backend is not None:
-                for name in list(self._copies.values()):
-                    self._backend.drop(name)
+                left = list(self._copies.values())
+                for name, pending in self._spares.values():
+                    with contextlib.suppress(Exception):
+                        pending.result()
+                    left.append(name)
+                for name, pending in self._dropping:
+                    if pending.exception() is not None:  # waits; a failed drop is tried again
+                        left.append(name)
+                self._spares.clear()
+                self._dropping.clear()
                 self._copies.clear()
+                for name in left:
+                    self._backend.drop(name)
                 for made in self._templates.values():
                     if isinstance(made, Template):
                         self._backend.drop(made.name)
@@ -527,7 +594,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             + "; ".join(f"{spec}: {s:.2f} s" for spec, s in stats.seeded) + ")")
     if stats.copy_seconds:
         n = len(stats.copy_seconds)
-        line += (f"; {n} cop{'y' if n == 1 else 'ies'}, "
+        line += (f"; {n} cop{'y' if n == 1 else 'ies'}, tests waited "
                  f"{1000 * sum(stats.copy_seconds) / n:.1f} ms each")
     if stats.drop_seconds:
         line += f", dropped in {1000 * sum(stats.drop_seconds) / len(stats.drop_seconds):.1f} ms"
