@@ -71,6 +71,10 @@ def _rows(loop: _Loop, url: str) -> int:
     return loop.run(go())
 
 
+def _ratio(x: float) -> str:
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.1f}x"
+
+
 def measure(backend: Any, loop: _Loop, case: dict[str, Any], copies: int,
             scratch: int) -> dict[str, float]:
     def seed(name: str) -> None:
@@ -164,7 +168,7 @@ def main() -> None:
                     r = measure(backend, loop, case, args.copies, args.scratch)
                     lines.append(f"| {label} | {kind} | {int(r['rows']):,} | "
                                  f"{r['scratch']:,.0f} ms | {r['copy']:.1f} ms | "
-                                 f"{r['drop']:.1f} ms | {r['scratch'] / r['copy']:,.0f}x |")
+                                 f"{r['drop']:.1f} ms | {_ratio(r['scratch'] / r['copy'])} |")
                     print(lines[-1], file=sys.stderr, flush=True)
             backends["PostgreSQL"].close()
         lines += ["", f"pytest session, mini pack, {args.copies} tests of one query + "

@@ -460,9 +460,10 @@ class _Store:
         t0 = time.perf_counter()
         try:
             result = self._run(api.run(options, handle_signals=False))
-        except SeedgraphError as exc:
+        except Exception as exc:  # recorded: the next test fails at once, seeds nothing
             backend.drop(name)
-            pytest.fail(f"seedgraph could not seed the template ({spec.describe()}): {exc}",
+            why = str(exc) if isinstance(exc, SeedgraphError) else f"{type(exc).__name__}: {exc}"
+            pytest.fail(f"seedgraph could not seed the template ({spec.describe()}): {why}",
                         pytrace=False)
         if result.status != "done":
             backend.drop(name)

@@ -249,3 +249,12 @@ def test_importing_the_plugin_loads_nothing_heavy() -> None:
                          env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
     added = json.loads(out)
     assert added == ["seedgraph.pytest_plugin"], added
+
+
+def test_the_doc_names_every_option_and_fixture() -> None:
+    from seedgraph.pytest_plugin import _INI
+
+    doc = (REPO / "docs" / "testing-with-pytest.md").read_text()
+    for name in [n for n, _, _ in _INI] + ["--seedgraph-url", "seedgraph_db",
+                                           "seedgraph_template", "@pytest.mark.seedgraph("]:
+        assert f"`{name}" in doc, name
