@@ -106,11 +106,14 @@ def test_5_factory_copies_are_separate_databases(seedgraph_template):
 
 
 def _leftovers_pg(admin_dsn: str) -> list[str]:
+    """The inner session's databases still on the server: it ran in this process, so its
+    names end in this pid (other sessions may share a server set by SEEDGRAPH_TEST_PG_URL)."""
+
     async def go() -> list[str]:
         conn = await asyncpg.connect(admin_dsn)
         try:
-            rows = await conn.fetch(r"SELECT datname FROM pg_database WHERE datname LIKE "
-                                    r"'sg\_t\_%' OR datname LIKE 'sg\_tpl\_%'")
+            rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname ~ $1",
+                                    rf"^sg_(t|tpl_[0-9a-f]+)_main_{os.getpid()}(_|$)")
             return sorted(r[0] for r in rows)
         finally:
             await conn.close()
