@@ -1,27 +1,45 @@
-"""seedgraph: seed relational databases by running a dependency graph of tasks."""
+"""seedgraph: seed relational databases by running a dependency graph of tasks.
+
+The names below load on first use (PEP 562): importing a submodule, such as the pytest
+plugin every pytest run loads once seedgraph is installed, does not pay for numpy,
+SQLAlchemy and the drivers.
+"""
 
 from __future__ import annotations
 
-from seedgraph.context import TaskContext, VerifyContext
-from seedgraph.datafile import Records
-from seedgraph.errors import (
-    DatabaseError,
-    DataFileError,
-    GraphError,
-    NothingToResumeError,
-    PackError,
-    RunLockedError,
-    SafetyError,
-    SchemaMismatchError,
-    SeedgraphError,
-    SelectorError,
-    TaskFailed,
-    UsageError,
-    VerificationFailed,
-)
-from seedgraph.task import InvariantDef, Profile, TaskDef, invariant, task
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from seedgraph.context import TaskContext, VerifyContext
+    from seedgraph.datafile import Records
+    from seedgraph.errors import (
+        DatabaseError,
+        DataFileError,
+        GraphError,
+        NothingToResumeError,
+        PackError,
+        RunLockedError,
+        SafetyError,
+        SchemaMismatchError,
+        SeedgraphError,
+        SelectorError,
+        TaskFailed,
+        UsageError,
+        VerificationFailed,
+    )
+    from seedgraph.task import InvariantDef, Profile, TaskDef, invariant, task
 
 __version__ = "0.1.0"
+
+_HOME = {
+    "TaskContext": "context", "VerifyContext": "context", "Records": "datafile",
+    **dict.fromkeys(
+        ["DataFileError", "DatabaseError", "GraphError", "NothingToResumeError", "PackError",
+         "RunLockedError", "SafetyError", "SchemaMismatchError", "SeedgraphError",
+         "SelectorError", "TaskFailed", "UsageError", "VerificationFailed"], "errors"),
+    **dict.fromkeys(["InvariantDef", "Profile", "TaskDef", "invariant", "task"], "task"),
+}
 
 __all__ = [
     "DataFileError",
@@ -47,3 +65,16 @@ __all__ = [
     "invariant",
     "task",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'seedgraph' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"seedgraph.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

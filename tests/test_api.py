@@ -46,3 +46,17 @@ def test_the_api_exports_what_it_defines_and_everything_the_cli_uses() -> None:
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
             and node.value.id == "api"}
     assert used and used <= set(api.__all__), used - set(api.__all__)
+
+
+def test_the_package_exports_load_lazily() -> None:
+    """`import seedgraph` (as the pytest plugin's import does in every pytest run) does not
+    load numpy or SQLAlchemy; each exported name still resolves."""
+    import subprocess
+    import sys
+
+    code = ("import sys, seedgraph; heavy = {'numpy', 'sqlalchemy'} & set(sys.modules); "
+            "print(sorted(heavy)); "
+            "print(all(getattr(seedgraph, n) is not None for n in seedgraph.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split("\n")
+    assert out[:2] == ["[]", "True"], out
