@@ -10,36 +10,33 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# light modules (the standard library only), imported now: `seedgraph.task` is also a
+# submodule, and a lazy name would be shadowed by the module once anything imports it
+from seedgraph.errors import (
+    DatabaseError,
+    DataFileError,
+    GraphError,
+    NothingToResumeError,
+    PackError,
+    RunLockedError,
+    SafetyError,
+    SchemaMismatchError,
+    SeedgraphError,
+    SelectorError,
+    TaskFailed,
+    UsageError,
+    VerificationFailed,
+)
+from seedgraph.task import InvariantDef, Profile, TaskDef, invariant, task
+
 if TYPE_CHECKING:
     from seedgraph.context import TaskContext, VerifyContext
     from seedgraph.datafile import Records
-    from seedgraph.errors import (
-        DatabaseError,
-        DataFileError,
-        GraphError,
-        NothingToResumeError,
-        PackError,
-        RunLockedError,
-        SafetyError,
-        SchemaMismatchError,
-        SeedgraphError,
-        SelectorError,
-        TaskFailed,
-        UsageError,
-        VerificationFailed,
-    )
-    from seedgraph.task import InvariantDef, Profile, TaskDef, invariant, task
 
 __version__ = "0.1.0"
 
-_HOME = {
-    "TaskContext": "context", "VerifyContext": "context", "Records": "datafile",
-    **dict.fromkeys(
-        ["DataFileError", "DatabaseError", "GraphError", "NothingToResumeError", "PackError",
-         "RunLockedError", "SafetyError", "SchemaMismatchError", "SeedgraphError",
-         "SelectorError", "TaskFailed", "UsageError", "VerificationFailed"], "errors"),
-    **dict.fromkeys(["InvariantDef", "Profile", "TaskDef", "invariant", "task"], "task"),
-}
+# loaded on first use: they bring numpy
+_HOME = {"TaskContext": "context", "VerifyContext": "context", "Records": "datafile"}
 
 __all__ = [
     "DataFileError",
