@@ -6,6 +6,7 @@ This module wires the pure core (pack, graph, selector, plan) to the edges
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,7 +20,7 @@ from seedgraph.backends import Database
 from seedgraph.checkpoints import RunRecord, TaskRecord
 from seedgraph.config import load_config, parse_as_of
 from seedgraph.datafile import read_records
-from seedgraph.errors import NothingToResumeError, SafetyError, UsageError
+from seedgraph.errors import NothingToResumeError, SafetyError, SeedgraphError, UsageError
 from seedgraph.events import Listener, RunStarted, RunStatus, TaskStatus
 from seedgraph.fingerprint import task_fingerprints
 from seedgraph.graph import children_first
@@ -59,6 +60,7 @@ __all__ = [
     "plan_only",
     "prepare",
     "profile_for",
+    "profile_rows",
     "run",
     "select_tables",
     "status",
@@ -410,6 +412,27 @@ async def verify(options: Options, *, allow_empty: bool = False) -> list[Check]:
         return await run_checks(db, session.pack, tables, allow_empty=allow_empty,
                                 params=dict(latest.params) if latest else {},
                                 as_of=latest.as_of if latest else None)
+
+
+async def profile_rows(options: Options, names: list[str]) -> dict[str, dict[str, int] | str]:
+    """``seedgraph profiles --rows``: seed each profile into a scratch SQLite database
+    and count the rows each table gets (or say why the profile does not run)."""
+    out: dict[str, dict[str, int] | str] = {}
+    with tempfile.TemporaryDirectory(prefix="seedgraph-profiles-") as tmp:
+        for i, name in enumerate(names):
+            scratch = replace(options, profile=name, db=f"sqlite:///{Path(tmp) / f'{i}.db'}",
+                              only=None, exclude=None, resume=False, append=False,
+                              allow_production=True)
+            try:
+                result = await run(scratch, handle_signals=False)
+            except SeedgraphError as exc:
+                out[name] = str(exc)
+                continue
+            failed = [o for o in result.outcomes if o.status == TaskStatus.FAILED]
+            out[name] = (f"task '{failed[0].table}' failed: {failed[0].error}" if failed else
+                         {o.table: o.rows for o in result.outcomes
+                          if o.status == TaskStatus.DONE})
+    return out
 
 
 def _schema_session(options: Options) -> Session:

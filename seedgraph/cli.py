@@ -250,9 +250,17 @@ def list_tasks(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
 @app.command()
 @handle_errors
-def profiles(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+def profiles(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False,
+             show_rows: Annotated[bool, typer.Option("--rows", help="Seed each profile into a scratch SQLite database and show the rows per table.")] = False,
+             seed: SeedOpt = None, as_of: AsOfOpt = None) -> None:
     """List the pack's profiles (and those defined in the config file)."""
     session = api.open_session(api.Options(pack=pack, config=config))
+    if show_rows:
+        names = [*session.pack.profiles, *session.config.profiles]
+        counts = anyio.run(lambda: api.profile_rows(
+            api.Options(pack=pack, config=config, seed=seed, as_of=as_of), names))
+        _print_profile_rows(counts, json_out)
+        return
     rows = [(p.name, "pack", p.description, p.only or "all", json.dumps(dict(p.params)))
             for p in session.pack.profiles.values()]
     rows += [(name, "config", str(body.get("description", "")), str(body.get("only", "all")),
@@ -265,6 +273,22 @@ def profiles(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt =
     default = session.config.profile or session.pack.default_profile
     out.print(rows_table(f"profiles (default: {default or 'none'})",
                          ["profile", "from", "description", "selection", "parameters"], rows))
+
+
+def _print_profile_rows(counts: dict[str, dict[str, int] | str], json_out: bool) -> None:
+    if json_out:
+        print(json.dumps(counts, indent=2))
+        return
+    tables = list(dict.fromkeys(t for c in counts.values() if isinstance(c, dict) for t in c))
+    table = rows_table("rows per table and profile (seeded into scratch databases)",
+                       ["table", *counts], [])
+    for t in tables:
+        table.add_row(escape(t), *[f"{c.get(t, 0):,}" if isinstance(c, dict) else "-"
+                                   for c in counts.values()])
+    out.print(table)
+    for name, c in counts.items():
+        if isinstance(c, str):
+            out.print(f"[yellow]{escape(name)}[/]: {escape(c)}")
 
 
 @app.command()

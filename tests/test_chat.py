@@ -224,3 +224,26 @@ def test_generated_users_follow_zipf_and_a_daily_rhythm(tmp_path: Path) -> None:
     assert hours[10] > 5 * hours[3]  # office hours are busy, nights quiet
     out = cli("verify", "--pack", CHAT, "--db", url)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_profiles_rows_show_the_mode_table(tmp_path: Path) -> None:
+    out = cli("profiles", "--pack", CHAT, "--rows", "--json", cwd=tmp_path,
+              env={"CHAT_ADMIN_PASSWORD": "s3cret-admin"})
+    assert out.returncode == 0, out.stderr
+    import json
+
+    got = json.loads(out.stdout)
+    for mode, (users, profiles, prompts, conversations, documents) in MODES.items():
+        c = got[mode]
+        assert (c.get("users"), c.get("chat_profiles"), c.get("prompts"),
+                c.get("conversations", 0), c.get("documents", 0)) == (
+            users, profiles, prompts, conversations, documents), mode
+
+
+def test_clean_empties_children_first(db_url: str) -> None:
+    run_engine(db_url, pack=CHAT, profile="demo")
+    refused = cli("clean", "--pack", CHAT, "--db", db_url)
+    assert refused.returncode != 0 and "--confirm" in refused.stderr + refused.stdout
+    out = cli("clean", "--pack", CHAT, "--db", db_url, "--confirm")
+    assert out.returncode == 0, out.stderr
+    assert set(counts(db_url).values()) == {0}
