@@ -409,9 +409,13 @@ async def verify(options: Options, *, allow_empty: bool = False) -> list[Check]:
                 chosen = profile_for(session, name)
                 only, exclude = chosen.only, chosen.exclude
         tables = sorted(select(session.graph, only, exclude))
+        states = await checkpoints.load_states(db, tables)
+        seeded_empty = frozenset(t for t, st in states.items()
+                                 if st.fingerprint is not None and st.recorded_rows == 0)
         return await run_checks(db, session.pack, tables, allow_empty=allow_empty,
                                 params=dict(latest.params) if latest else {},
-                                as_of=latest.as_of if latest else None)
+                                as_of=latest.as_of if latest else None,
+                                seeded_empty=seeded_empty)
 
 
 async def profile_rows(options: Options, names: list[str]) -> dict[str, dict[str, int] | str]:

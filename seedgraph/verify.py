@@ -90,8 +90,11 @@ async def _table_checks(db: Database, table: sa.Table) -> list[Check]:
 
 async def run_checks(db: Database, pack: Pack, tables: Sequence[str], *,
                      allow_empty: bool = False, params: dict[str, Any] | None = None,
-                     as_of: str | None = None) -> list[Check]:
-    """All checks for *tables*; invariants run when all their tables are in *tables*."""
+                     as_of: str | None = None,
+                     seeded_empty: frozenset[str] = frozenset()) -> list[Check]:
+    """All checks for *tables*; invariants run when all their tables are in *tables*.
+    An empty table fails unless *allow_empty*, or it is in *seeded_empty* (seedgraph
+    recorded it with no rows: e.g. a mode without documents)."""
     chosen = set(tables)
     existing = await db.existing_tables()
     checks: list[Check] = []
@@ -100,8 +103,10 @@ async def run_checks(db: Database, pack: Pack, tables: Sequence[str], *,
             checks.append(Check("rows", name, name, 1, (), "table does not exist"))
             continue
         rows = await db.count_rows(name)
-        checks.append(Check("rows", name, name, 0 if rows or allow_empty else 1, (),
-                            f"{rows} rows" if rows else "table is empty"))
+        empty_ok = allow_empty or name in seeded_empty
+        checks.append(Check("rows", name, name, 0 if rows or empty_ok else 1, (),
+                            f"{rows} rows" if rows else "table is empty"
+                            + (" (seeded with no rows)" if name in seeded_empty else "")))
         table = pack.table(name)
         if table is not None:
             checks.extend(await _table_checks(db, table))

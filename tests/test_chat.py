@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from argon2 import PasswordHasher
 
+from seedgraph import api
 from tests.helpers import REPO, checksums, cli, execute, query, run_engine
 
 CHAT = str(REPO / "tasks" / "chat")
@@ -53,6 +55,10 @@ def test_mode_rows_match_the_document(db_url: str, mode: str,
     if conversations:
         assert got["messages"] >= 2 * conversations
     assert (got["document_chunks"] > 0) == (documents > 0)
+    # verify passes, tables the mode seeds empty (documents in testing) included
+    checks = anyio.run(lambda: api.verify(api.Options(pack=CHAT, db=db_url)))
+    assert [c for c in checks if not c.ok] == []
+    assert any(c.kind == "invariant" for c in checks)
 
 
 def test_known_credentials_are_real_argon2_hashes(db_url: str) -> None:
