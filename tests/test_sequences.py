@@ -65,3 +65,11 @@ def test_a_rebuild_restarts_the_ids_and_the_next_insert_follows_the_seeded_rows(
     assert _ids(db_url, "people")[-1] == 41
     assert _ids(db_url, "tickets")[-1] == 81
     assert _ids(db_url, "notes")[-1] == (26 if db_url.startswith("sqlite") else 125)
+
+
+def test_an_append_continues_the_ids_without_a_gap(db_url: str) -> None:
+    _notes(db_url)
+    assert run_engine(db_url, pack=PACK).status == "done"
+    appended = run_engine(db_url, pack=PACK, only="people", append=True, sets={"people": 10})
+    assert appended.status == "done", appended.outcomes
+    assert _ids(db_url, "people") == list(range(1, 51))  # the stage drew no ids of its own

@@ -55,7 +55,6 @@ class PgTx(Tx):
     def __init__(self, db: PgDatabase, conn: asyncpg.Connection) -> None:
         super().__init__(db)
         self.conn = conn
-        self._staging: set[str] = set()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         status = await self.conn.execute(_pg_sql(sql), *params)
@@ -83,16 +82,13 @@ class PgTx(Tx):
                                           format="binary")
             return n
         stage = f"_seedgraph_stage_{spec.name}"[:63]
-        if stage not in self._staging:
-            await self.conn.execute(
-                f"CREATE TEMP TABLE {quote(stage)} (LIKE {quote(spec.name)} INCLUDING DEFAULTS) "
-                "ON COMMIT DROP"
-            )
-            self._staging.add(stage)
-        else:
-            await self.conn.execute(f"TRUNCATE {quote(stage)}")
-        await self.conn.copy_to_table(stage, source=source(), columns=names, format="binary")
         collist = ", ".join(quote(c) for c in names)
+        # the chunk's columns only, without the table's defaults: an id default copied
+        # into the stage would draw from the table's sequence for nothing
+        await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(stage)}")
+        await self.conn.execute(f"CREATE TEMP TABLE {quote(stage)} ON COMMIT DROP AS "
+                                f"SELECT {collist} FROM {quote(spec.name)} WITH NO DATA")
+        await self.conn.copy_to_table(stage, source=source(), columns=names, format="binary")
         status = await self.conn.execute(
             f"INSERT INTO {quote(spec.name)} ({collist}) SELECT {collist} FROM {quote(stage)} "
             "ON CONFLICT DO NOTHING"
