@@ -305,7 +305,7 @@ async def run(options: Options, listener: Listener = lambda e: None,
                 append=options.append or (prep.resume_run is not None
                                           and prep.resume_run.mode == "append"),
                 concurrency=concurrency, fail_fast=options.fail_fast, chunk_rows=chunk,
-                force=bool(prep.selection.get("force")),
+                force=bool(prep.selection.get("force")), cycle_keys=session.pack.cycle_keys,
                 listener=listener, handle_signals=handle_signals)
     finally:
         await db.close()

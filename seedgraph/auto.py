@@ -63,14 +63,16 @@ def auto_pack(url: DbUrl, base: Pack | None) -> Pack:
     tasks = _tasks(inferred)
     if base is None:
         return Pack(name=AUTO_REF, ref=AUTO_REF, tasks=dict(sorted(tasks.items())),
-                    metadata=schema.metadata, problems=inferred.problems, nulled=inferred.nulled)
+                    metadata=schema.metadata, problems=inferred.problems, nulled=inferred.nulled,
+                    cycle_keys=inferred.cycle_keys)
     metadata = schema.metadata
     if base.metadata is not None:  # the pack's tables not created yet
         for t in base.metadata.sorted_tables:
             if t.name not in metadata.tables:
                 t.to_metadata(metadata)
     return replace(base, tasks=dict(sorted({**tasks, **base.tasks}.items())),
-                   metadata=metadata, problems=inferred.problems, nulled=inferred.nulled)
+                   metadata=metadata, problems=inferred.problems, nulled=inferred.nulled,
+                   cycle_keys=inferred.cycle_keys)
 
 
 def _tasks(inferred: Inferred) -> dict[str, TaskDef]:
@@ -137,10 +139,11 @@ def _package_init(url: DbUrl, inferred: Inferred) -> str:
              "One module per table, each the task `seedgraph run --auto` infers for it. Edit a",
              "module and `seedgraph run` rebuilds that table and the tables below it.",
              '"""', "", f"NAME = {_database_name(url)!r}", ""]
-    if inferred.nulled:
-        lines += ["# foreign keys written NULL because they close a cycle between tables:",
-                  *[f"#   {t}.{c}" for t, cols in sorted(inferred.nulled.items()) for c in cols],
-                  ""]
+    if inferred.cycle_keys:
+        lines[-2:-2] = ["from seedgraph.cycles import CycleKey", ""]
+        lines += ["# foreign keys that close a cycle between tables: each module writes a",
+                  "# placeholder, filled in once the cycle's tables (seeded together) are loaded",
+                  "CYCLES = [", *[f"    {k!r}," for k in inferred.cycle_keys], "]", ""]
     return "\n".join(lines)
 
 

@@ -12,14 +12,19 @@ import networkx as nx
 from seedgraph.errors import GraphError, did_you_mean
 from seedgraph.task import TaskDef
 
-__all__ = ["ForeignKey", "build_graph", "children_first", "levels", "parents_first"]
+__all__ = ["ForeignKey", "build_graph", "children_first", "levels", "parents_first", "unit_of"]
 
 # (table, column, referenced table) as extracted from the pack's schema
 ForeignKey = tuple[str, str, str]
 
 
-def build_graph(tasks: Sequence[TaskDef], foreign_keys: Iterable[ForeignKey] = ()) -> nx.DiGraph:
-    """Build and validate the graph; raise :class:`GraphError` with an actionable message."""
+def build_graph(tasks: Sequence[TaskDef], foreign_keys: Iterable[ForeignKey] = (),
+                cycle_keys: Iterable[tuple[str, str]] = ()) -> nx.DiGraph:
+    """Build and validate the graph; raise :class:`GraphError` with an actionable message.
+
+    *cycle_keys* are (child, parent) foreign keys left out of the graph because they
+    close a cycle: the tables of each such cycle form a *unit* (node attribute
+    ``unit``, parents first), seeded together in one transaction."""
     graph = nx.DiGraph()
     seen: dict[str, TaskDef] = {}
     for t in tasks:
@@ -54,7 +59,26 @@ def build_graph(tasks: Sequence[TaskDef], foreign_keys: Iterable[ForeignKey] = (
         )
 
     _check_foreign_keys(graph, foreign_keys)
+    _mark_units(graph, cycle_keys)
     return graph
+
+
+def _mark_units(graph: nx.DiGraph, cycle_keys: Iterable[tuple[str, str]]) -> None:
+    closed = graph.copy()
+    for child, parent in cycle_keys:
+        if child in graph and parent in graph:
+            closed.add_edge(parent, child)
+    for members in nx.strongly_connected_components(closed):
+        if len(members) > 1:
+            unit = tuple(parents_first(graph, members))
+            for m in members:
+                graph.nodes[m]["unit"] = unit
+
+
+def unit_of(graph: nx.DiGraph, table: str) -> tuple[str, ...]:
+    """The tables seeded together with *table* (itself alone when it is in no cycle)."""
+    unit: tuple[str, ...] = graph.nodes[table].get("unit", (table,))
+    return unit
 
 
 def _where(t: TaskDef) -> str:

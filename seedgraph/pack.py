@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from seedgraph.cycles import CycleKey
 from seedgraph.errors import PackError, UsageError, did_you_mean
 from seedgraph.fingerprint import pack_fingerprint
 from seedgraph.graph import ForeignKey
@@ -39,8 +40,10 @@ class Pack:
     preflight: Callable[[Mapping[str, Any]], None] | None = None
     # tables an inferred task cannot seed (--auto), and why: refused before anything is written
     problems: Mapping[str, str] = field(default_factory=dict)
-    # foreign keys written NULL because they close a cycle (--auto): table → columns
+    # foreign keys written as placeholders because they close a cycle (--auto): table →
+    # columns; cycle_keys says how each is filled in once its unit is loaded
     nulled: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cycle_keys: tuple[CycleKey, ...] = ()
 
     def foreign_keys(self) -> list[ForeignKey]:
         if self.metadata is None:
@@ -185,6 +188,9 @@ def load_pack(ref: str, base_dir: Path | None = None) -> Pack:
     default_profile = getattr(module, "DEFAULT_PROFILE", None)
     if default_profile is not None and default_profile not in profiles:
         raise PackError(f"pack '{ref}': DEFAULT_PROFILE '{default_profile}' is not in PROFILES")
+    cycles = tuple(getattr(module, "CYCLES", ()) or ())
+    if not all(isinstance(k, CycleKey) for k in cycles):
+        raise PackError(f"pack '{ref}': CYCLES must hold seedgraph.cycles.CycleKey values")
     hook = getattr(module, "config_params", None)
     name = getattr(module, "NAME", None) or Path(ref.rstrip("/")).stem.replace(".py", "")
     return Pack(
@@ -198,4 +204,7 @@ def load_pack(ref: str, base_dir: Path | None = None) -> Pack:
         default_profile=default_profile,
         config_params=hook if callable(hook) else None,
         preflight=check if callable(check := getattr(module, "preflight", None)) else None,
+        cycle_keys=cycles,
+        nulled={t: tuple(k.column for k in cycles if k.child == t)
+                for t in sorted({k.child for k in cycles})},
     )

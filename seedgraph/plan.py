@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 from seedgraph.errors import PackError, UsageError, did_you_mean
-from seedgraph.graph import children_first, levels, parents_first
+from seedgraph.graph import children_first, levels, parents_first, unit_of
 from seedgraph.task import TaskDef
 
 __all__ = [
@@ -150,14 +150,35 @@ def make_plan(
     append: bool = False,
 ) -> Plan:
     """Decide which selected tasks run, which skip, and what must be emptied first."""
-    chosen = set(selected)
+    # the tables of a cycle are seeded together: selecting one selects its unit
+    chosen = {m for n in selected for m in unit_of(graph, n)}
     order = parents_first(graph, chosen)
+    upserted = {n for n in graph.nodes if _keyed(graph, n)}
+    together: dict[str, str] = {}  # unit members that run because a partner does
+    while True:
+        steps, to_run = _decide(graph, order, states, fingerprints, upserted, together,
+                                force=force, append=append)
+        more = {m: n for n in to_run for m in unit_of(graph, n)
+                if m not in to_run and m not in together}
+        if not more:
+            break
+        together.update(more)
+    return _finish(graph, chosen, steps, to_run, states, fingerprints, upserted, append)
+
+
+def _decide(graph: nx.DiGraph, order: list[str], states: Mapping[str, TableState],
+            fingerprints: Mapping[str, str], upserted: set[str], together: Mapping[str, str],
+            *, force: bool, append: bool) -> tuple[list[Step], set[str]]:
     to_run: set[str] = set()
     steps: list[Step] = []
-    upserted = {n for n in graph.nodes if _keyed(graph, n)}
     for name in order:
         st = states.get(name, TableState(rows=0))
         reruns = sorted(u for u in graph.predecessors(name) if u in to_run)
+        if name in together:
+            to_run.add(name)
+            steps.append(Step(name, "run", f"seeded together with {together[name]} "
+                                           "(their foreign keys form a cycle)"))
+            continue
         if name in upserted and st.fingerprint is not None and st.rows < (st.recorded_rows or 0):
             # rows beside seedgraph's are expected in an upserted table; missing ones not
             reason = f"has {st.rows} rows, fewer than the {st.recorded_rows} seedgraph wrote"
@@ -183,7 +204,12 @@ def make_plan(
             continue
         to_run.add(name)
         steps.append(Step(name, "run", reason))
+    return steps, to_run
 
+
+def _finish(graph: nx.DiGraph, chosen: set[str], steps: list[Step], to_run: set[str],
+            states: Mapping[str, TableState], fingerprints: Mapping[str, str],
+            upserted: set[str], append: bool) -> Plan:
     # an upserted table is never emptied: its rows are merged by natural key
     clear = [] if append else [n for n in children_first(graph, to_run - upserted)
                                 if states.get(n, TableState(0)).rows > 0]

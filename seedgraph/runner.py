@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
@@ -25,8 +25,9 @@ import networkx as nx
 from anyio.abc import TaskGroup
 
 from seedgraph import checkpoints
-from seedgraph.backends import Database
-from seedgraph.context import TaskContext
+from seedgraph.backends import Database, Tx
+from seedgraph.context import Reader, TaskContext
+from seedgraph.cycles import CycleKey, fill_in
 from seedgraph.errors import TaskFailed
 from seedgraph.events import (
     Listener,
@@ -37,6 +38,7 @@ from seedgraph.events import (
     TaskStarted,
     TaskStatus,
 )
+from seedgraph.graph import unit_of
 from seedgraph.load import BULK_ROWS, TableWriter
 from seedgraph.plan import Plan, Schedule
 from seedgraph.task import TaskDef
@@ -72,15 +74,19 @@ class _Settings:
 class _Execution:
     def __init__(self, db: Database, graph: nx.DiGraph, plan: Plan,
                  params: Mapping[str, Mapping[str, Any]], settings: _Settings,
-                 listener: Listener, concurrency: int) -> None:
+                 listener: Listener, concurrency: int, cycle_keys: Sequence[CycleKey]) -> None:
         self.db = db
         self.graph = graph
         self.plan = plan
         self.params = params
         self.s = settings
         self.emit = listener
+        self.cycle_keys = cycle_keys
         self.limiter = anyio.CapacityLimiter(max(1, concurrency))
-        self.schedule = Schedule(graph, plan.to_run)
+        # a cycle's tables load as one unit, scheduled under its first table's name
+        self.members = {unit_of(graph, t)[0]: [m for m in unit_of(graph, t) if m in plan.to_run]
+                        for t in plan.to_run}
+        self.schedule = Schedule(_units_graph(graph), self.members)
         self.outcomes: dict[str, TaskOutcome] = {}
         self.interrupted = False
         self.failed = False
@@ -91,109 +97,148 @@ class _Execution:
 
     async def run_task(self, name: str, tg: TaskGroup) -> None:
         async with self.limiter:
-            await self._run_task(name, tg)
+            await self._run_unit(self.members[name], tg)
 
     def end(self, outcome: TaskOutcome) -> None:
         """Record how a task ended and tell the listener."""
         self.outcomes[outcome.table] = outcome
         self.emit(outcome)
 
-    async def _run_task(self, name: str, tg: TaskGroup) -> None:
-        task: TaskDef = self.graph.nodes[name]["task"]
+    async def _mark(self, tables: Sequence[str], status: TaskStatus, error: str | None = None,
+                    started_at: str | None = None, seconds: float | None = None) -> None:
+        for t in tables:
+            await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=t,
+                                          status=status, error=error, started_at=started_at,
+                                          seconds=seconds)
+
+    async def _run_unit(self, names: list[str], tg: TaskGroup) -> None:
+        """Run one table's task, or the tasks of a cycle's tables in one transaction."""
+        head = names[0]
         started_at = checkpoints.now()
         t0 = time.perf_counter()
-        self.emit(TaskStarted(name))
+        for name in names:
+            self.emit(TaskStarted(name))
         if self.db.concurrent_writers:  # else it would wait for the other tasks' commits
-            await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
-                                          status=TaskStatus.RUNNING, started_at=started_at)
-        rows, note = 0, None
+            await self._mark(names, TaskStatus.RUNNING, started_at=started_at)
         try:
             try:
-                rows, note = await self._load(task, started_at, t0)
+                loaded = await self._load(names, started_at, t0)
             except BaseExceptionGroup as group:
                 exc = _first(group)
                 if isinstance(exc, TaskFailed | anyio.get_cancelled_exc_class()):
                     raise exc from None
-                raise TaskFailed(name, exc) from exc
+                raise TaskFailed(head, exc) from exc
             except (TaskFailed, anyio.get_cancelled_exc_class()):
                 raise
             except Exception as exc:  # e.g. the commit itself failed
-                raise TaskFailed(name, exc) from exc
+                raise TaskFailed(head, exc) from exc
         except anyio.get_cancelled_exc_class():
             seconds = time.perf_counter() - t0
             with anyio.CancelScope(shield=True):
-                await checkpoints.mark_status(
-                    self.db, run_id=self.s.run_id, table=name, status=TaskStatus.INTERRUPTED,
-                    error="cancelled; rolled back", started_at=started_at, seconds=seconds)
-            self.end(TaskOutcome(name, TaskStatus.INTERRUPTED, 0, seconds, "cancelled"))
+                await self._mark(names, TaskStatus.INTERRUPTED, "cancelled; rolled back",
+                                 started_at, seconds)
+            for name in names:
+                self.end(TaskOutcome(name, TaskStatus.INTERRUPTED, 0, seconds, "cancelled"))
             raise
         except TaskFailed as exc:
             seconds = time.perf_counter() - t0
-            message = str(exc)
             self.failed = True
-            await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=name,
-                                          status=TaskStatus.FAILED, error=message,
-                                          started_at=started_at, seconds=seconds)
-            self.end(TaskOutcome(name, TaskStatus.FAILED, 0, seconds, message))
-            skipped = self.schedule.mark_failed(name)
-            for d in skipped:
-                why = f"upstream {name} failed"
-                await checkpoints.mark_status(self.db, run_id=self.s.run_id, table=d,
-                                              status=TaskStatus.SKIPPED, error=why)
-                self.end(TaskOutcome(d, TaskStatus.SKIPPED, 0, 0.0, why))
+            for name in names:  # a unit fails whole: its transaction rolled back
+                message = str(exc) if name == exc.table else \
+                    f"rolled back with {exc.table} (their keys form a cycle): {exc}"
+                await self._mark([name], TaskStatus.FAILED, message, started_at, seconds)
+                self.end(TaskOutcome(name, TaskStatus.FAILED, 0, seconds, message))
+            for d in self.schedule.mark_failed(head):
+                why = f"upstream {exc.table} failed"
+                for member in self.members[d]:
+                    await self._mark([member], TaskStatus.SKIPPED, why)
+                    self.end(TaskOutcome(member, TaskStatus.SKIPPED, 0, 0.0, why))
             if self.s.fail_fast:
                 tg.cancel_scope.cancel()
             else:
                 self.start_ready(tg)
             return
         seconds = time.perf_counter() - t0
-        self.end(TaskOutcome(name, TaskStatus.DONE, rows, seconds, note=note))
-        self.schedule.mark_done(name)
+        for name in names:
+            rows, note = loaded[name]
+            self.end(TaskOutcome(name, TaskStatus.DONE, rows, seconds, note=note))
+        self.schedule.mark_done(head)
         self.start_ready(tg)
 
-    async def _load(self, task: TaskDef, started_at: str, t0: float) -> tuple[int, str | None]:
-        """Run the task body and commit its rows with its checkpoint; return the rows
-        written (and, for an upsert, what became of them)."""
-        name = task.table
-        spec = await self.db.spec(name)
-
-        def progress(rows: int) -> None:
-            self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
-
+    async def _load(self, names: list[str], started_at: str, t0: float
+                    ) -> dict[str, tuple[int, str | None]]:
+        """Run the task bodies and commit their rows with their checkpoints in one
+        transaction; return the rows each wrote (and, for an upsert, what became of them).
+        Several names are a cycle's tables: the keys closing it are filled in last."""
+        keys = [k for k in self.cycle_keys if k.child in names and k.parent in names]
+        out: dict[str, tuple[int, str | None]] = {}
+        current = names[0]
+        # reflected now, with the tables they read: a unit's transaction locks its tables,
+        # and reflection reads the catalog on another connection
+        for name in sorted({*names, *(u for n in names for u in self.graph.predecessors(n))}):
+            await self.db.spec(name)
         async with self.db.transaction() as tx:
             try:
-                await tx.before_load(spec)
-                async with anyio.create_task_group() as tg:
-                    writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
-                                         task_group=tg,
-                                         bulk_rows=min(self.s.chunk_rows, BULK_ROWS),
-                                         key=task.key, update=self.s.force)
-                    ctx = TaskContext(
-                        table=name, seed=self.s.seed, as_of=self.s.as_of,
-                        params=self.params.get(name, {}), upstream=task.upstream,
-                        dialect=self.db.dialect, reader=self.db, writer=writer, spec=spec,
-                        chunk_rows=self.s.chunk_rows, append=self.s.append,
-                        data=task.data, key=task.key, fields=task.fields,
-                    )
-                    await task.fn(ctx)
-                    await ctx.flush()
-                    await writer.finish()
-                await tx.after_load(spec)
-                await checkpoints.mark_done(
-                    tx, run_id=self.s.run_id, table=name, rows=writer.rows,
-                    fingerprint=self.plan.fingerprints[name], started_at=started_at,
-                    seconds=time.perf_counter() - t0, append=self.s.append)
+                if len(names) > 1:
+                    await tx.open_unit([(k.child, k.column) for k in keys])
+                for current in names:
+                    # a cycle's tables read their partners' rows through the transaction
+                    out[current] = await self._load_table(
+                        tx, current, t0, reader=tx if len(names) > 1 else self.db)
+                if len(names) > 1:
+                    for key in keys:
+                        current = key.child
+                        await fill_in(tx, key, await self.db.spec(key.child), self.s.seed)
+                    await tx.close_unit(names)
+                for name in names:
+                    await checkpoints.mark_done(
+                        tx, run_id=self.s.run_id, table=name, rows=out[name][0],
+                        fingerprint=self.plan.fingerprints[name], started_at=started_at,
+                        seconds=time.perf_counter() - t0, append=self.s.append)
             except anyio.get_cancelled_exc_class():
                 raise
             except (TaskFailed, BaseExceptionGroup):
                 raise
             except Exception as exc:
-                raise TaskFailed(name, exc) from exc
+                raise TaskFailed(current, exc) from exc
+        return out
+
+    async def _load_table(self, tx: Tx, name: str, t0: float,
+                          reader: Reader) -> tuple[int, str | None]:
+        task: TaskDef = self.graph.nodes[name]["task"]
+        spec = await self.db.spec(name)
+
+        def progress(rows: int) -> None:
+            self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
+
+        await tx.before_load(spec)
+        try:
+            async with anyio.create_task_group() as tg:
+                writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
+                                     task_group=tg, bulk_rows=min(self.s.chunk_rows, BULK_ROWS),
+                                     key=task.key, update=self.s.force)
+                ctx = TaskContext(
+                    table=name, seed=self.s.seed, as_of=self.s.as_of,
+                    params=self.params.get(name, {}), upstream=task.upstream,
+                    dialect=self.db.dialect, reader=reader, writer=writer, spec=spec,
+                    chunk_rows=self.s.chunk_rows, append=self.s.append,
+                    data=task.data, key=task.key, fields=task.fields,
+                )
+                await task.fn(ctx)
+                await ctx.flush()
+                await writer.finish()
+        except BaseExceptionGroup as group:
+            exc = _first(group)
+            if isinstance(exc, anyio.get_cancelled_exc_class()):
+                raise
+            raise TaskFailed(name, exc) from exc
+        await tx.after_load(spec)
         if not task.key:
             return writer.rows, None
         kept = writer.rows - writer.inserted - writer.updated
         return writer.rows, (f"{writer.inserted} new, {writer.updated} updated, {kept} kept"
                              if self.s.force else f"{writer.inserted} new, {kept} kept")
+
 
     async def watch_signals(self, tg: TaskGroup) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -205,6 +250,15 @@ class _Execution:
                     return
             finally:
                 restore()
+
+
+def _units_graph(graph: nx.DiGraph) -> nx.DiGraph:
+    """*graph* with each cycle's tables merged into its first table (a DAG)."""
+    head = {t: unit_of(graph, t)[0] for t in graph}
+    out = nx.DiGraph()
+    out.add_nodes_from(set(head.values()))
+    out.add_edges_from((head[u], head[v]) for u, v in graph.edges if head[u] != head[v])
+    return out
 
 
 def _unblock_on_signal(taken: Callable[[], bool], grace: float = SIGNAL_GRACE
@@ -267,13 +321,13 @@ def _first(group: BaseExceptionGroup) -> BaseException:
 async def execute(db: Database, graph: nx.DiGraph, plan: Plan, *, run_id: int,
                   params: Mapping[str, Mapping[str, Any]], seed: int, as_of: datetime,
                   append: bool = False, concurrency: int = 4, fail_fast: bool = False,
-                  force: bool = False,
+                  force: bool = False, cycle_keys: Sequence[CycleKey] = (),
                   chunk_rows: int = 50_000, listener: Listener = lambda e: None,
                   handle_signals: bool = True) -> RunResult:
     """Run the plan's tasks; return per-task outcomes and the run's status."""
     t0 = time.perf_counter()
     settings = _Settings(run_id, seed, as_of, append, chunk_rows, fail_fast, force)
-    ex = _Execution(db, graph, plan, params, settings, listener, concurrency)
+    ex = _Execution(db, graph, plan, params, settings, listener, concurrency, cycle_keys)
     async with anyio.create_task_group() as outer:
         if handle_signals:
             outer.start_soon(ex.watch_signals, outer)

@@ -95,7 +95,8 @@ def open_session(options: Options) -> Session:
     assert pack is not None
     if config.data:
         pack = with_data_files(pack, config.data, config.source)
-    graph = build_graph(list(pack.tasks.values()), pack.foreign_keys())
+    graph = build_graph(list(pack.tasks.values()), pack.foreign_keys(),
+                        [(k.child, k.parent) for k in pack.cycle_keys])
     lock_timeout = LOCK_TIMEOUT if options.lock_timeout is None else options.lock_timeout
     if not 0 <= lock_timeout <= 86_400:
         raise UsageError(f"--lock-timeout must be from 0 to 86400 seconds, got {lock_timeout}")

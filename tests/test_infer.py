@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph.auto import import_sources
+from seedgraph.cycles import CycleKey
 from seedgraph.infer import infer_pack, module_name
 from seedgraph.reflect import LiveSchema, Partitioning
 from seedgraph.task import TaskDef
@@ -98,7 +99,7 @@ def test_columns_computed_from_others_come_after_them_and_n_is_capped_by_one_to_
     compile(code, "person.py", "exec")
 
 
-def test_a_nullable_key_breaks_a_cycle_and_a_not_null_cycle_is_a_problem() -> None:
+def test_a_cycle_is_broken_at_a_nullable_key_and_a_not_null_cycle_gets_placeholders() -> None:
     md = sa.MetaData()
     sa.Table("a", md, sa.Column("id", sa.Integer, primary_key=True),
              sa.Column("c_id", sa.Integer, sa.ForeignKey("c.id", use_alter=True)))
@@ -108,17 +109,28 @@ def test_a_nullable_key_breaks_a_cycle_and_a_not_null_cycle_is_a_problem() -> No
              sa.Column("b_id", sa.ForeignKey("b.id"), nullable=False))
     sa.Table("x", md, sa.Column("id", sa.Integer, primary_key=True),
              sa.Column("y_id", sa.Integer, sa.ForeignKey("y.id", use_alter=True),
-                       nullable=False))
+                       nullable=False, unique=True))
     sa.Table("y", md, sa.Column("id", sa.Integer, primary_key=True),
              sa.Column("x_id", sa.ForeignKey("x.id"), nullable=False))
+    sa.Table("p", md, sa.Column("code", sa.Text, primary_key=True),
+             sa.Column("q_code", sa.Text, sa.ForeignKey("q.code", use_alter=True),
+                       nullable=False))
+    sa.Table("q", md, sa.Column("code", sa.Text, primary_key=True),
+             sa.Column("p_code", sa.ForeignKey("p.code"), nullable=False))
     inferred = infer_pack(LiveSchema(md, "postgresql"))
     assert inferred.nulled["a"] == ("c_id",)
     assert "cols['c_id'] = [None] * n" in inferred.modules["a.py"]
     assert "upstream=['b']" in inferred.modules["c.py"]
-    assert set(inferred.problems) == {"x", "y"}
-    assert "cycle of NOT NULL columns" in inferred.problems["x"]
-    assert "raise gen.GenerationError(" in inferred.modules["x.py"]
-    assert "a" not in inferred.problems
+    assert set(inferred.units) == {("a", "b", "c"), ("p", "q"), ("x", "y")}
+    keys = {(k.child, k.column): k for k in inferred.cycle_keys}
+    assert keys[("a", "c_id")] == CycleKey("a", "c_id", "c", "id")
+    # a NOT NULL cycle: broken at the first of its keys, written as distinct negative
+    # placeholders, filled in preferring the row that refers back (x.y_id ↔ y.x_id)
+    assert keys[("x", "y_id")] == CycleKey("x", "y_id", "y", "id", unique=True, back="x_id")
+    assert "cols['y_id'] = -gen.ids(n)" in inferred.modules["x.py"]
+    # a NOT NULL text key has no placeholder: both tables are refused by name
+    assert set(inferred.problems) == {"p", "q"}
+    assert "NOT NULL key p.q_code of type TEXT" in inferred.problems["p"]
 
 
 def test_two_foreign_keys_unique_together_draw_distinct_pairs() -> None:

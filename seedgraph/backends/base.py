@@ -73,6 +73,18 @@ class Tx(abc.ABC):
                       chunks: MemoryObjectReceiveStream[Any]) -> None:
         """Load encoded chunks as they arrive until the stream closes (one table, no append)."""
 
+    # -- reads inside the transaction (a cycle's tables read what their partners wrote)
+
+    async def read_columns(self, table: str,
+                           columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        return await self.db.read_columns(table, columns, fetch=self.fetch)
+
+    async def count_rows(self, table: str) -> int:
+        return int((await self.fetch(f"SELECT COUNT(*) FROM {quote(table)}"))[0][0])
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await self.fetch(sql, [plain_param(p) for p in params])
+
     async def defer_indexes(self, table: str) -> list[str]:
         """Drop indexes of an empty table before a bulk load; return the statements that
         rebuild them (only PostgreSQL does this)."""
@@ -96,6 +108,16 @@ class Tx(abc.ABC):
     async def after_load(self, spec: TableSpec) -> None:
         """Hook run before commit once a table is loaded (PostgreSQL advances sequences)."""
         return None  # a hook: nothing to do unless a backend overrides it
+
+    @abc.abstractmethod
+    async def open_unit(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Before the tables of a cycle load in this transaction: stop checking the
+        foreign keys (table, column) that close it until :meth:`close_unit`."""
+
+    @abc.abstractmethod
+    async def close_unit(self, tables: Sequence[str]) -> None:
+        """Check the foreign keys of the unit's *tables* again (an error if a row
+        points nowhere), before the transaction commits."""
 
 
 class Database(abc.ABC):
@@ -199,8 +221,10 @@ class Database(abc.ABC):
         existing = await self.existing_tables()
         return {t: (await self.count_rows(t) if t in existing else 0) for t in tables}
 
-    async def read_columns(self, table: str,
-                           columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    async def read_columns(self, table: str, columns: Sequence[str] | None = None, *,
+                           fetch: Any = None) -> dict[str, np.ndarray]:
+        """*columns* of *table* as numpy arrays, ordered by primary key; *fetch* reads
+        through a transaction's connection instead (see :meth:`Tx.read_columns`)."""
         spec = await self.spec(table)
         cols = list(columns) if columns is not None else [c.name for c in spec.columns]
         for c in cols:
@@ -216,7 +240,8 @@ class Database(abc.ABC):
         # decoded a batch at a time: the driver's row objects take several times the
         # memory of the numpy columns they become
         parts: list[list[np.ndarray]] = [[] for _ in cols]
-        async for rows in self._row_batches(sql, READ_ROWS):
+        batches = self._row_batches(sql, READ_ROWS) if fetch is None else _one(fetch, sql)
+        async for rows in batches:
             for i, c in enumerate(cols):
                 parts[i].append(decode([r[i] for r in rows], spec.by_name[c], self.dialect))
             del rows
@@ -388,6 +413,10 @@ def plain_param(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+async def _one(fetch: Any, sql: str) -> AsyncIterator[Sequence[Sequence[Any]]]:
+    yield await fetch(sql)
 
 
 def _join(parts: list[np.ndarray], col: ColumnSpec, dialect: str) -> np.ndarray:

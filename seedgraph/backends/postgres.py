@@ -229,6 +229,24 @@ class PgTx(Tx):
                            f"{r['def']}")
         return restore
 
+    async def open_unit(self, keys: Sequence[tuple[str, str]]) -> None:
+        self._unit_restore: list[str] = []
+        for table, column in keys:
+            for r in await self.conn.fetch(
+                    "SELECT c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c "
+                    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+                    " WHERE c.conrelid = $1::regclass AND c.contype = 'f' AND a.attname = $2 "
+                    "AND cardinality(c.conkey) = 1 ORDER BY 1", quote(table), column):
+                await self.conn.execute(
+                    f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
+                self._unit_restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT "
+                                          f"{quote(r['conname'])} {r['def']}")
+
+    async def close_unit(self, tables: Sequence[str]) -> None:
+        for statement in getattr(self, "_unit_restore", []):
+            await self.conn.execute(statement)  # validates every row
+        self._unit_restore = []
+
     async def empty(self, tables: Sequence[str]) -> None:
         if not tables:
             return

@@ -162,6 +162,7 @@ class SqliteTx(Tx):
         self._db = db
         self._began = False
         self._deferred_fk = False
+        self._unit = False  # loading the tables of a cycle: keys are checked at its end
         self._restart: str | None = None
 
     async def _begin(self) -> None:
@@ -236,6 +237,25 @@ class SqliteTx(Tx):
             async for groups in chunks:
                 await self._insert("INSERT", table, columns, groups)
 
+    async def open_unit(self, keys: Sequence[tuple[str, str]]) -> None:
+        # no row is checked until close_unit (foreign_keys can only change outside a
+        # transaction, and this one has not begun: the unit opens it)
+        assert not self._began, "open_unit must come first in its transaction"
+        await _run(self.conn, "PRAGMA foreign_keys=OFF")
+        self._deferred_fk = True
+        self._unit = True
+
+    async def close_unit(self, tables: Sequence[str]) -> None:
+        self._unit = False
+        for table in tables:
+            await self._check_foreign_keys(table)
+
+    async def empty(self, tables: Sequence[str]) -> None:
+        # tables that refer to each other (a cycle) empty in any order: keys are checked
+        # when the transaction commits
+        await self.execute("PRAGMA defer_foreign_keys = ON")
+        await super().empty(tables)
+
     async def before_load(self, spec: TableSpec) -> None:
         # done when the transaction begins (at its first write): taking the write lock
         # now would hold it while the task body generates its first chunk
@@ -259,9 +279,12 @@ class SqliteTx(Tx):
                               f"FROM {quote(table)}), 0) WHERE name = ?", (table,))
 
     async def after_load(self, spec: TableSpec) -> None:
-        if not self._deferred_fk:
+        if not self._deferred_fk or self._unit:
             return
-        bad = await self.fetch(f"PRAGMA foreign_key_check({quote(spec.name)})")
+        await self._check_foreign_keys(spec.name)
+
+    async def _check_foreign_keys(self, name: str) -> None:
+        bad = await self.fetch(f"PRAGMA foreign_key_check({quote(name)})")
         if bad:
             table, rowid, parent, _ = bad[0]
             raise DatabaseError(

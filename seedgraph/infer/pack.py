@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from seedgraph.cycles import CycleKey
 from seedgraph.infer.graph import _break_cycles, _factors
 from seedgraph.infer.table import _TableCode
 from seedgraph.reflect import LiveSchema
@@ -26,7 +27,9 @@ class Inferred:
 
     modules: dict[str, str]
     problems: dict[str, str] = field(default_factory=dict)
-    nulled: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cycle edges written NULL
+    nulled: dict[str, tuple[str, ...]] = field(default_factory=dict)  # cycle keys, placeholders
+    cycle_keys: tuple[CycleKey, ...] = ()  # filled in once their unit is loaded
+    units: tuple[tuple[str, ...], ...] = ()  # tables whose keys form a cycle: loaded together
 
 
 def module_name(table: str, taken: set[str]) -> str:
@@ -45,7 +48,7 @@ def module_name(table: str, taken: set[str]) -> str:
 def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
     """One module per table of *schema* except those in *skip* (a pack fills them)."""
     tables = {t.name: t for t in schema.tables}
-    graph, nulled, problems = _break_cycles(tables)
+    graph, nulled, problems, keys, units = _break_cycles(tables)
     factors = _factors(graph, tables)
     modules: dict[str, str] = {}
     taken: set[str] = set()
@@ -59,4 +62,7 @@ def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
         if builder.problem:
             problems[name] = builder.problem
         modules[module_name(name, taken)] = text
-    return Inferred(modules, problems, {k: tuple(v) for k, v in nulled.items()})
+    skip_units = [u for u in units if not set(u) & skipped]
+    return Inferred(modules, problems, {k: tuple(v) for k, v in nulled.items()},
+                    tuple(k for k in keys if k.child not in skipped and k.parent not in skipped),
+                    tuple(skip_units))

@@ -148,8 +148,12 @@ class _TableCode:
             c.expr, c.why = "gen.ids(n)", "primary key 1..n (sequences move past it after the load)"
         elif "nextval(" in default:
             c.why = "numbered by its sequence"
+        elif name in self.nulled and col.nullable:
+            c.expr, c.why = "[None] * n", ("NULL for now: its foreign key closes a cycle; "
+                                           "filled in once the cycle's tables are loaded")
         elif name in self.nulled:
-            c.expr, c.why = "[None] * n", "NULL: its foreign key closes a cycle between tables"
+            c.expr, c.why = "-gen.ids(n)", ("placeholder (its foreign key closes a cycle): "
+                                            "filled in once the cycle's tables are loaded")
         elif col.nullable and (sql := self._not_understood(name)):
             c.expr, c.why = "[None] * n", f"NULL: a CHECK seedgraph does not understand: {sql}"
         elif fk is not None:
