@@ -298,3 +298,36 @@ def _then(*steps: Body) -> Body:
             await step(ctx)
 
     return fn
+
+
+# -- the in-memory database itself ----------------------------------------------------
+
+
+def test_a_task_reads_a_table_not_described_yet_after_writing() -> None:
+    # its transaction holds the one connection's write lock: describing the table read
+    # (SQLAlchemy's reflection) must not wait for that lock, nor end the transaction
+    log = Log()
+    opened: list[Database] = []
+    read: list[list[int]] = []
+
+    async def read_up(ctx: TaskContext) -> None:
+        opened[0].specs.pop("up")  # as when an earlier run seeded it
+        read.append((await ctx.read("up", ["id"]))["id"].tolist())
+
+    tasks = [TaskDef("up", body(log)), TaskDef("down", body(log, after=read_up),
+                                               upstream=("up",))]
+
+    async def go() -> tuple[RunResult, dict[str, tuple[str, int]]]:
+        db, (graph, plan), run_id = await open_db(tasks)
+        opened.append(db)
+        try:
+            with anyio.fail_after(LIMIT):
+                result = await execute(db, graph, plan, run_id=run_id, params={}, seed=1,
+                                       as_of=AS_OF, handle_signals=False)
+            return result, await recorded(db, run_id, ["up", "down"])
+        finally:
+            await db.close()
+
+    result, db = anyio.run(go)
+    assert read == [[1, 2, 3]]
+    assert result.status == "done" and db == {"up": ("done", 3), "down": ("done", 3)}

@@ -33,6 +33,7 @@ from seedgraph.errors import RunLockedError
 
 if TYPE_CHECKING:
     import aiosqlite
+    from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["SCHEME", "MemoryDatabase", "MemoryTx"]
@@ -100,21 +101,41 @@ class _SyncConnection:
         return fn(self._conn, *args)
 
 
+class _NoTransactionControl:
+    """The sqlite3 connection as SQLAlchemy sees it, with ``commit`` and ``rollback``
+    doing nothing: a read through SQLAlchemy (reflection, a schema check) while a task's
+    transaction is open on the connection must not end that transaction. Statements
+    outside a transaction commit on their own (``isolation_level=None``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def commit(self) -> None:
+        return None
+
+    def rollback(self) -> None:
+        return None
+
+
 class _SchemaEngine:
     """A synchronous engine on the database's connection, behind the async calls the
-    base class makes (``connect``, ``begin``, ``dispose``). Schema work waits for the
-    write lock: SQLAlchemy's commit would otherwise commit a task's open transaction."""
+    base class makes (``connect``, ``begin``, ``dispose``). Reads go straight through
+    (a task may read a table it has not seen yet while its transaction is open); schema
+    changes wait for the write lock, or they would join a task's open transaction."""
 
     def __init__(self, conn: sqlite3.Connection, lock: anyio.Semaphore) -> None:
-        self._engine = sa.create_engine("sqlite://", creator=lambda: conn,
+        shown = cast("DBAPIConnection", _NoTransactionControl(conn))
+        self._engine = sa.create_engine("sqlite://", creator=lambda: shown,
                                         poolclass=StaticPool)
         self._lock = lock
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[_SyncConnection]:
-        async with self._lock:
-            with self._engine.connect() as conn:
-                yield _SyncConnection(conn)
+        with self._engine.connect() as conn:
+            yield _SyncConnection(conn)
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[_SyncConnection]:
