@@ -9,7 +9,7 @@ Importing this package registers both backends with :meth:`Database.open`.
 
 from __future__ import annotations
 
-from seedgraph.backends import postgres, sqlite  # noqa: F401  (they register themselves)
+from seedgraph.backends import memory, postgres, sqlite  # noqa: F401  (they register themselves)
 from seedgraph.backends.base import Database, Tx
 from seedgraph.backends.errors import explain_driver_error
 from seedgraph.backends.url import DEFAULT_URL, DbUrl, mask_url, parse_url, quote

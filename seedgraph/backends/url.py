@@ -56,7 +56,8 @@ def mask_url(raw: str) -> str:
 
 
 def parse_url(raw: str) -> DbUrl:
-    """Accept ``postgresql://``, ``postgresql+asyncpg://``, ``sqlite:///`` and ``sqlite+aiosqlite:///``."""
+    """Accept ``postgresql://``, ``postgresql+asyncpg://``, ``sqlite:///`` and ``sqlite+aiosqlite:///``
+    (and ``memory://``, the in-memory database unit tests use)."""
     try:
         url = make_url(raw)
     except ArgumentError:
@@ -76,6 +77,8 @@ def parse_url(raw: str) -> DbUrl:
         path = None if not db or db == ":memory:" else Path(db).resolve()
         return DbUrl(url.render_as_string(hide_password=False), "sqlite",
                      mask_url(url.render_as_string(hide_password=True)), path)
+    if backend == "memory":  # a private in-memory database for tests (backends/memory.py)
+        return DbUrl("memory://", "memory", "memory://")
     raise UsageError(
         f"database '{backend}' is not supported; use sqlite:///FILE or postgresql://HOST/DB"
     )
