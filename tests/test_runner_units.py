@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from seedgraph import checkpoints
 from seedgraph.backends import Database, parse_url
 from seedgraph.context import TaskContext
-from seedgraph.graph import build_graph
+from seedgraph.graph import build_graph, unit_of
 from seedgraph.plan import make_plan
 from seedgraph.runner import RunResult, execute
-from seedgraph.task import TaskDef
+from seedgraph.task import TaskDef, task
 
 AS_OF = datetime(2024, 1, 1, tzinfo=UTC)
 LIMIT = 5.0  # seconds: a run that should take milliseconds and hangs fails instead
@@ -331,3 +331,62 @@ def test_a_task_reads_a_table_not_described_yet_after_writing() -> None:
     result, db = anyio.run(go)
     assert read == [[1, 2, 3]]
     assert result.status == "done" and db == {"up": ("done", 3), "down": ("done", 3)}
+
+
+def test_a_cycle_of_not_null_keys_loads_as_one_unit_in_memory() -> None:
+    """Two tables whose NOT NULL keys refer to each other: one transaction, the closing
+    key filled in after both are loaded; a failure in the second rolls back both."""
+    from seedgraph.cycles import CycleKey
+
+    md = sa.MetaData()
+    sa.Table("store", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("manager_id", sa.Integer, sa.ForeignKey("staff.id", use_alter=True),
+                       nullable=False, unique=True))
+    sa.Table("staff", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("store_id", sa.Integer, sa.ForeignKey("store.id"), nullable=False))
+    fail = {"staff": False}
+
+    @task("staff", upstream=["store"])
+    async def staff(ctx: TaskContext) -> None:
+        stores = await ctx.read("store", ["id"])  # the partner's rows, not yet committed
+        await ctx.write({"id": np.arange(1, 7), "store_id": np.repeat(stores["id"], 2)})
+        if fail["staff"]:
+            raise RuntimeError("staff broke")
+
+    @task("store")
+    async def store(ctx: TaskContext) -> None:
+        await ctx.write({"id": np.arange(1, 4), "manager_id": -np.arange(1, 4)})
+
+    key_store = CycleKey("store", "manager_id", "staff", "id", unique=True, back="store_id")
+
+    async def go(broken: bool) -> tuple[RunResult, list[tuple[Any, ...]]]:
+        fail["staff"] = broken
+        graph = build_graph([store, staff], cycle_keys=[("store", "staff")])
+        assert unit_of(graph, "staff") == ("store", "staff")
+        db = await Database.open(parse_url("memory://"))
+        try:
+            db.register(md)
+            await db.create_missing(md, ["store", "staff"])
+            await checkpoints.ensure_tables(db)
+            plan = make_plan(graph, ["store", "staff"], {}, {"store": "a", "staff": "b"})
+            async with db.transaction() as tx:
+                run_id = await checkpoints.start_run(
+                    tx, mode="build", seed=1, as_of=AS_OF, selection={}, params={}, pack="t",
+                    pack_fingerprint="x", version="0", tables=plan.to_run)
+            result = await execute(db, graph, plan, run_id=run_id, params={}, seed=1,
+                                   as_of=AS_OF, handle_signals=False, cycle_keys=[key_store])
+            rows = await db.query("SELECT s.id, s.manager_id, f.store_id FROM store s "
+                                  "JOIN staff f ON f.id = s.manager_id ORDER BY s.id")
+            return result, rows
+        finally:
+            await db.close()
+
+    result, rows = anyio.run(go, False)
+    assert {o.table: o.status for o in result.outcomes} == {"store": "done", "staff": "done"}
+    assert [r[0] for r in rows] == [1, 2, 3]
+    assert all(manager > 0 and works_at == s for s, manager, works_at in rows)
+    assert len({r[1] for r in rows}) == 3  # unique managers
+    result, rows = anyio.run(go, True)
+    assert {o.table: o.status for o in result.outcomes} == {"store": "failed",
+                                                            "staff": "failed"}
+    assert rows == []

@@ -158,6 +158,12 @@ class MemoryTx(SqliteTx):
         await self._begin()
         await super().consume(table, columns, chunks)
 
+    async def open_unit(self, keys: Sequence[tuple[str, str]]) -> None:
+        # as above: keys stay on, checked when the transaction commits, and by
+        # close_unit before that
+        await self.execute("PRAGMA defer_foreign_keys = ON")
+        self._unit = True
+
 
 class MemoryDatabase(SqliteDatabase):
     """``memory://``: a private in-memory SQLite database (see the module's notes)."""
