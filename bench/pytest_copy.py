@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from seedgraph import api  # noqa: E402
-from seedgraph.pytest_plugin import _Loop, _Postgres, _Sqlite  # noqa: E402
+from seedgraph.pytest_backends import Loop, Postgres, Sqlite  # noqa: E402
 from tests.pgserver import start_server  # noqa: E402
 
 CASES: dict[str, dict[str, Any]] = {
@@ -57,7 +57,7 @@ def _ms(f: Callable[[], object]) -> float:
     return 1000 * (time.perf_counter() - t0)
 
 
-def _rows(loop: _Loop, url: str) -> int:
+def _rows(loop: Loop, url: str) -> int:
     async def go() -> int:
         from seedgraph.backends import Database, parse_url
 
@@ -75,7 +75,7 @@ def _ratio(x: float) -> str:
     return f"{x:,.0f}x" if x >= 10 else f"{x:.1f}x"
 
 
-def measure(backend: Any, loop: _Loop, case: dict[str, Any], copies: int,
+def measure(backend: Any, loop: Loop, case: dict[str, Any], copies: int,
             scratch: int) -> dict[str, float]:
     def seed(name: str) -> None:
         backend.create_empty(name)
@@ -153,13 +153,13 @@ def main() -> None:
     if args.pg_url is None:
         server = start_server()
     pg_url = args.pg_url or server.admin_url  # type: ignore[union-attr]
-    loop = _Loop()
+    loop = Loop()
     lines = ["| pack (settings) | database | rows | seed from scratch per test | copy per "
              "test (setup) | drop per test (teardown) | speed-up of setup |",
              "|---|---|---:|---:|---:|---:|---:|"]
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            backends = {"SQLite": _Sqlite(Path(tmp)), "PostgreSQL": _Postgres(pg_url, loop)}
+            backends = {"SQLite": Sqlite(Path(tmp)), "PostgreSQL": Postgres(pg_url, loop)}
             for name in args.only_case or list(CASES):
                 case = CASES[name]
                 label = name + (f" ({', '.join(f'{k}={v}' for k, v in case['sets'].items())})"

@@ -21,7 +21,8 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 
 from seedgraph.backends import Tx
-from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, normalize
+from seedgraph.canonical import normalize
+from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec
 from seedgraph.errors import UsageError
 
 __all__ = ["BULK_ROWS", "CHUNK_BYTES", "TableWriter", "WriteBuffer", "Writer"]

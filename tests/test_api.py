@@ -31,7 +31,9 @@ def test_other_environments_pass(monkeypatch: pytest.MonkeyPatch, value: str) ->
 
 def test_the_api_exports_what_it_defines_and_everything_the_cli_uses() -> None:
     import ast
+    import importlib
     import inspect as pyinspect
+    import pkgutil
 
     from seedgraph import cli
 
@@ -42,7 +44,10 @@ def test_the_api_exports_what_it_defines_and_everything_the_cli_uses() -> None:
                and (pyinspect.isfunction(value) or pyinspect.isclass(value))
                and value.__module__ == api.__name__}
     assert defined <= set(api.__all__), defined - set(api.__all__)
-    used = {node.attr for node in ast.walk(ast.parse(pyinspect.getsource(cli)))
+    sources = [pyinspect.getsource(cli)] + [  # the cli package: every command module
+        pyinspect.getsource(importlib.import_module(f"{cli.__name__}.{info.name}"))
+        for info in pkgutil.iter_modules(cli.__path__)]
+    used = {node.attr for source in sources for node in ast.walk(ast.parse(source))
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
             and node.value.id == "api"}
     assert used and used <= set(api.__all__), used - set(api.__all__)

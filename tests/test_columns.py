@@ -19,7 +19,8 @@ from sqlalchemy.dialects import postgresql
 from seedgraph import TaskContext, UsageError
 from seedgraph.backends.pgcopy import encode_binary
 from seedgraph.backends.sqlite import sqlite_groups
-from seedgraph.columns import ColumnKind, ColumnSpec, decode, normalize, table_spec
+from seedgraph.canonical import decode, normalize
+from seedgraph.columns import ColumnKind, ColumnSpec, table_spec
 from seedgraph.context import CHUNK_BYTES
 
 JSONB = postgresql.JSONB().with_variant(sa.JSON(), "sqlite")

@@ -15,7 +15,8 @@ import pytest
 from faker import Faker
 
 from seedgraph import UsageError, gen
-from seedgraph.columns import ColumnKind, ColumnSpec, normalize
+from seedgraph.canonical import normalize
+from seedgraph.columns import ColumnKind, ColumnSpec
 from seedgraph.gen import GenerationError
 
 N = 300

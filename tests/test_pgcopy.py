@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph.backends.pgcopy import HEADER, TRAILER, _row_spans, encode_binary, encode_rows
-from seedgraph.columns import ColumnKind, ColumnSpec, normalize, table_spec
+from seedgraph.canonical import normalize
+from seedgraph.columns import ColumnKind, ColumnSpec, table_spec
 from seedgraph.errors import UsageError
 
 META = sa.MetaData()

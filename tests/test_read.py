@@ -1,5 +1,5 @@
 """``ctx.read`` gives the same numpy arrays on SQLite and PostgreSQL for every column kind:
-the canonical arrays of ``seedgraph.columns`` (dtype, shape, values and NULLs alike)."""
+the canonical arrays of ``seedgraph.canonical`` (dtype, shape, values and NULLs alike)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from seedgraph.backends import pgcatalog
 from seedgraph.backends.base import (
     MERGE_ORDER,
     Database,
@@ -159,18 +160,7 @@ class PgTx(Tx):
         """
         if await self.conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})"):
             return []
-        rows = await self.conn.fetch(
-            """
-            SELECT i.indexrelid::regclass::text AS index_name,
-                   pg_get_indexdef(i.indexrelid) AS index_def,
-                   c.conname, pg_get_constraintdef(c.oid) AS con_def,
-                   EXISTS (SELECT 1 FROM pg_constraint f
-                           WHERE f.contype = 'f' AND f.conindid = i.indexrelid) AS referenced
-            FROM pg_index i
-            LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-            WHERE i.indrelid = $1::regclass
-            ORDER BY 1
-            """, quote(table))
+        rows = await self.conn.fetch(pgcatalog.INDEXES, quote(table))
         restore: list[str] = []
         for r in rows:
             if r["referenced"]:
@@ -204,10 +194,7 @@ class PgTx(Tx):
         against the same parents. When a parent is busy after a few tries the keys stay
         and are checked row by row.
         """
-        foreign = await self.conn.fetch(
-            "SELECT conname, pg_get_constraintdef(oid) AS def, confrelid::regclass::text "
-            "AS parent FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' "
-            "ORDER BY conname", quote(table))
+        foreign = await self.conn.fetch(pgcatalog.FOREIGN_KEYS, quote(table))
         if not foreign:
             return []
         parents = ", ".join(sorted({str(r["parent"]) for r in foreign}))
@@ -262,7 +249,8 @@ class PgTx(Tx):
         ``nextval()`` default, owned or not) to follow the column's largest value, or to
         its start when the table is empty. Sequences ignore rollbacks, so without this a
         failed or killed attempt would shift the ids of the next one."""
-        for column, seq, start, step in await self.conn.fetch(_SEQUENCES, quote(spec.name)):
+        for column, seq, start, step in await self.conn.fetch(pgcatalog.SEQUENCES,
+                                                                 quote(spec.name)):
             await self.conn.execute(
                 f"SELECT setval($1::regclass, COALESCE((SELECT MAX({quote(column)}) "
                 f"FROM {quote(spec.name)}) + $2, $3), false)", seq, step, start)
@@ -278,28 +266,6 @@ class PgTx(Tx):
     async def after_load(self, spec: TableSpec) -> None:
         # past the largest value written, so the application's next insert never collides
         await self._restart_sequences(spec)
-
-
-# (column, sequence, start, increment) of every sequence feeding a column of table $1:
-# referenced by the column's default (serial, or nextval of any sequence), or owned by /
-# the identity of the column
-_SEQUENCES = """
-SELECT a.attname, s.oid::regclass::text, q.seqstart, q.seqincrement
-FROM pg_attribute a
-JOIN pg_class s ON s.relkind = 'S' AND s.oid IN (
-    SELECT dep.refobjid FROM pg_attrdef d
-    JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = d.oid
-     AND dep.refclassid = 'pg_class'::regclass
-    WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum
-    UNION
-    SELECT dep.objid FROM pg_depend dep
-    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
-      AND dep.refobjid = a.attrelid AND dep.refobjsubid = a.attnum
-      AND dep.deptype IN ('a', 'i'))
-JOIN pg_sequence q ON q.seqrelid = s.oid
-WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum, 2
-"""
 
 
 @register_backend
@@ -343,16 +309,16 @@ class PgDatabase(Database):
                     tables=missing))
 
     async def partition_roots(self) -> dict[str, str]:
-        return {str(part): str(root).strip('"') for root, part in await self.query(_CHILDREN)}
+        return await pgcatalog.partition_roots(self.query)
 
     async def partition_bounds(self) -> list[tuple[str, str, str]]:
-        return [(str(a), str(b), str(c)) for a, b, c in await self.query(_BOUNDS)]
+        return await pgcatalog.partition_bounds(self.query)
 
     async def insert_triggers(self) -> list[tuple[str, str]]:
-        return [(str(t), str(d)) for t, d in await self.query(_TRIGGERS)]
+        return await pgcatalog.insert_triggers(self.query)
 
     async def domain_types(self) -> dict[str, str]:
-        return {str(n): str(t) for n, t in await self.query(_DOMAINS)}
+        return await pgcatalog.domain_types(self.query)
 
     async def _connect(self, pool_size: int) -> None:
         assert self.url.pg_dsn is not None
@@ -421,39 +387,3 @@ class PgDatabase(Database):
             cursor = await conn.cursor(sql)
             while batch := await cursor.fetch(size):
                 yield batch
-
-
-# (partitioned table, partition) for every partition, nested ones under their root
-_CHILDREN = """
-SELECT pg_partition_root(c.oid)::regclass::text, c.relname FROM pg_class c
-WHERE c.relnamespace = current_schema()::regnamespace AND c.relispartition
-"""
-
-
-_BOUNDS = """
-SELECT p.relname, pg_get_partkeydef(p.oid), pg_get_expr(c.relpartbound, c.oid)
-FROM pg_inherits i
-JOIN pg_class c ON c.oid = i.inhrelid
-JOIN pg_class p ON p.oid = i.inhparent
-WHERE p.relkind = 'p' AND p.relnamespace = current_schema()::regnamespace
-ORDER BY 1, 3
-"""
-
-
-# row-level BEFORE INSERT triggers: tgtype bits ROW (1), BEFORE (2), INSERT (4)
-# (the trigger's definition and its function's body, so `NEW.col := ...` is seen too)
-_TRIGGERS = """
-SELECT c.relname, pg_get_triggerdef(t.oid) || ' ' || COALESCE(p.prosrc, '')
-FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-LEFT JOIN pg_proc p ON p.oid = t.tgfoid
-WHERE NOT t.tgisinternal AND t.tgtype & 7 = 7
-  AND c.relnamespace = current_schema()::regnamespace
-"""
-
-
-# a domain's base type with its length / precision (SQLAlchemy's reflection drops them)
-_DOMAINS = """
-SELECT t.typname, format_type(t.typbasetype, t.typtypmod)
-FROM pg_type t WHERE t.typtype = 'd'
-"""
-

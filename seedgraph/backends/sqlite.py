@@ -29,14 +29,8 @@ from seedgraph.backends.base import (
     register_backend,
 )
 from seedgraph.backends.url import quote
-from seedgraph.columns import (
-    _INT_KINDS,
-    Column,
-    ColumnKind,
-    ColumnSpec,
-    TableSpec,
-    _json_default,
-)
+from seedgraph.canonical import _json_default
+from seedgraph.columns import _INT_KINDS, Column, ColumnKind, ColumnSpec, TableSpec
 from seedgraph.errors import DatabaseError, RunLockedError, UsageError
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 Every function is pure: it takes a numpy ``Generator`` (and, for realistic text, a
 seeded Faker), draws whole columns at once and returns numpy arrays in the canonical
-form of :mod:`seedgraph.columns`, ready for ``ctx.write``. The same rng state gives
+form of :mod:`seedgraph.canonical`, ready for ``ctx.write``. The same rng state gives
 the same arrays. Faker only builds small pools of values and numpy picks from them,
 so a million rows cost one pool and one index draw.
 

@@ -3,7 +3,7 @@
 The array and document generators draw all their items in one flat draw and cut it
 into rows, pausing the cycle collector while the many small lists and dicts are built.
 :func:`with_nulls` turns a share of any column into NULLs in the form
-:mod:`seedgraph.columns` expects for its dtype (NaT, NaN or None).
+:mod:`seedgraph.canonical` expects for its dtype (NaT, NaN or None).
 """
 
 from __future__ import annotations
