@@ -218,16 +218,3 @@ def _volatile_default(column: sa.Column[Any]) -> str:
     except Exception:
         return ""
     return sql if _VOLATILE.search(sql) else ""
-
-
-
-if not TYPE_CHECKING:  # at run time only: mypy sees the imports above, and no other name
-
-    def __getattr__(name: str) -> Any:
-        """``normalize`` and ``decode`` moved to :mod:`seedgraph.canonical`; they still
-        resolve here, lazily (canonical imports this module), for callers not yet updated."""
-        if name in {"normalize", "decode"}:
-            from seedgraph import canonical
-
-            return getattr(canonical, name)
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from seedgraph.backends import Tx, quote
-from seedgraph.columns import TableSpec, normalize
+from seedgraph.canonical import normalize
+from seedgraph.columns import TableSpec
 from seedgraph.context import derive_seed
 from seedgraph.errors import DatabaseError
 

@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from seedgraph.backends.url import DbUrl, quote
-from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, decode, kind_for, table_spec
+from seedgraph.canonical import decode
+from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, kind_for, table_spec
 from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError, UsageError
 
 if TYPE_CHECKING:
