@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from seedgraph import __version__, checkpoints
+from seedgraph import __version__, checkpoints, partitions
+from seedgraph.auto import AUTO_REF
 from seedgraph.backends import Database
 from seedgraph.checkpoints import RunRecord, TaskRecord
 from seedgraph.config import load_config, parse_as_of
 from seedgraph.datafile import read_records
 from seedgraph.errors import NothingToResumeError, SafetyError, SeedgraphError, UsageError
 from seedgraph.events import Listener, RunStarted, RunStatus, TaskStatus
+from seedgraph.executors import make_executor
 from seedgraph.fingerprint import task_fingerprints
 from seedgraph.graph import children_first
 from seedgraph.pack import Pack
@@ -269,8 +271,14 @@ async def run(options: Options, listener: Listener = lambda e: None,
         raise UsageError("--concurrency must be at least 1")
     if options.resume and session.url.missing_file:
         await prepare(session, options, None)  # checks the flags, then: nothing to resume
+    spec = options.executor or "local"
+    if spec != "local" and session.pack.ref == AUTO_REF:
+        raise UsageError(f"--executor {spec} runs partitions in other processes, which import "
+                         "the pack: write it with `seedgraph init DIR` and run it with --pack")
     db = await open_db(session, concurrency)
+    executor = None
     try:
+        executor = make_executor(spec, db, concurrency)
         async with db.run_lock():
             # everything is checked before anything is written
             await ensure_schema(session, db, create=False)
@@ -306,8 +314,14 @@ async def run(options: Options, listener: Listener = lambda e: None,
                                           and prep.resume_run.mode == "append"),
                 concurrency=concurrency, fail_fast=options.fail_fast, chunk_rows=chunk,
                 force=bool(prep.selection.get("force")), cycle_keys=session.pack.cycle_keys,
+                executor=executor, data={n: t.data for n, t in session.pack.tasks.items()
+                                         if t.data is not None},
+                locate=(session.pack.ref, str(Path.cwd() if options.pack
+                                              else session.config.base_dir), session.url.url),
                 listener=listener, handle_signals=handle_signals)
     finally:
+        if executor is not None:
+            executor.close()
         await db.close()
 
 
@@ -371,6 +385,7 @@ class StatusReport:
     runs: tuple[RunRecord, ...]  # newest first
     tasks: tuple[TaskRecord, ...]  # of the newest run
     row_counts: Mapping[str, int]
+    partitions: Mapping[str, int] = field(default_factory=dict)  # committed, per table
 
 
 async def status(options: Options | None = None, runs: int = 5, *,
@@ -384,12 +399,13 @@ async def status(options: Options | None = None, runs: int = 5, *,
         recent = await checkpoints.recent_runs(db, runs)
         tasks = await checkpoints.task_records(db, recent[0].id) if recent else []
         counts = await db.row_counts(list(session.graph.nodes))
+        parts = await partitions.committed(db)
         if recent and recent[0].status == RunStatus.RUNNING and not await db.run_locked():
             recent[0] = replace(recent[0], status=RunStatus.INTERRUPTED)
             tasks = [replace(t, status=TaskStatus.INTERRUPTED,
                              error="the process stopped; rolled back")
                      if t.status == TaskStatus.RUNNING else t for t in tasks]
-    return StatusReport(session.url.display, tuple(recent), tuple(tasks), counts)
+    return StatusReport(session.url.display, tuple(recent), tuple(tasks), counts, parts)
 
 
 async def verify(options: Options, *, allow_empty: bool = False) -> list[Check]:

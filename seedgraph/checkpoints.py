@@ -83,6 +83,19 @@ STATE = sa.Table(
     sa.Column("writers", sa.Text),
 )
 
+PARTITIONS = sa.Table(
+    "seedgraph_partitions", META,
+    sa.Column("table_name", sa.Text, primary_key=True),
+    # a partition's name; "" is the table-level prepare step (its fingerprint column
+    # then holds the JSON list of statements that rebuild what it dropped)
+    sa.Column("part", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    sa.Column("writer", sa.Text),  # the partition's transaction mark (see STATE.writers)
+)
+
 STATUSES = tuple(s.value for s in TaskStatus if s != TaskStatus.UP_TO_DATE)  # recorded
 
 
@@ -150,14 +163,23 @@ async def changed_rows(db: Database, tables: Sequence[str]) -> dict[str, int | N
 async def load_states(db: Database, tables: Sequence[str]) -> dict[str, TableState]:
     counts = await db.row_counts(tables)
     recorded: dict[str, tuple[str, int]] = {}
-    if "seedgraph_state" in await db.existing_tables():
+    existing = await db.existing_tables()
+    if "seedgraph_state" in existing:
         with _reading("seedgraph_state"):
             recorded = {r[0]: (r[1], int(r[2])) for r in await db.query(
                 "SELECT table_name, fingerprint, rows FROM seedgraph_state")}
+    parts: dict[str, dict[str, tuple[int, int]]] = {}
+    if "seedgraph_partitions" in existing:
+        with _reading("seedgraph_partitions"):
+            for t, fp, n, rows in await db.query(
+                    "SELECT table_name, fingerprint, COUNT(*), SUM(rows) FROM "
+                    "seedgraph_partitions WHERE part <> '' GROUP BY table_name, fingerprint"):
+                parts.setdefault(t, {})[fp] = (int(n), int(rows))
     out: dict[str, TableState] = {}
     for t in tables:
         fp, rows = recorded.get(t, (None, None))
-        out[t] = TableState(rows=counts[t], fingerprint=fp, recorded_rows=rows)
+        out[t] = TableState(rows=counts[t], fingerprint=fp, recorded_rows=rows,
+                            partitions=parts.get(t, {}))
     return out
 
 
@@ -228,17 +250,25 @@ async def clear_tables(tx: Tx, tables: Sequence[str]) -> None:
     await tx.empty(tables)
     for t in tables:
         await tx.execute("DELETE FROM seedgraph_state WHERE table_name = ?", (t,))
+        # a recorded prepare step stays: the indexes it dropped are still to be rebuilt
+        await tx.execute("DELETE FROM seedgraph_partitions WHERE table_name = ? AND part <> ''",
+                         (t,))
 
 
 async def mark_done(tx: Tx, *, run_id: int, table: str, rows: int, fingerprint: str,
-                    started_at: str, seconds: float, append: bool) -> None:
-    """Inside the task's own transaction: its checkpoint commits with its rows."""
+                    started_at: str, seconds: float, append: bool,
+                    writers: Sequence[str | None] | None = None) -> None:
+    """Inside the task's own transaction: its checkpoint commits with its rows.
+    *writers*: the marks of the transactions that wrote the rows, when others than this
+    one did (a partitioned table's partitions)."""
     await tx.execute(
         "UPDATE seedgraph_tasks SET status = 'done', rows = ?, started_at = ?, finished_at = ?,"
         " seconds = ?, error = NULL, fingerprint = ? WHERE run_id = ? AND table_name = ?",
         (rows, started_at, now(), seconds, fingerprint, run_id, table),
     )
     marker = await tx.write_marker(table)
+    if writers is not None:
+        marker = None if None in writers else _SEVERAL + json.dumps(list(writers))
     existing = await tx.fetch("SELECT rows, writers FROM seedgraph_state WHERE table_name = ?",
                               (table,))
     if existing:
@@ -265,7 +295,12 @@ async def mark_done(tx: Tx, *, run_id: int, table: str, rows: int, fingerprint: 
              None if append else _writers(marker)))
 
 
+_SEVERAL = "\0"  # a marker that is already the JSON list of several writers
+
+
 def _writers(marker: str | None) -> str | None:
+    if marker is not None and marker.startswith(_SEVERAL):
+        return marker[1:]
     return None if marker is None else json.dumps([marker])
 
 

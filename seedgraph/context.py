@@ -89,6 +89,8 @@ class TaskContext:
     faker:    a Faker seeded from (seed, table)
     dialect:  "postgresql" or "sqlite"
     append:   True when the run appends (``seedgraph run --append``) instead of rebuilding
+    partition, partitions: in a partitioned task, this run's partition (a number from 0,
+              or the parent's value) and how many there are; None otherwise
     """
 
     def __init__(
@@ -109,6 +111,8 @@ class TaskContext:
         data: str | None = None,
         key: Sequence[str] = (),
         fields: Sequence[str] = (),
+        partition: Any = None,
+        partitions: int | None = None,
     ) -> None:
         self.table = table
         self.seed = seed
@@ -116,7 +120,12 @@ class TaskContext:
         self.params: Mapping[str, Any] = _Params(table, params)
         self.dialect = dialect
         self.append = append
-        self.rng = np.random.default_rng(derive_seed(seed, table))
+        # a partition's randomness is its own: (seed, table, partition), whoever runs it
+        self.partition = partition
+        self.partitions = partitions
+        self._stream: tuple[str | int, ...] = (table,) if partition is None else (
+            table, "partition", str(partition))
+        self.rng = np.random.default_rng(derive_seed(seed, *self._stream))
         self._locale = locale
         self._faker: Faker | None = None
         self._upstream = frozenset(upstream)
@@ -136,7 +145,7 @@ class TaskContext:
             from faker import Faker  # imported on first use: ~60 ms most runs do not need
 
             fk = Faker(self._locale)
-            fk.seed_instance(derive_seed(self.seed, self.table, "faker"))
+            fk.seed_instance(derive_seed(self.seed, *self._stream, "faker"))
             self._faker = fk
         return self._faker
 
@@ -150,7 +159,7 @@ class TaskContext:
 
     def uuids(self, n: int, *key: str | int) -> np.ndarray:
         """``n`` deterministic UUID4 strings drawn from (seed, table, key)."""
-        rng = np.random.default_rng(derive_seed(self.seed, self.table, "uuid", *key))
+        rng = np.random.default_rng(derive_seed(self.seed, *self._stream, "uuid", *key))
         raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
         raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
         raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80

@@ -156,6 +156,7 @@ class TableWriter:
         self.key = key  # upsert by this natural key instead of loading into an empty table
         self.update = update  # --force: existing rows take the written values
         self.rows = 0
+        self.written: set[str] = set()  # the columns written so far
         self.inserted = 0
         self.updated = 0
         self._on_rows = on_rows
@@ -220,6 +221,7 @@ class TableWriter:
         (wide rows make a chunk of fewer than ``bulk_rows`` rows)."""
         names = tuple(columns)
         cols = self._check_columns(names)
+        self.written.update(names)
         values = [normalize(columns[c.name], c, n) for c in cols]
         if self.key:
             missing = [k for k in self.key if k not in names]

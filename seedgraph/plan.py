@@ -34,6 +34,8 @@ class TableState:
     fingerprint: str | None = None  # what seedgraph recorded; None: seedgraph never wrote it
     recorded_rows: int | None = None
     changed_rows: int | None = None  # rows written or changed since seedgraph wrote the table
+    # a partitioned table's committed partitions: fingerprint -> (partitions, rows)
+    partitions: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def foreign_rows(self) -> bool:
@@ -156,24 +158,33 @@ def make_plan(
     upserted = {n for n in graph.nodes if _keyed(graph, n)}
     together: dict[str, str] = {}  # unit members that run because a partner does
     while True:
-        steps, to_run = _decide(graph, order, states, fingerprints, upserted, together,
-                                force=force, append=append)
+        steps, to_run, resuming = _decide(graph, order, states, fingerprints, upserted,
+                                          together, force=force, append=append)
         more = {m: n for n in to_run for m in unit_of(graph, n)
                 if m not in to_run and m not in together}
         if not more:
             break
         together.update(more)
-    return _finish(graph, chosen, steps, to_run, states, fingerprints, upserted, append)
+    # an upserted table is never emptied, nor one whose committed partitions resume
+    return _finish(graph, chosen, steps, to_run, states, fingerprints, upserted | resuming,
+                   append)
 
 
 def _decide(graph: nx.DiGraph, order: list[str], states: Mapping[str, TableState],
             fingerprints: Mapping[str, str], upserted: set[str], together: Mapping[str, str],
-            *, force: bool, append: bool) -> tuple[list[Step], set[str]]:
+            *, force: bool, append: bool) -> tuple[list[Step], set[str], set[str]]:
     to_run: set[str] = set()
+    resuming: set[str] = set()
     steps: list[Step] = []
     for name in order:
         st = states.get(name, TableState(rows=0))
         reruns = sorted(u for u in graph.predecessors(name) if u in to_run)
+        done = _partitions_done(graph, name, st, fingerprints[name])
+        if done and not (force or append):
+            to_run.add(name)
+            resuming.add(name)
+            steps.append(Step(name, "run", f"{done} partition(s) committed; runs the rest"))
+            continue
         if name in together:
             to_run.add(name)
             steps.append(Step(name, "run", f"seeded together with {together[name]} "
@@ -204,13 +215,23 @@ def _decide(graph: nx.DiGraph, order: list[str], states: Mapping[str, TableState
             continue
         to_run.add(name)
         steps.append(Step(name, "run", reason))
-    return steps, to_run
+    return steps, to_run, resuming
+
+
+def _partitions_done(graph: nx.DiGraph, name: str, st: TableState, fingerprint: str) -> int:
+    """Partitions of an unfinished partitioned table committed with this fingerprint (0
+    when there are none, or the table holds rows they do not account for)."""
+    task = graph.nodes[name].get("task")
+    if task is None or task.partitions is None or st.fingerprint == fingerprint:
+        return 0
+    parts, rows = st.partitions.get(fingerprint, (0, 0))
+    return parts if parts and rows == st.rows else 0
 
 
 def _finish(graph: nx.DiGraph, chosen: set[str], steps: list[Step], to_run: set[str],
             states: Mapping[str, TableState], fingerprints: Mapping[str, str],
             upserted: set[str], append: bool) -> Plan:
-    # an upserted table is never emptied: its rows are merged by natural key
+    # tables in *upserted* are never emptied: its rows are merged by natural key
     clear = [] if append else [n for n in children_first(graph, to_run - upserted)
                                 if states.get(n, TableState(0)).rows > 0]
     problems: list[str] = []

@@ -24,7 +24,7 @@ import anyio
 import networkx as nx
 from anyio.abc import TaskGroup
 
-from seedgraph import checkpoints
+from seedgraph import checkpoints, partitions
 from seedgraph.backends import Database, Tx
 from seedgraph.context import Reader, TaskContext
 from seedgraph.cycles import CycleKey, fill_in
@@ -38,6 +38,7 @@ from seedgraph.events import (
     TaskStarted,
     TaskStatus,
 )
+from seedgraph.executors import Executor, LocalExecutor, PartitionJob
 from seedgraph.graph import unit_of
 from seedgraph.load import BULK_ROWS, TableWriter
 from seedgraph.plan import Plan, Schedule
@@ -74,7 +75,9 @@ class _Settings:
 class _Execution:
     def __init__(self, db: Database, graph: nx.DiGraph, plan: Plan,
                  params: Mapping[str, Mapping[str, Any]], settings: _Settings,
-                 listener: Listener, concurrency: int, cycle_keys: Sequence[CycleKey]) -> None:
+                 listener: Listener, concurrency: int, cycle_keys: Sequence[CycleKey],
+                 executor: Executor | None = None, locate: tuple[str, str, str] = ("", "", ""),
+                 data: Mapping[str, str] | None = None) -> None:
         self.db = db
         self.graph = graph
         self.plan = plan
@@ -82,6 +85,9 @@ class _Execution:
         self.s = settings
         self.emit = listener
         self.cycle_keys = cycle_keys
+        self.executor = executor or LocalExecutor(db, max(1, concurrency))
+        self.locate = locate  # (pack, base dir, url): where a worker finds the task
+        self.data = data or {}
         self.limiter = anyio.CapacityLimiter(max(1, concurrency))
         # a cycle's tables load as one unit, scheduled under its first table's name
         self.members = {unit_of(graph, t)[0]: [m for m in unit_of(graph, t) if m in plan.to_run]
@@ -122,7 +128,11 @@ class _Execution:
             await self._mark(names, TaskStatus.RUNNING, started_at=started_at)
         try:
             try:
-                loaded = await self._load(names, started_at, t0)
+                task: TaskDef = self.graph.nodes[head]["task"]
+                if len(names) == 1 and task.partitions is not None:
+                    loaded = {head: await self._load_partitioned(task, started_at, t0)}
+                else:
+                    loaded = await self._load(names, started_at, t0)
             except BaseExceptionGroup as group:
                 exc = _first(group)
                 if isinstance(exc, TaskFailed | anyio.get_cancelled_exc_class()):
@@ -202,6 +212,42 @@ class _Execution:
             except Exception as exc:
                 raise TaskFailed(current, exc) from exc
         return out
+
+    async def _load_partitioned(self, task: TaskDef, started_at: str,
+                                t0: float) -> tuple[int, str | None]:
+        """Load the partitions that have not committed (each in its own transaction,
+        wherever the executor runs them), then the table-level finish step."""
+        name, fp = task.table, self.plan.fingerprints[task.table]
+        keys = await partitions.partition_keys(self.db, task)
+        done = await partitions.done_partitions(self.db, name, fp)
+        await partitions.prepare(self.db, name, self.s.run_id)
+        todo = [k for k in keys if str(k) not in done]
+        loaded = {k: rows for k, rows in done.items()}
+        pack, base, url = self.locate
+
+        def progress(key: Any) -> Callable[[int], None]:
+            def on_rows(rows: int) -> None:
+                loaded[str(key)] = rows
+                self.emit(TaskProgress(name, sum(loaded.values()), time.perf_counter() - t0))
+            return on_rows
+
+        limiter = anyio.CapacityLimiter(max(1, self.executor.workers))
+
+        async def one(key: Any) -> None:
+            async with limiter:
+                job = PartitionJob(pack, base, url, name, key, len(keys), self.s.run_id,
+                                   self.s.seed, self.s.as_of, fp, self.s.chunk_rows,
+                                   dict(self.params.get(name, {})), self.data)
+                await self.executor.load(task, job, progress(key))
+
+        async with anyio.create_task_group() as tg:
+            for key in todo:
+                tg.start_soon(one, key)
+        rows = await partitions.finish(self.db, task, run_id=self.s.run_id, fingerprint=fp,
+                                       started_at=started_at, t0=t0,
+                                       mark_done=checkpoints.mark_done)
+        return rows, (f"{len(keys)} partitions" if not done else
+                      f"{len(keys)} partitions, {len(todo)} run now")
 
     async def _load_table(self, tx: Tx, name: str, t0: float,
                           reader: Reader) -> tuple[int, str | None]:
@@ -322,12 +368,15 @@ async def execute(db: Database, graph: nx.DiGraph, plan: Plan, *, run_id: int,
                   params: Mapping[str, Mapping[str, Any]], seed: int, as_of: datetime,
                   append: bool = False, concurrency: int = 4, fail_fast: bool = False,
                   force: bool = False, cycle_keys: Sequence[CycleKey] = (),
+                  executor: Executor | None = None, locate: tuple[str, str, str] = ("", "", ""),
+                  data: Mapping[str, str] | None = None,
                   chunk_rows: int = 50_000, listener: Listener = lambda e: None,
                   handle_signals: bool = True) -> RunResult:
     """Run the plan's tasks; return per-task outcomes and the run's status."""
     t0 = time.perf_counter()
     settings = _Settings(run_id, seed, as_of, append, chunk_rows, fail_fast, force)
-    ex = _Execution(db, graph, plan, params, settings, listener, concurrency, cycle_keys)
+    ex = _Execution(db, graph, plan, params, settings, listener, concurrency, cycle_keys,
+                    executor, locate, data)
     async with anyio.create_task_group() as outer:
         if handle_signals:
             outer.start_soon(ex.watch_signals, outer)

@@ -62,6 +62,7 @@ class Options(Settings):
     confirm: bool = False
     allow_production: bool = False
     lock_timeout: float | None = None  # seconds to wait for another program's lock
+    executor: str | None = None  # where partitions run: local, processes, dask://host:port
     config_auto: bool = True  # False: ignore `auto = true` in the config (schema create/drop)
 
 

@@ -46,6 +46,9 @@ class TaskDef:
     # updated) and the table is never emptied, so rows seedgraph did not write stay
     key: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()  # names in the data file that are not columns
+    # the body runs once per partition: a count (ctx.partition = 0..n-1), or
+    # "table.column" (one partition per value of an upstream table's column)
+    partitions: int | str | None = None
 
     @property
     def name(self) -> str:
@@ -102,6 +105,20 @@ def _as_tuple(values: str | Iterable[str] | None, what: str, owner: str) -> tupl
     return out
 
 
+def _as_partitions(value: Any, table: str) -> int | str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise PackError(f"task '{table}': partitions must be a count or 'table.column', "
+                        f"got {value!r}")
+    if isinstance(value, int) and value < 1:
+        raise PackError(f"task '{table}': partitions must be at least 1, got {value}")
+    if isinstance(value, str) and value.count(".") != 1:
+        raise PackError(f"task '{table}': partitions={value!r} must name an upstream table's "
+                        "column as 'table.column', e.g. partitions='store.id'")
+    return value
+
+
 def _as_params(params: Mapping[str, Any] | Sequence[str] | None) -> dict[str, Any]:
     if params is None:
         return {}
@@ -125,6 +142,7 @@ def task(
     data: str | None = None,
     key: str | Iterable[str] | None = None,
     fields: str | Iterable[str] | None = None,
+    partitions: int | str | None = None,
 ) -> Callable[[TaskFn], TaskDef]: ...
 
 
@@ -138,6 +156,7 @@ def task(
     data: str | None = None,
     key: str | Iterable[str] | None = None,
     fields: str | Iterable[str] | None = None,
+    partitions: int | str | None = None,
 ) -> TaskDef | Callable[[TaskFn], TaskDef]:
     """Declare the seed task for one table.
 
@@ -151,7 +170,10 @@ def task(
     *data* names a YAML, JSON or CSV file (relative to the module) whose rows
     ``ctx.records()`` returns; *key* makes the table's rows upserted by that natural
     key instead of rebuilt; *fields* lists names in the file that are not columns
-    (e.g. a ``password`` the task hashes).
+    (e.g. a ``password`` the task hashes). *partitions* runs the body once per
+    partition, each committed with its own checkpoint: a count, or ``"table.column"``
+    for one partition per value of an upstream table's column (see
+    :mod:`seedgraph.partitions`).
     """
 
     def wrap(fn: TaskFn, name: str | None) -> TaskDef:
@@ -177,6 +199,7 @@ def task(
             data=path,
             key=_as_tuple(key, "key", f"task '{tname}'"),
             fields=_as_tuple(fields, "fields", f"task '{tname}'"),
+            partitions=_as_partitions(partitions, tname),
         )
 
     if callable(table):

@@ -112,6 +112,7 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
             "tasks": [{"table": t.table, "status": t.status, "rows": t.rows,
                        "seconds": t.seconds, "error": t.error} for t in tasks],
             "row_counts": counts,
+            "partitions": report.partitions,
         }, indent=2))
         return
     out.print(f"database: {report.database}")
@@ -130,8 +131,13 @@ def status(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None, aut
         t = by_table.get(n)
         table.add_row(n, t.status if t else "-", f"{t.rows:,}" if t and t.rows is not None else "-",
                       f"{t.seconds:.2f}" if t and t.seconds is not None else "-",
-                      f"{counts[n]:,}", (t.error or "") if t else "")
+                      f"{counts[n]:,}", _note(t.error if t else None, report.partitions.get(n)))
     out.print(table)
+
+
+def _note(error: str | None, parts: int | None) -> str:
+    said = [f"{parts} partitions committed"] if parts else []
+    return "; ".join(said + ([error] if error else []))
 
 
 @handle_errors

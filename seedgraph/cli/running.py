@@ -49,7 +49,8 @@ def run(
     resume: Annotated[bool, typer.Option("--resume", help="Continue the latest unfinished run with its recorded settings.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild selected tables even if up to date.")] = False,
     append: Annotated[bool, typer.Option("--append", help="Add rows (e.g. a later date range) without emptying tables.")] = False,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", "-j", help="Tasks run at once (default 4).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", "-j", help="Tasks (and a partitioned table's partitions) run at once (default 4).")] = None,
+    executor: Annotated[str | None, typer.Option("--executor", help="Where partitions run: local (default), processes (-j worker processes), or dask://HOST:PORT.")] = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Cancel everything at the first failure.")] = False,
     confirm: ConfirmOpt = False, allow_production: ProdOpt = False,
     lock_timeout: LockOpt = None,
@@ -62,7 +63,7 @@ def run(
                        sets=sets, only=only, exclude=exclude, resume=resume, force=force,
                        append=append, concurrency=concurrency, fail_fast=fail_fast,
                        confirm=confirm, allow_production=allow_production,
-                       lock_timeout=lock_timeout)
+                       lock_timeout=lock_timeout, executor=executor)
     def shown(inner: Listener) -> Listener:
         if not verbose:
             return inner

@@ -1,0 +1,73 @@
+"""A pack with partitioned tables: ``readings`` one partition per sensor, ``ticks`` four
+fixed partitions of key ranges, ``daily`` (not partitioned) reading both.
+
+``PARTS_KILL=readings:3`` makes the worker loading partition 3 of ``readings`` kill its
+own process (SIGKILL) once, after its rows reached the database and before its commit:
+the marker file ``PARTS_KILL_MARK`` records that it happened, so a resume runs
+through. ``PARTS_FAIL=ticks:2`` makes partition 2 of ``ticks`` raise.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import sqlalchemy as sa
+
+from seedgraph import TaskContext, task
+
+METADATA = sa.MetaData()
+sensor = sa.Table(
+    "sensor", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+)
+readings = sa.Table(
+    "readings", METADATA,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("sensor_id", sa.Integer, sa.ForeignKey("sensor.id"), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Index("ix_readings_sensor", "sensor_id"),
+)
+ticks = sa.Table(
+    "ticks", METADATA,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("price", sa.Float, nullable=False),
+)
+PARAMS = {"sensors": 6, "per_sensor": 3000, "ticks": 20_000}
+
+
+@task("sensor", params=["sensors"])
+async def seed_sensor(ctx: TaskContext) -> None:
+    n = int(ctx.params["sensors"])
+    await ctx.write({"id": np.arange(1, n + 1), "name": [f"s{i}" for i in range(1, n + 1)]})
+
+
+def _maybe_kill(ctx: TaskContext) -> None:
+    if os.environ.get("PARTS_FAIL") == f"{ctx.table}:{ctx.partition}":
+        raise RuntimeError(f"partition {ctx.partition} of {ctx.table} failed")
+    spec = os.environ.get("PARTS_KILL", "")
+    mark = os.environ.get("PARTS_KILL_MARK")
+    if spec == f"{ctx.table}:{ctx.partition}" and mark and not Path(mark).exists():
+        Path(mark).write_text("killed")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@task("readings", upstream=["sensor"], partitions="sensor.id", params=["per_sensor"])
+async def seed_readings(ctx: TaskContext) -> None:
+    n = int(ctx.params["per_sensor"])
+    sid = int(ctx.partition)
+    await ctx.write({"id": sid * 1_000_000 + np.arange(n), "sensor_id": np.full(n, sid),
+                     "value": ctx.rng.normal(20.0, 2.0, n)})
+    await ctx.flush()
+    _maybe_kill(ctx)
+
+
+@task("ticks", partitions=4, params=["ticks"])
+async def seed_ticks(ctx: TaskContext) -> None:
+    total, k, count = int(ctx.params["ticks"]), int(ctx.partition), int(ctx.partitions)
+    lo, hi = total * k // count, total * (k + 1) // count
+    await ctx.write({"id": np.arange(lo, hi), "price": 100 + ctx.rng.standard_normal(hi - lo)})
+    _maybe_kill(ctx)

@@ -1,0 +1,133 @@
+"""Partitioned tasks: the same bytes however the partitions run (concurrency, worker
+processes, a Dask cluster), a worker killed mid-partition resumed to the identical
+database, and an interrupted table-level step repeated safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, checksums, cli, query, run_engine
+
+PARTS = str(REPO / "tests" / "packs" / "parts")
+TABLES = ["sensor", "readings", "ticks"]
+
+
+def test_partitions_give_the_same_bytes_at_any_concurrency(db_url: str, tmp_path: Path,
+                                                            pg: object) -> None:
+    one = run_engine(db_url, pack=PARTS, concurrency=1)
+    assert one.status == "done", one.outcomes
+    rows = {o.table: o.rows for o in one.outcomes}
+    assert rows == {"sensor": 6, "readings": 18_000, "ticks": 20_000}
+    reference = checksums(db_url, TABLES)
+    # a partition's rows come from (seed, table, partition): different per partition
+    (distinct,) = query(db_url, "SELECT COUNT(DISTINCT value) FROM readings")[0]
+    assert distinct == 18_000
+    again = run_engine(db_url, pack=PARTS, concurrency=4, force=True)
+    assert again.status == "done"
+    assert checksums(db_url, TABLES) == reference
+    recorded = query(db_url, "SELECT table_name, COUNT(*), SUM(rows) FROM seedgraph_partitions "
+                             "GROUP BY table_name ORDER BY 1")
+    assert recorded == [("readings", 6, 18_000), ("ticks", 4, 20_000)]
+
+
+def test_processes_give_the_same_bytes(pg_url: str, tmp_path: Path) -> None:
+    out = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of", "2026-01-15",
+              "-q", "--executor", "processes", "-j", "2")
+    assert out.returncode == 0, out.stderr
+    processes = checksums(pg_url, TABLES)
+    local = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of",
+                "2026-01-15", "-q", "--force")
+    assert local.returncode == 0, local.stderr
+    assert checksums(pg_url, TABLES) == processes
+
+
+def test_a_killed_worker_is_resumed_to_the_identical_database(pg_url: str, pg: object,
+                                                              tmp_path: Path) -> None:
+    mark = tmp_path / "killed"
+    env = {"PARTS_KILL": "readings:3", "PARTS_KILL_MARK": str(mark)}
+    first = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of", "2026-01-15",
+                "-q", "--executor", "processes", "-j", "2", env=env)
+    assert first.returncode != 0 and mark.exists(), first.stderr
+    assert "Traceback" not in first.stderr
+    committed = {r[0] for r in query(pg_url, "SELECT part FROM seedgraph_partitions WHERE "
+                                             "table_name = 'readings' AND part <> ''")}
+    assert "3" not in committed  # the killed partition rolled back
+    status = cli("status", "--pack", PARTS, "--db", pg_url)
+    assert "partitions" in status.stdout, status.stdout
+    resumed = cli("run", "--pack", PARTS, "--db", pg_url, "--resume", "-q", "--executor",
+                  "processes", "-j", "2", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    again = {r[0] for r in query(pg_url, "SELECT part FROM seedgraph_partitions WHERE "
+                                         "table_name = 'readings' AND part <> ''")}
+    assert again == {str(i) for i in range(1, 7)}
+    # only the missing partitions ran: the committed ones kept their run id
+    runs = dict(query(pg_url, "SELECT part, run_id FROM seedgraph_partitions "
+                              "WHERE table_name = 'readings' AND part <> ''"))
+    assert {runs[p] for p in committed} == {1}
+    resumed_db = checksums(pg_url, TABLES)
+    fresh = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of",
+                "2026-01-15", "-q", "--force")
+    assert fresh.returncode == 0, fresh.stderr
+    assert checksums(pg_url, TABLES) == resumed_db
+    # the indexes dropped for the bulk load are back, once
+    (indexes,) = query(pg_url, "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'readings'")[0]
+    assert indexes == 2
+
+
+@pytest.mark.parametrize("where", ["partition", "finish"])
+def test_an_interrupted_partition_or_table_step_is_resumed_safely(
+        db_url: str, where: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A partition that fails, or the table-level finish step dying before it commits
+    (its transaction rolls back, as when the process is killed there), then --resume:
+    the database is the one a clean run gives."""
+    from seedgraph import partitions
+
+    if where == "partition":
+        monkeypatch.setenv("PARTS_FAIL", "ticks:2")
+    else:
+        real = partitions.finish
+
+        async def dies(*args: object, **kwargs: object) -> int:
+            raise RuntimeError("the process died in the finish step")
+
+        monkeypatch.setattr(partitions, "finish", dies)
+    failed = run_engine(db_url, pack=PARTS)
+    assert failed.status == "failed"
+    assert {o.table: o.status for o in failed.outcomes}["ticks"] == "failed"
+    monkeypatch.delenv("PARTS_FAIL", raising=False)
+    if where == "finish":
+        monkeypatch.setattr(partitions, "finish", real)
+    parts_before = query(db_url, "SELECT part, run_id FROM seedgraph_partitions "
+                                 "WHERE table_name = 'ticks' AND part <> '' ORDER BY 1")
+    resumed = run_engine(db_url, pack=PARTS, resume=True)
+    assert resumed.status == "done", resumed.outcomes
+    parts_after = query(db_url, "SELECT part, run_id FROM seedgraph_partitions "
+                                "WHERE table_name = 'ticks' AND part <> '' ORDER BY 1")
+    assert set(parts_before) <= set(parts_after)  # committed partitions did not rerun
+    assert len(parts_after) == 4
+    done = checksums(db_url, TABLES)
+    fresh = run_engine(db_url, pack=PARTS, force=True)
+    assert fresh.status == "done"
+    assert checksums(db_url, TABLES) == done
+
+
+def test_a_dask_cluster_gives_the_same_bytes(pg_url: str) -> None:
+    """A Dask LocalCluster of 2 worker processes (started here); each worker connects
+    to PostgreSQL and loads its partitions itself."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        address = cluster.scheduler_address.replace("tcp://", "dask://")
+        out = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of",
+                  "2026-01-15", "-q", "--executor", address)
+        assert out.returncode == 0, out.stderr
+        on_dask = checksums(pg_url, TABLES)
+        workers = query(pg_url, "SELECT COUNT(*) FROM seedgraph_partitions WHERE part <> ''")
+        assert workers == [(10,)]
+    local = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of",
+                "2026-01-15", "-q", "--force")
+    assert local.returncode == 0, local.stderr
+    assert checksums(pg_url, TABLES) == on_dask
