@@ -119,6 +119,7 @@ async def load_partition(db: Database, task: TaskDef, part: Partition, *, run_id
                 await task.fn(ctx)
                 await ctx.flush()
                 await writer.finish()
+            await tx.after_load(spec)  # SQLite checks the keys a streamed load deferred
             missing = [c for c in spec.primary_key if c not in writer.written]
             if missing and writer.rows:
                 raise UsageError(

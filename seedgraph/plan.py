@@ -47,8 +47,8 @@ class TableState:
         """How many rows seedgraph cannot vouch for (at least)."""
         if self.rows == 0:
             return 0
-        if self.fingerprint is None:
-            return self.rows
+        if self.fingerprint is None:  # rows of committed partitions are seedgraph's
+            return max(0, self.rows - sum(rows for _, rows in self.partitions.values()))
         return max(self.rows - (self.recorded_rows or 0), self.changed_rows or 0)
 
 
@@ -202,6 +202,8 @@ def _decide(graph: nx.DiGraph, order: list[str], states: Mapping[str, TableState
             reason = "--force"
         elif st.fingerprint is None and st.rows == 0:
             reason = "never seeded"
+        elif st.fingerprint is None and st.partitions and not st.foreign_rows:
+            reason = "code, parameters, seed or upstream changed since its partitions loaded"
         elif st.fingerprint is None:
             reason = f"holds {st.rows} rows seedgraph did not write"
         elif st.fingerprint != fingerprints[name]:

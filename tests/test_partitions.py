@@ -131,3 +131,17 @@ def test_a_dask_cluster_gives_the_same_bytes(pg_url: str) -> None:
                 "2026-01-15", "-q", "--force")
     assert local.returncode == 0, local.stderr
     assert checksums(pg_url, TABLES) == on_dask
+
+
+def test_partial_partitions_of_an_old_setting_are_rebuilt_without_confirm(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Committed partitions are seedgraph's rows: a new run with other parameters
+    empties and rebuilds them without asking for --confirm."""
+    monkeypatch.setenv("PARTS_FAIL", "ticks:2")
+    assert run_engine(db_url, pack=PARTS).status == "failed"
+    monkeypatch.delenv("PARTS_FAIL")
+    rebuilt = run_engine(db_url, pack=PARTS, sets={"ticks": 8000})
+    assert rebuilt.status == "done", rebuilt.outcomes
+    assert query(db_url, "SELECT COUNT(*) FROM ticks") == [(8000,)]
+    assert query(db_url, "SELECT COUNT(*), SUM(rows) FROM seedgraph_partitions "
+                         "WHERE table_name = 'ticks' AND part <> ''") == [(4, 8000)]
