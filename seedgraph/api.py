@@ -20,13 +20,12 @@ from seedgraph.auto import AUTO_REF
 from seedgraph.backends import Database
 from seedgraph.checkpoints import RunRecord, TaskRecord
 from seedgraph.config import load_config, parse_as_of
-from seedgraph.datafile import read_records
 from seedgraph.errors import NothingToResumeError, SafetyError, SeedgraphError, UsageError
 from seedgraph.events import Listener, RunStarted, RunStatus, TaskStatus
 from seedgraph.executors import make_executor
 from seedgraph.fingerprint import task_fingerprints
 from seedgraph.graph import children_first
-from seedgraph.pack import Pack
+from seedgraph.guards import check_data_files, check_production_run, refuse
 from seedgraph.plan import Plan, TableState, make_plan, resolve_params
 from seedgraph.runner import RunResult, execute
 from seedgraph.selector import select
@@ -207,58 +206,6 @@ async def prepare(session: Session, options: Options, db: Database | None, *,
                     resume_run)
 
 
-def _refuse(plan: Plan, options: Options, pack: Pack) -> None:
-    cannot = [t for t in plan.to_run if t in pack.problems]
-    if cannot:
-        raise UsageError(f"cannot seed table '{cannot[0]}': {pack.problems[cannot[0]]}"
-                         + (f" (and {len(cannot) - 1} more table(s))" if len(cannot) > 1
-                            else ""))
-    if plan.problems:
-        raise SafetyError("refusing to run: " + plan.problems[0]
-                          + (f" (and {len(plan.problems) - 1} more)" if len(plan.problems) > 1
-                             else ""))
-    if plan.needs_confirm and not options.confirm:
-        t = plan.needs_confirm[0]
-        st = plan.states[t]
-        raise SafetyError(
-            f"table '{t}' holds {st.unknown_rows} row(s) seedgraph did not write or that "
-            "were changed since; this run would delete them. Add --confirm to allow it, or "
-            f"leave '{t}' out with --exclude '{t}+'")
-
-
-async def _check_production(options: Options, plan: Plan, session: Session,
-                            db: Database) -> None:
-    """In production (SEEDGRAPH_ENV/APP_ENV) a run may go ahead without
-    --allow-production only when it writes nothing but upserts by natural key into
-    tables that exist: it never deletes a row and never creates a table."""
-    try:
-        check_production(options, "seed this database")
-        return
-    except SafetyError as refusal:
-        rebuilt = [t for t in plan.to_run if not session.pack.tasks[t].key]
-        missing = sorted(set(plan.to_run) - await db.existing_tables())
-        if rebuilt or plan.clear:
-            raise SafetyError(
-                f"{refusal}. Here only tables upserted by a natural key may be seeded (they "
-                f"never lose a row), but this run would rebuild '{(rebuilt or plan.clear)[0]}'"
-                "; choose a selection or profile of upserted tables (e.g. --profile "
-                "production)") from None
-        if missing:
-            raise SafetyError(
-                f"{refusal}. Table '{missing[0]}' does not exist, and seedgraph does not "
-                "create tables in production; run your migrations first") from None
-
-
-async def _check_data_files(session: Session, db: Database, plan: Plan) -> None:
-    """Every data file the run reads is read and checked before anything is written."""
-    for name in plan.to_run:
-        t = session.pack.tasks[name]
-        if t.data is not None:
-            spec = await db.spec(name)
-            read_records(Path(t.data), spec, key=t.key, fields=t.fields,
-                         foreign_keys=spec.foreign_keys)
-
-
 async def run(options: Options, listener: Listener = lambda e: None,
               *, handle_signals: bool = True) -> RunResult:
     """``seedgraph run``: plan, empty what must be rebuilt, execute, record."""
@@ -284,11 +231,11 @@ async def run(options: Options, listener: Listener = lambda e: None,
             await ensure_schema(session, db, create=False)
             prep = await prepare(session, options, db, read_only=True)
             plan = prep.plan
-            _refuse(plan, options, session.pack)
-            await _check_production(options, plan, session, db)
+            refuse(plan, options, session.pack)
+            await check_production_run(options, plan, session, db)
             if session.pack.preflight is not None:
                 session.pack.preflight(prep.params)
-            await _check_data_files(session, db, plan)
+            await check_data_files(session, db, plan)
             await ensure_schema(session, db)
             await checkpoints.ensure_tables(db)
             skipped = [s.table for s in plan.steps if s.action == "skip"]
