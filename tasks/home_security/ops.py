@@ -47,9 +47,10 @@ async def prometheus_alerts(ctx: TaskContext) -> None:
 
 
 @task("gpu_stats", upstream=["detections"], tags=["ops"], params={"days": None,
-                                                                  "gpu_interval_s": 300})
+                                                                  "gpu_interval_s": 5})
 async def gpu_stats(ctx: TaskContext) -> None:
-    """GPU samples every 5 minutes; utilisation follows the detection load."""
+    """GPU samples every `gpu_interval_s` seconds (003's GPUMonitor default: 5) over the
+    window; utilisation follows the detection load."""
     days = int(ctx.params["days"])
     step = int(ctx.params["gpu_interval_s"])
     det = await ctx.read("detections", ["detected_at"])
