@@ -47,9 +47,10 @@ async def prometheus_alerts(ctx: TaskContext) -> None:
 
 
 @task("gpu_stats", upstream=["detections"], tags=["ops"], params={"days": None,
-                                                                  "gpu_interval_s": 300})
+                                                                  "gpu_interval_s": 5})
 async def gpu_stats(ctx: TaskContext) -> None:
-    """GPU samples every 5 minutes; utilisation follows the detection load."""
+    """GPU samples every `gpu_interval_s` seconds (003's GPUMonitor default: 5) over the
+    window; utilisation follows the detection load."""
     days = int(ctx.params["days"])
     step = int(ctx.params["gpu_interval_s"])
     det = await ctx.read("detections", ["detected_at"])
@@ -124,6 +125,7 @@ async def audit_logs(ctx: TaskContext) -> None:
     rules = await ctx.read("alert_rules", ["id", "name", "created_at"])
     keys = await ctx.read("api_keys", ["id", "created_at"])
     rng = ctx.rng
+    now = sim.naive(ctx.as_of)
     rows: list[tuple[Any, ...]] = []
     for rid, name, created in zip(rules["id"], rules["name"], rules["created_at"], strict=True):
         rows.append((created, "rule_created", "alert_rule", str(rid), "john.smith",
@@ -133,8 +135,11 @@ async def audit_logs(ctx: TaskContext) -> None:
     for eid, reviewed, ended in zip(ev["id"].tolist(), ev["reviewed"].tolist(), ev["ended_at"],
                                     strict=True):
         if reviewed:
-            rows.append((sim.not_after(ctx.as_of, ended + np.timedelta64(
-                             int(rng.integers(600, 86_400)), "s")),
+            # reviewed 10 minutes to a day later, the delay shrinking with the time left
+            # before as_of (none piles up at it): sim.within, one row at a time
+            room = (now - ended) / np.timedelta64(1, "us")
+            delay = int(rng.integers(600, 86_400)) * 1e6 * min(1.0, room / (86_400 * 1e6))
+            rows.append((ended + np.timedelta64(int(delay), "us"),
                          "event_reviewed", "event", str(eid), str(rng.choice(
                              ["john.smith", "jane.smith", "robert.johnson"])), None, "success"))
     for _ in range(max(2, len(rows) // 8)):

@@ -233,19 +233,21 @@ async def alerts(ctx: TaskContext) -> None:
         rows.append((ev, rule, key))
     n = len(rows)
     rng = ctx.rng
-    created = np.array([r[0]["ended_at"] for r in rows], dtype="datetime64[us]") + sim.seconds(
-        rng.integers(1, 20, n))
+    # 1-20 s after the event, delivered 1-30 s later, updated up to 4 h after delivery;
+    # each delay shrinks with the time left before as_of (none piles up at as_of)
+    created = sim.within(ctx.as_of, np.array([r[0]["ended_at"] for r in rows],
+                                             dtype="datetime64[us]"), rng.integers(1, 20, n), 20)
     status = rng.choice(np.array(vocab.ALERT_STATUSES, dtype=object), n, p=[0.1, 0.5, 0.25, 0.15])
     delivered = np.where(status == "pending", np.datetime64("NaT"),
-                         created + sim.seconds(rng.integers(1, 30, n)))
+                         sim.within(ctx.as_of, created, rng.integers(1, 30, n), 30))
     updated = np.where(status == "pending", created,
-                       delivered + sim.seconds(rng.integers(0, 4 * 3600, n)))
+                       sim.within(ctx.as_of, delivered, rng.integers(0, 4 * 3600, n), 4 * 3600))
     await ctx.write({
         "id": ctx.uuids(n), "event_id": [r[0]["id"] for r in rows],
         "rule_id": [r[1]["id"] for r in rows], "severity": [r[1]["severity"] for r in rows],
-        "status": status, "created_at": sim.not_after(ctx.as_of, created),
-        "updated_at": sim.not_after(ctx.as_of, updated.astype("datetime64[us]")),
-        "delivered_at": sim.not_after(ctx.as_of, delivered.astype("datetime64[us]")),
+        "status": status, "created_at": created,
+        "updated_at": updated.astype("datetime64[us]"),
+        "delivered_at": delivered.astype("datetime64[us]"),
         "channels": [r[1]["channels"] for r in rows], "dedup_key": [r[2] for r in rows],
         "metadata": [{"rule": r[1]["name"], "risk_score": r[0]["risk_score"]} for r in rows],
     })

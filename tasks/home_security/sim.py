@@ -86,6 +86,19 @@ def not_after(as_of: Any, ts: np.ndarray) -> np.ndarray:
     return np.minimum(ts, naive(as_of))
 
 
+def within(as_of: Any, start: np.ndarray, delay_s: np.ndarray, longest_s: float) -> np.ndarray:
+    """*start* plus a delay drawn on [0, *longest_s*) seconds, before ``as_of``: when less
+    than *longest_s* is left between *start* and ``as_of`` the delay shrinks in proportion,
+    so follow-ups of the last events spread over the time left instead of piling up at
+    ``as_of`` (which clipping with :func:`not_after` does). NaT stays NaT."""
+    start = np.asarray(start).astype("datetime64[us]")
+    room = (naive(as_of) - start) / np.timedelta64(1, "us")
+    scale = np.clip(room / (float(longest_s) * 1e6), 0.0, 1.0)
+    scale = np.where(np.isnan(scale), 1.0, scale)
+    step = (np.asarray(delay_s, dtype=np.float64) * 1e6 * scale).astype(np.int64)
+    return start + step.astype("timedelta64[us]")
+
+
 def seconds(delta: np.ndarray) -> np.ndarray:
     return delta.astype("timedelta64[s]")
 
