@@ -150,8 +150,7 @@ async def finish(db: Database, task: TaskDef, *, run_id: int, fingerprint: str,
     async with db.transaction() as tx:
         restore = await tx.fetch("SELECT fingerprint FROM seedgraph_partitions WHERE "
                                  "table_name = ? AND part = ?", (task.table, PREPARED))
-        for statement in json.loads(restore[0][0]) if restore else []:
-            await tx.execute(statement)
+        await tx.rebuild(json.loads(restore[0][0]) if restore else [])
         await tx.after_load(spec)
         parts = await tx.fetch(
             "SELECT rows, writer FROM seedgraph_partitions WHERE table_name = ? "

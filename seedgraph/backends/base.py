@@ -91,6 +91,12 @@ class Tx(abc.ABC):
         rebuild them (only PostgreSQL does this)."""
         return []
 
+    async def rebuild(self, statements: Sequence[str]) -> None:
+        """Run the statements :meth:`defer_indexes` returned (in a later transaction:
+        a partitioned table's finish step)."""
+        for statement in statements:
+            await self.execute(statement)
+
     async def empty(self, tables: Sequence[str]) -> None:
         """Empty *tables* (given children first)."""
         for t in tables:

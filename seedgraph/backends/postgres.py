@@ -175,13 +175,21 @@ class PgTx(Tx):
                 restore.append(str(r["index_def"]))
         restore += await self._defer_foreign_keys(table)
         if restore:
-            # index builds sort in memory when they can (the default 64MB spills a
-            # million-row key to disk); SET LOCAL lasts until this transaction ends
-            await self.conn.execute(
-                "SELECT set_config('maintenance_work_mem', $1, true) WHERE pg_size_bytes("
-                "current_setting('maintenance_work_mem')) < pg_size_bytes($1)",
-                BULK_MAINTENANCE_MEM)
+            await self._raise_maintenance_memory()
         return restore
+
+    async def _raise_maintenance_memory(self) -> None:
+        # index builds sort in memory when they can (the default 64MB spills a
+        # million-row key to disk); SET LOCAL lasts until this transaction ends
+        await self.conn.execute(
+            "SELECT set_config('maintenance_work_mem', $1, true) WHERE pg_size_bytes("
+            "current_setting('maintenance_work_mem')) < pg_size_bytes($1)",
+            BULK_MAINTENANCE_MEM)
+
+    async def rebuild(self, statements: Sequence[str]) -> None:
+        if statements:
+            await self._raise_maintenance_memory()
+        await super().rebuild(statements)
 
     async def _defer_foreign_keys(self, table: str) -> list[str]:
         """Drop *table*'s foreign keys for the load and return the statements that re-add
