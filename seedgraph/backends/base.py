@@ -219,6 +219,12 @@ class Database(abc.ABC):
         rows = await self.query(f"SELECT COUNT(*) FROM {quote(table)}")
         return int(rows[0][0])
 
+    async def foreign_key_violations(self, table: str
+                                     ) -> tuple[str, list[tuple[Any, ...]]] | None:
+        """The database's own check of *table*'s foreign keys, if it has one: (what it
+        is called, the offending rows). None: the keys are always enforced."""
+        return None
+
     async def changed_rows(self, table: str, markers: Sequence[str]) -> int | None:
         """Rows of *table* not written by the loads that left *markers*: inserted or
         changed by someone else since (None: the database cannot tell)."""

@@ -408,6 +408,12 @@ class SqliteDatabase(Database):
             with anyio.CancelScope(shield=True):
                 await conn.close()
 
+    async def foreign_key_violations(self, table: str
+                                     ) -> tuple[str, list[tuple[Any, ...]]] | None:
+        # SQLite enforces keys only while foreign_keys is on: rows loaded otherwise
+        return "PRAGMA foreign_key_check", await self.query(
+            f"PRAGMA foreign_key_check({quote(table)})")
+
     async def changed_rows(self, table: str, markers: Sequence[str]) -> int | None:
         # replaced or added rows; an UPDATE keeps its rowid, so SQLite cannot see edits
         try:
