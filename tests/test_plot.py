@@ -197,3 +197,28 @@ def test_html_loads_in_headless_chromium_without_errors(hs_graph: nx.DiGraph,
     body = re.search(r"<body[^>]*>", dom)
     assert body is not None
     assert 'data-ready="53"' in body.group(0) and "data-error" not in body.group(0)
+
+
+def test_a_cycle_is_drawn_as_one_unit_in_every_format() -> None:
+    async def body(ctx: TaskContext) -> None:
+        return None
+
+    tasks = [task("store")(body), task("staff", upstream=["store"])(body),
+             task("rental", upstream=["staff"])(body)]
+    graph = build_graph(tasks, cycle_keys=[("store", "staff")])
+    svg = render(graph, "svg")
+    assert isinstance(svg, str)
+    root = ET.fromstring(svg)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    boxes = [g.get("data-members") for g in root.iterfind(".//s:g[@class='unit']", ns)]
+    assert boxes == ["store staff"]  # rental is outside the unit
+    mermaid = render(graph, "mermaid")
+    assert isinstance(mermaid, str)
+    block = mermaid.split("subgraph unit_0", 1)[1].split("end", 1)[0]
+    assert "n_store" in block and "n_staff" in block and "n_rental" not in block
+    dot = render(graph, "dot")
+    assert isinstance(dot, str)
+    parsed = pydot.graph_from_dot_data(dot)
+    assert parsed is not None
+    dashed = [e for e in parsed[0].get_edges() if e.get("style") == "dashed"]
+    assert {e.get_source().strip('"') for e in dashed} == {"store", "staff"}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-__all__ = ["STATUS_COLORS", "NodeStatus", "label_of", "tag_colors"]
+__all__ = ["STATUS_COLORS", "NodeStatus", "label_of", "tag_colors", "units"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,3 +45,9 @@ def label_of(node: str, status: Mapping[str, NodeStatus] | None) -> str:
     if st.seconds is not None:
         extra.append(f"{st.seconds:.1f}s")
     return f"{node} ({', '.join(extra)})" if extra else node
+
+
+def units(graph: nx.DiGraph) -> list[tuple[str, ...]]:
+    """The groups of tables seeded together because their foreign keys form a cycle."""
+    return sorted({tuple(graph.nodes[n]["unit"]) for n in graph.nodes
+                   if len(graph.nodes[n].get("unit", ())) > 1})

@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape
 import networkx as nx
 
 from seedgraph.plot.layout import NODE_H, NODE_W, Layout
-from seedgraph.plot.style import STATUS_COLORS, NodeStatus, label_of, tag_colors
+from seedgraph.plot.style import STATUS_COLORS, NodeStatus, label_of, tag_colors, units
 
 __all__ = ["render_svg"]
 
@@ -40,6 +40,16 @@ def render_svg(graph: nx.DiGraph, lay: Layout, *, highlight: frozenset[str] | No
            'fill="#64748b"/></marker></defs>',
            '<rect width="100%" height="100%" fill="#ffffff"/>',
            f'<text x="20" y="26" font-size="16" font-weight="bold">{escape(title)}</text>']
+    for members in units(graph):  # a cycle's tables: one unit, in one transaction
+        xs = [lay.positions[m][0] for m in members]
+        ys = [lay.positions[m][1] for m in members]
+        x0, y0 = min(xs) - NODE_W / 2 - 8, min(ys) - NODE_H / 2 - 18
+        w, h = max(xs) - min(xs) + NODE_W + 16, max(ys) - min(ys) + NODE_H + 26
+        out.append(f'<g class="unit" data-members="{_attr(" ".join(members))}">'
+                   f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" height="{h:.1f}" rx="10" '
+                   'fill="none" stroke="#7c3aed" stroke-dasharray="5,3"/>'
+                   f'<text x="{x0 + 6:.1f}" y="{y0 + 12:.1f}" font-size="10" fill="#7c3aed">'
+                   'seeded together (foreign-key cycle)</text></g>')
     for (u, v), route in sorted(lay.routes.items()):
         pts = [lay.positions[p] for p in route]
         pts[0] = (pts[0][0] + NODE_W / 2, pts[0][1])

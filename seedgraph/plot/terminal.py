@@ -37,6 +37,9 @@ def render_terminal(graph: nx.DiGraph, console: Console, *,
                 style = "bold" if n in highlight else "bright_black"
             line.append(f"{glyph} ", style=style)
             line.append(n, style=style or "bold")
+            partners = [m for m in graph.nodes[n].get("unit", ()) if m != n]
+            if partners:  # a foreign-key cycle: seeded together in one transaction
+                line.append(f"  ⟳ with {', '.join(partners)}", style="magenta")
             if st and st.rows is not None:
                 line.append(f"  {st.rows:,} rows", style="cyan")
             if st and st.seconds is not None:

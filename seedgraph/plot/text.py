@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import networkx as nx
 
-from seedgraph.plot.style import STATUS_COLORS, NodeStatus, label_of, tag_colors
+from seedgraph.plot.style import STATUS_COLORS, NodeStatus, label_of, tag_colors, units
 
 __all__ = ["render_dot", "render_mermaid"]
 
@@ -43,6 +43,10 @@ def render_mermaid(graph: nx.DiGraph, *, highlight: frozenset[str] | None = None
         lines.append(f'    {_mermaid_id(n)}["{label}"]')
     for u, v in sorted(graph.edges):
         lines.append(f"    {_mermaid_id(u)} --> {_mermaid_id(v)}")
+    for i, unit in enumerate(units(graph)):  # a cycle's tables, seeded together
+        lines.append(f'    subgraph unit_{i}["seeded together (foreign-key cycle)"]')
+        lines += [f"        {_mermaid_id(m)}" for m in unit]
+        lines.append("    end")
     classes: dict[str, list[str]] = {}
     for n in sorted(graph.nodes):
         if status and n in status:
@@ -87,5 +91,10 @@ def render_dot(graph: nx.DiGraph, *, highlight: frozenset[str] | None = None,
         lines.append("  }")
     for u, v in sorted(graph.edges):
         lines.append(f"  {_dot_id(u)} -> {_dot_id(v)};")
+    for unit in units(graph):  # a cycle's tables, seeded together
+        lines.append("  { rank=same; " + " ".join(_dot_id(m) for m in unit) + " }")
+        lines.append("  " + " -> ".join(_dot_id(m) for m in (*unit, unit[0]))
+                     + ' [style=dashed, color="#7c3aed", label="seeded together", '
+                     "constraint=false];")
     lines.append("}")
     return "\n".join(lines) + "\n"
