@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LiveSchema", "Partitioning", "mark_trigger_filled", "reflect_schema"]
 
-BOOKKEEPING = frozenset({"seedgraph_runs", "seedgraph_tasks", "seedgraph_state"})
+BOOKKEEPING = frozenset({"seedgraph_runs", "seedgraph_tasks", "seedgraph_state",
+                         "seedgraph_partitions"})  # checkpoints.META's tables
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ def test_on_postgresql_the_bookkeeping_lives_in_its_own_schema(pg_url: str) -> N
     run_engine(pg_url)
     assert _schemas_of_bookkeeping(pg_url) == {
         ("seedgraph", "seedgraph_runs"), ("seedgraph", "seedgraph_tasks"),
-        ("seedgraph", "seedgraph_state")}
+        ("seedgraph", "seedgraph_state"), ("seedgraph", "seedgraph_partitions")}
     assert run_engine(pg_url).status == "done"  # found again: everything up to date
     assert query(pg_url, "SELECT COUNT(*) FROM seedgraph.seedgraph_runs")[0][0] == 2
 
@@ -119,6 +119,8 @@ def test_bookkeeping_an_older_version_left_in_the_default_schema_moves_with_its_
     run_engine(pg_url)
     for table in ("seedgraph_tasks", "seedgraph_runs", "seedgraph_state"):
         query(pg_url, f"ALTER TABLE seedgraph.{table} SET SCHEMA public")
+    # an older version had no partitions table: it is created where the others go
+    query(pg_url, "DROP TABLE seedgraph.seedgraph_partitions")
     query(pg_url, "DROP SCHEMA seedgraph")
     assert {s for s, _ in _schemas_of_bookkeeping(pg_url)} == {"public"}
 
@@ -132,3 +134,12 @@ def test_bookkeeping_an_older_version_left_in_the_default_schema_moves_with_its_
     assert {o.status for o in result.outcomes} == {"up-to-date"}
     assert {s for s, _ in _schemas_of_bookkeeping(pg_url)} == {"seedgraph"}
     assert query(pg_url, "SELECT id FROM seedgraph.seedgraph_runs ORDER BY id") == [(1,), (2,)]
+
+
+def test_reflection_leaves_out_every_bookkeeping_table() -> None:
+    """--auto must never seed seedgraph's own tables: the list reflection skips is
+    exactly the bookkeeping schema."""
+    from seedgraph.checkpoints import META
+    from seedgraph.reflect import BOOKKEEPING
+
+    assert set(META.tables) == BOOKKEEPING
