@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +18,7 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from seedgraph.backends.sql import plain_param
 from seedgraph.backends.url import DbUrl, quote
 from seedgraph.canonical import decode
 from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, kind_for, table_spec
@@ -27,8 +27,7 @@ from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError,
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["BACKENDS", "LOCK_TIMEOUT", "MERGE_ORDER", "READ_ROWS", "Database", "Tx",
-           "merge_statements", "plain_param", "register_backend"]
+__all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "register_backend"]
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another program's lock (SQLite), then say so
 
@@ -382,50 +381,6 @@ def _family(type_: Any, dialect: str) -> str:
         if kind in kinds:
             return family
     return "text"  # text, uuid, json, arrays, other: text on SQLite
-
-
-MERGE_ORDER = "_seedgraph_ord"  # the staged row's position: new rows keep the chunk's order
-
-
-def merge_statements(table: str, stage: str, cols: Sequence[ColumnSpec], key: Sequence[str],
-                     *, differs: str, as_text: frozenset[ColumnKind] = frozenset()
-                     ) -> tuple[str | None, str]:
-    """The UPDATE (None when every column is in the key) and the INSERT that merge a
-    staged chunk into *table* by *key*. *differs* is the database's NULL-safe "not
-    equal" (``IS DISTINCT FROM``, ``IS NOT``); kinds in *as_text* compare as text (a
-    PostgreSQL ``json`` has no equality)."""
-    def side(alias: str, c: ColumnSpec) -> str:
-        ref = f"{alias}.{quote(c.name)}"
-        return f"CAST({ref} AS TEXT)" if c.kind in as_text else ref
-
-    match = " AND ".join(f"_t.{quote(k)} = _s.{quote(k)}" for k in key)
-    names = ", ".join(quote(c.name) for c in cols)
-    staged = ", ".join(f"_s.{quote(c.name)}" for c in cols)
-    insert = (f"INSERT INTO {quote(table)} ({names}) SELECT {staged} FROM {quote(stage)} AS _s "
-              f"WHERE NOT EXISTS (SELECT 1 FROM {quote(table)} AS _t WHERE {match}) "
-              f"ORDER BY _s.{MERGE_ORDER}")
-    rest = [c for c in cols if c.name not in key]
-    if not rest:
-        return None, insert
-    sets = ", ".join(f"{quote(c.name)} = _s.{quote(c.name)}" for c in rest)
-    changed = " OR ".join(f"{side('_t', c)} {differs} {side('_s', c)}" for c in rest)
-    update = (f"UPDATE {quote(table)} AS _t SET {sets} FROM {quote(stage)} AS _s "
-              f"WHERE {match} AND ({changed})")
-    return update, insert
-
-
-def plain_param(value: Any) -> Any:
-    """A query parameter as the drivers take it: numpy scalars become Python values
-    (a ``datetime64`` of whole days a ``date``, a finer one a naive ``datetime``)."""
-    if isinstance(value, np.datetime64):
-        if np.isnat(value):
-            return None
-        if np.datetime_data(value.dtype)[0] in ("Y", "M", "W", "D"):
-            return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
-        return value.astype("datetime64[us]").item()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 async def _one(fetch: Any, sql: str) -> AsyncIterator[Sequence[Sequence[Any]]]:

@@ -15,14 +15,8 @@ import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from seedgraph.backends import pgcatalog
-from seedgraph.backends.base import (
-    MERGE_ORDER,
-    Database,
-    Tx,
-    merge_statements,
-    plain_param,
-    register_backend,
-)
+from seedgraph.backends.base import Database, Tx, register_backend
+from seedgraph.backends.sql import MERGE_ORDER, merge_statements, plain_param
 from seedgraph.backends.url import quote
 from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec
 from seedgraph.errors import DatabaseError, RunLockedError
