@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from seedgraph.checks import Length, OneOf, Order, Range, Unparsed, parse_check
 from seedgraph.columns import ColumnKind, kind_for
-from seedgraph.gen import meaning_for, numbers_when_unique
+from seedgraph.infer.meaning import text_generator
+from seedgraph.infer.render import comment, docline, wrap
 from seedgraph.infer.schema import (
     INTS,
     TIMES,
@@ -36,13 +37,7 @@ __all__ = ["DEFAULT_ROWS", "NULL_RATE", "_TableCode"]
 
 DEFAULT_ROWS = 100
 NULL_RATE = 0.1
-_PERSON = re.compile(r"(customer|user|employee|staff|person|people|author|member|artist|"
-                     r"actor|student|teacher|patient|contact|owner|client|driver|player)",
-                     re.IGNORECASE)
-_COMPANY = re.compile(r"(compan|organi[sz]ation|vendor|supplier|publisher|manufacturer|"
-                      r"brand|agency|firm)", re.IGNORECASE)
-_PLACE = {"city": "city", "cities": "city", "country": "country", "countries": "country",
-          "language": "language", "languages": "language", "state": "state"}
+
 
 
 @dataclass
@@ -338,31 +333,8 @@ class _TableCode:
         if kind is K.BYTEA:
             return "gen.byte_strings(rng, n)", "bytes"
         if kind is K.TEXT:
-            return self._text(name, unique, max_len)
+            return text_generator(self.t, name, unique, max_len)
         return "", ""
-
-    def _text(self, name: str, unique: bool, max_len: int | None) -> tuple[str, str]:
-        meaning = meaning_for(name)
-        why = f"the name {name!r} means {meaning}"
-        if meaning is None and name.lower() == "name":
-            table = self.t.name.lower()
-            meaning = ("full_name" if _PERSON.search(table) else "company"
-                       if _COMPANY.search(table) else _PLACE.get(table))
-            why = f"a name in table {self.t.name!r}: {meaning}"
-        opts = (", unique=True" if unique else "") + (
-            ", pool=max(1000, 2 * n)" if unique and meaning is not None
-            and not numbers_when_unique(meaning) else "") + (
-            f", max_length={max_len}" if max_len is not None else "")
-        if meaning == "email":
-            names = [c.name for c in self.t.columns]
-            first = next((n for n in names if meaning_for(n) == "first_name"), None)
-            last = next((n for n in names if meaning_for(n) == "last_name"), None)
-            if first and last and (max_len is None or max_len >= 100):
-                return (f"gen.emails_for(rng, cols[{first!r}], cols[{last!r}])",
-                        "email made from the person's name")
-        if meaning is not None:
-            return f"gen.by_meaning(rng, faker, {meaning!r}, n{opts})", why
-        return f"gen.strings(rng, n{opts})", "text" + (" (unique)" if unique else "")
 
     def _body(self, cols: list[_Column]) -> list[str]:
         out = [f"up{i} = await ctx.read({parent!r}, {columns!r})"
@@ -373,9 +345,9 @@ class _TableCode:
         # columns computed from other columns (emails from names, ends after starts) last
         for c in sorted(cols, key=lambda c: "cols[" in c.expr):
             if c.expr:
-                out.append(f"cols[{c.col.name!r}] = {c.expr}  # {_comment(c.why)}")
+                out.append(f"cols[{c.col.name!r}] = {c.expr}  # {comment(c.why)}")
             else:
-                out.append(f"# {c.col.name!r}: {_comment(c.why)}")
+                out.append(f"# {c.col.name!r}: {comment(c.why)}")
         by = {c.col.name: c for c in cols}
         for key in self.uniques:
             if len(key) > 1 and key not in self.guaranteed and not any(
@@ -396,16 +368,16 @@ class _TableCode:
             f"index {ix.name}{' unique' if ix.unique else ''}" for ix in t.indexes)
         doc = [f"Seeds table {t.name!r}; inferred by seedgraph from the live schema.", "",
                "Reflected schema (a migration that changes it reruns this table):",
-               *_wrap(f"{t.name}({signature})"), *_wrap("; ".join(constraints))]
+               *wrap(f"{t.name}({signature})"), *wrap("; ".join(constraints))]
         rows = f"{t.name}.rows"
         head = [
-            '"""' + _docline(doc[0]), *[_docline(d) for d in doc[1:]], '"""', "",
+            '"""' + docline(doc[0]), *[docline(d) for d in doc[1:]], '"""', "",
             "from __future__ import annotations", "", "from typing import Any", "",
             "from seedgraph import TaskContext, gen, task", "", "",
             f"@task({t.name!r}, upstream={self.parents!r},",
             f"      params={{'rows': {DEFAULT_ROWS}, {rows!r}: 0}})",
             f"async def {fn}(ctx: TaskContext) -> None:",
-            f'    """{_docline(t.name)}: rows x {self.factor:g}, or --set {_docline(rows)}=N."""',
+            f'    """{docline(t.name)}: rows x {self.factor:g}, or --set {docline(rows)}=N."""',
             f"    asked = ctx.params[{rows!r}]",
             f"    n = asked or max(1, round(ctx.params['rows'] * {self.factor!r}))",
             "    rng, faker = ctx.rng, ctx.faker",
@@ -413,27 +385,3 @@ class _TableCode:
         if self.problem:  # refused before anything is written; the rest guides an edit
             body = [f"raise gen.GenerationError({self.problem!r})", *body]
         return "\n".join(head + ["    " + ln for ln in body]) + "\n"
-
-
-def _printable(text: str) -> str:
-    """*text* on one line, its control characters (a name's NUL, say) shown as '?'."""
-    return "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
-
-
-def _comment(text: str) -> str:
-    return _printable(text)
-
-
-def _docline(text: str) -> str:
-    return _printable(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
-
-
-def _wrap(text: str, width: int = 88) -> list[str]:
-    words, lines, line = _docline(text).split(" "), [], ""
-    for w in words:
-        if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}" if line else w
-    return [*lines, line] if line else lines

@@ -1,0 +1,46 @@
+"""What a text column's name says it holds, as a generator expression for its module."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from seedgraph.gen import meaning_for, numbers_when_unique
+
+__all__ = ["text_generator"]
+
+_PERSON = re.compile(r"(customer|user|employee|staff|person|people|author|member|artist|"
+                     r"actor|student|teacher|patient|contact|owner|client|driver|player)",
+                     re.IGNORECASE)
+_COMPANY = re.compile(r"(compan|organi[sz]ation|vendor|supplier|publisher|manufacturer|"
+                      r"brand|agency|firm)", re.IGNORECASE)
+_PLACE = {"city": "city", "cities": "city", "country": "country", "countries": "country",
+          "language": "language", "languages": "language", "state": "state"}
+
+
+def text_generator(t: sa.Table, name: str, unique: bool,
+                   max_len: int | None) -> tuple[str, str]:
+    """The generator of text column *name* of table *t*, and why: by what its name means
+    (a bare ``name`` by its table: a person's, a company's, a place's), else text."""
+    meaning = meaning_for(name)
+    why = f"the name {name!r} means {meaning}"
+    if meaning is None and name.lower() == "name":
+        table = t.name.lower()
+        meaning = ("full_name" if _PERSON.search(table) else "company"
+                   if _COMPANY.search(table) else _PLACE.get(table))
+        why = f"a name in table {t.name!r}: {meaning}"
+    opts = (", unique=True" if unique else "") + (
+        ", pool=max(1000, 2 * n)" if unique and meaning is not None
+        and not numbers_when_unique(meaning) else "") + (
+        f", max_length={max_len}" if max_len is not None else "")
+    if meaning == "email":
+        names = [c.name for c in t.columns]
+        first = next((n for n in names if meaning_for(n) == "first_name"), None)
+        last = next((n for n in names if meaning_for(n) == "last_name"), None)
+        if first and last and (max_len is None or max_len >= 100):
+            return (f"gen.emails_for(rng, cols[{first!r}], cols[{last!r}])",
+                    "email made from the person's name")
+    if meaning is not None:
+        return f"gen.by_meaning(rng, faker, {meaning!r}, n{opts})", why
+    return f"gen.strings(rng, n{opts})", "text" + (" (unique)" if unique else "")
