@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 from sqlalchemy.pool import StaticPool
 
-from seedgraph.backends.base import BACKENDS, Tx
+from seedgraph.backends.base import BACKENDS
 from seedgraph.backends.sqlite import SqliteDatabase, SqliteTx
 from seedgraph.errors import RunLockedError
 
@@ -197,18 +197,13 @@ class MemoryDatabase(SqliteDatabase):
         finally:
             self._locked = False
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        tx = MemoryTx(self, self._conn)
-        try:
-            yield tx
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await tx.finish(ok=False)
-            raise
-        else:
-            with anyio.CancelScope(shield=True):
-                await tx.finish(ok=True)
+    tx_class = MemoryTx
+
+    async def _tx_conn(self) -> Any:
+        return self._conn  # the one in-memory database: shared, never closed here
+
+    async def _release(self, conn: Any) -> None:
+        return None
 
 
 # keyed by the URL's scheme: the class speaks SQLite's dialect (``dialect = "sqlite"``),

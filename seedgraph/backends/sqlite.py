@@ -284,10 +284,19 @@ class SqliteDatabase(Database):
         finally:
             os.close(fd)
 
+    tx_class: type[SqliteTx] = SqliteTx
+
+    async def _tx_conn(self) -> Any:
+        """The connection a new transaction runs on (its own; the memory backend shares one)."""
+        return await self._new_conn()
+
+    async def _release(self, conn: Any) -> None:
+        await conn.close()
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        conn = await self._new_conn()
-        tx = SqliteTx(self, conn)
+        conn = await self._tx_conn()
+        tx = self.tx_class(self, conn)
         try:
             try:
                 yield tx
@@ -300,7 +309,7 @@ class SqliteDatabase(Database):
                     await tx.finish(ok=True)
         finally:
             with anyio.CancelScope(shield=True):
-                await conn.close()
+                await self._release(conn)
 
     async def foreign_key_violations(self, table: str
                                      ) -> tuple[str, list[tuple[Any, ...]]] | None:
