@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from seedgraph import api  # noqa: E402
-from seedgraph.pytest_backends import Loop, Postgres, Sqlite  # noqa: E402
+from seedgraph.backends.templates import Loop, Postgres, Sqlite  # noqa: E402
 from tests.pgserver import start_server  # noqa: E402
 
 CASES: dict[str, dict[str, Any]] = {

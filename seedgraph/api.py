@@ -6,7 +6,6 @@ This module wires the pure core (pack, graph, selector, plan) to the edges
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -324,25 +323,22 @@ async def clean(options: Options, *, dry_run: bool) -> CleanResult:
         await db.close()
 
 
-
 async def profile_rows(options: Options, names: list[str]) -> dict[str, dict[str, int] | str]:
-    """``seedgraph profiles --rows``: seed each profile into a scratch SQLite database
-    and count the rows each table gets (or say why the profile does not run)."""
+    """``seedgraph profiles --rows``: seed each profile into a scratch in-memory database
+    (``memory://``) and count the rows each table gets (or say why the profile does not
+    run)."""
     out: dict[str, dict[str, int] | str] = {}
-    with tempfile.TemporaryDirectory(prefix="seedgraph-profiles-") as tmp:
-        for i, name in enumerate(names):
-            scratch = replace(options, profile=name, db=f"sqlite:///{Path(tmp) / f'{i}.db'}",
-                              only=None, exclude=None, resume=False, append=False,
-                              allow_production=True)
-            try:
-                result = await run(scratch, handle_signals=False)
-            except SeedgraphError as exc:
-                out[name] = str(exc)
-                continue
-            failed = [o for o in result.outcomes if o.status == TaskStatus.FAILED]
-            out[name] = (f"task '{failed[0].table}' failed: {failed[0].error}" if failed else
-                         {o.table: o.rows for o in result.outcomes
-                          if o.status == TaskStatus.DONE})
+    for name in names:
+        scratch = replace(options, profile=name, db="memory://", only=None, exclude=None,
+                          resume=False, append=False, allow_production=True)
+        try:
+            result = await run(scratch, handle_signals=False)
+        except SeedgraphError as exc:
+            out[name] = str(exc)
+            continue
+        failed = [o for o in result.outcomes if o.status == TaskStatus.FAILED]
+        out[name] = (f"task '{failed[0].table}' failed: {failed[0].error}" if failed else
+                     {o.table: o.rows for o in result.outcomes if o.status == TaskStatus.DONE})
     return out
 
 

@@ -19,11 +19,12 @@ from types import ModuleType
 import anyio
 from sqlalchemy.engine import make_url
 
-from seedgraph.backends import Database, DbUrl, mask_url
+from seedgraph.backends import Database, DbUrl
+from seedgraph.backends.reflect import LiveSchema, reflect_schema
+from seedgraph.backends.url import config_url
 from seedgraph.errors import DatabaseError, UsageError
 from seedgraph.infer import Inferred, infer_pack
 from seedgraph.pack import Pack
-from seedgraph.reflect import LiveSchema, reflect_schema
 from seedgraph.task import TaskDef
 
 __all__ = ["InitResult", "auto_pack", "import_sources", "read_schema", "write_pack"]
@@ -148,7 +149,7 @@ def _package_init(url: DbUrl, inferred: Inferred) -> str:
 
 
 def _config(url: DbUrl, directory: Path) -> str:
-    db = _config_url(url)
+    db = config_url(url)
     lines = ["# seedgraph settings for this pack: run `seedgraph run` in this folder,",
              "# or `seedgraph run -c path/to/seedgraph.toml` from anywhere.",
              'pack = "."']
@@ -168,14 +169,3 @@ def _database_name(url: DbUrl) -> str:
     if url.sqlite_path is not None:
         return url.sqlite_path.stem
     return make_url(url.url).database or "db"
-
-
-def _config_url(url: DbUrl) -> str | None:
-    """*url* as the config file should hold it: SQLite by absolute path, PostgreSQL
-    only when it holds no password (a password never lands in a file we write)."""
-    if url.sqlite_path is not None:
-        return f"sqlite:///{url.sqlite_path}"
-    parsed = make_url(url.url)
-    if parsed.password is not None or mask_url(url.url) != url.url:
-        return None
-    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -87,7 +87,7 @@ class TaskContext:
     params:   the parameters the task declared, resolved from defaults, profile, config, --set
     rng:      a numpy Generator seeded from (seed, table)
     faker:    a Faker seeded from (seed, table)
-    dialect:  "postgresql" or "sqlite"
+    dialect:  the database's dialect name, as its backend gives it (seedgraph.backends)
     append:   True when the run appends (``seedgraph run --append``) instead of rebuilding
     partition, partitions: in a partitioned task, this run's partition (a number from 0,
               or the parent's value) and how many there are; None otherwise

@@ -15,7 +15,7 @@ Fixtures (see docs/testing-with-pytest.md):
     per distinct arguments, seeded on first use; ``Template.copy()`` / ``Template.drop()``.
 
 On PostgreSQL a copy is ``CREATE DATABASE copy TEMPLATE template``; on SQLite a file copy
-(both in :mod:`seedgraph.pytest_backends`, imported when a fixture is first used).
+(both in :mod:`seedgraph.backends.templates`, imported when a fixture is first used).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import pytest
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from seedgraph.pytest_backends import Backend, Loop
+    from seedgraph.backends.templates import Backend, Loop
 
 __all__ = ["Template", "TemplateSpec"]
 
@@ -212,15 +212,15 @@ class _Store:
         return self._backend
 
     def _open_backend(self) -> Backend:
-        from seedgraph.pytest_backends import open_backend
+        from seedgraph.backends.templates import open_backend
 
         raw = (self._config.getoption("seedgraph_url", None)
-               or self._ini("seedgraph_url") or "sqlite").strip()
+               or self._ini("seedgraph_url") or "").strip()
         return open_backend(raw, self._config.rootpath, self._tmp, self._event_loop)
 
     def _event_loop(self) -> Loop:
         if self._loop is None:
-            from seedgraph.pytest_backends import Loop
+            from seedgraph.backends.templates import Loop
 
             self._loop = Loop()
         return self._loop

@@ -139,7 +139,7 @@ def test_bookkeeping_an_older_version_left_in_the_default_schema_moves_with_its_
 def test_reflection_leaves_out_every_bookkeeping_table() -> None:
     """--auto must never seed seedgraph's own tables: the list reflection skips is
     exactly the bookkeeping schema."""
+    from seedgraph.backends.reflect import BOOKKEEPING
     from seedgraph.checkpoints import META
-    from seedgraph.reflect import BOOKKEEPING
 
     assert set(META.tables) == BOOKKEEPING

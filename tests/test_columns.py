@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph import TaskContext, UsageError
+from seedgraph.backends.kinds import table_spec
 from seedgraph.backends.pgcopy import encode_binary
 from seedgraph.backends.sqlite import sqlite_groups
 from seedgraph.canonical import decode, normalize
-from seedgraph.columns import ColumnKind, ColumnSpec, table_spec
+from seedgraph.columns import ColumnKind, ColumnSpec
 from seedgraph.context import CHUNK_BYTES
 
 JSONB = postgresql.JSONB().with_variant(sa.JSON(), "sqlite")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from seedgraph.columns import table_spec
+from seedgraph.backends.kinds import table_spec
 from seedgraph.datafile import Ref, read_records
 from seedgraph.errors import DataFileError
 from tests.helpers import REPO, query, run_engine

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph.auto import import_sources
+from seedgraph.backends.reflect import LiveSchema, Partitioning
 from seedgraph.cycles import CycleKey
 from seedgraph.infer import infer_pack, module_name
-from seedgraph.reflect import LiveSchema, Partitioning
 from seedgraph.task import TaskDef
 
 

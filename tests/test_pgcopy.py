@@ -27,9 +27,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from seedgraph.backends.kinds import table_spec
 from seedgraph.backends.pgcopy import HEADER, TRAILER, _row_spans, encode_binary, encode_rows
 from seedgraph.canonical import normalize
-from seedgraph.columns import ColumnKind, ColumnSpec, table_spec
+from seedgraph.columns import ColumnKind, ColumnSpec
 from seedgraph.errors import UsageError
 
 META = sa.MetaData()

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from seedgraph.backends import Database, parse_url
-from seedgraph.columns import ColumnKind, table_spec
+from seedgraph.backends.kinds import table_spec
+from seedgraph.columns import ColumnKind
 from tests.helpers import REPO, run_engine
 from tests.packs.kinds import METADATA
 from tests.packs.kinds.tasks import N

@@ -18,10 +18,11 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from seedgraph.backends.kinds import kind_for, table_spec
 from seedgraph.backends.sql import plain_param
 from seedgraph.backends.url import DbUrl, quote
 from seedgraph.canonical import decode
-from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec, kind_for, table_spec
+from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec
 from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError, UsageError
 
 if TYPE_CHECKING:
@@ -302,7 +303,7 @@ class Database(abc.ABC):
                 f"table '{table}' does not exist; create it first "
                 "(`seedgraph schema create` for packs that ship a schema)"
             ) from None
-        from seedgraph.reflect import mark_trigger_filled
+        from seedgraph.backends.reflect import mark_trigger_filled
 
         mark_trigger_filled(t, await self.insert_triggers())
         spec: TableSpec = table_spec(t, self.dialect)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError
 
 from seedgraph.errors import UsageError
 
-__all__ = ["DEFAULT_URL", "DbUrl", "mask_url", "parse_url", "quote"]
+__all__ = ["DEFAULT_URL", "DbUrl", "config_url", "mask_url", "parse_url", "quote"]
 
 DEFAULT_URL = "sqlite+aiosqlite:///seedgraph.db"
 
@@ -82,3 +82,14 @@ def parse_url(raw: str) -> DbUrl:
     raise UsageError(
         f"database '{backend}' is not supported; use sqlite:///FILE or postgresql://HOST/DB"
     )
+
+
+def config_url(url: DbUrl) -> str | None:
+    """*url* as the config file should hold it: SQLite by absolute path, PostgreSQL
+    only when it holds no password (a password never lands in a file we write)."""
+    if url.sqlite_path is not None:
+        return f"sqlite:///{url.sqlite_path}"
+    parsed = make_url(url.url)
+    if parsed.password is not None or mask_url(url.url) != url.url:
+        return None
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -55,7 +55,7 @@ def list_tasks(pack: PackOpt = None, db: DbOpt = None, config: ConfigOpt = None,
 
 @handle_errors
 def profiles(pack: PackOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False,
-             show_rows: Annotated[bool, typer.Option("--rows", help="Seed each profile into a scratch SQLite database and show the rows per table.")] = False,
+             show_rows: Annotated[bool, typer.Option("--rows", help="Seed each profile into a scratch in-memory database and show the rows per table.")] = False,
              seed: SeedOpt = None, as_of: AsOfOpt = None) -> None:
     """List the pack's profiles (and those defined in the config file)."""
     session = api.open_session(api.Options(pack=pack, config=config))

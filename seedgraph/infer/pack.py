@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from seedgraph.backends.reflect import LiveSchema
 from seedgraph.cycles import CycleKey
 from seedgraph.infer.graph import _break_cycles, _factors
 from seedgraph.infer.table import _TableCode
-from seedgraph.reflect import LiveSchema
 
 __all__ = ["Inferred", "infer_pack", "module_name"]
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from seedgraph.backends.kinds import DIALECTS as _DIALECT
+from seedgraph.backends.reflect import Partitioning
 from seedgraph.checks import Range
-from seedgraph.columns import _DIALECTS as _DIALECT
 from seedgraph.columns import ColumnKind
-from seedgraph.reflect import Partitioning
 
 __all__ = ["INTS", "TIMES", "K", "_base", "_bounds", "_describe", "_partition_expr",
            "_type_sql", "_unique_sets"]

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import networkx as nx
 import sqlalchemy as sa
 
+from seedgraph.backends.kinds import kind_for
+from seedgraph.backends.reflect import LiveSchema
 from seedgraph.checks import Length, OneOf, Order, Range, Unparsed, parse_check
-from seedgraph.columns import ColumnKind, kind_for
+from seedgraph.columns import ColumnKind
 from seedgraph.infer.meaning import text_generator
 from seedgraph.infer.render import comment, docline, wrap
 from seedgraph.infer.schema import (
@@ -31,7 +33,6 @@ from seedgraph.infer.schema import (
     _type_sql,
     _unique_sets,
 )
-from seedgraph.reflect import LiveSchema
 
 __all__ = ["DEFAULT_ROWS", "NULL_RATE", "_TableCode"]
 

@@ -215,7 +215,7 @@ def open_backend(raw: str, rootpath: Path, tmp: Callable[[], Path],
     *tmp* (``sqlite``) or in a directory (relative to *rootpath*)."""
     if raw.startswith(("postgresql", "postgres:")):
         return Postgres(raw, loop())
-    if raw in ("sqlite", "sqlite:", "sqlite://"):
+    if raw in ("", "sqlite", "sqlite:", "sqlite://"):  # the default: SQLite in a tmp dir
         return Sqlite(tmp())
     if raw.startswith(("sqlite:///", "sqlite+aiosqlite:///")):
         directory = Path(raw.split(":///", 1)[1])

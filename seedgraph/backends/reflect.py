@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from seedgraph.columns import ColumnKind, kind_for
+from seedgraph.backends.kinds import reference_kind
+from seedgraph.columns import ColumnKind
 
 if TYPE_CHECKING:
     from seedgraph.backends import Database
@@ -129,7 +130,7 @@ def _trigger_columns(table: sa.Table, triggers: list[tuple[str, str]], *,
     text = " ".join(definition for name, definition in triggers if name == table.name)
     return frozenset(
         c.name for c in table.columns
-        if (not unwritable or kind_for(c.type, "postgresql") is ColumnKind.OTHER)
+        if (not unwritable or reference_kind(c.type) is ColumnKind.OTHER)
         and re.search(rf"(?<![\w$]){re.escape(c.name)}(?![\w$])", text, re.IGNORECASE))
 
 
