@@ -12,6 +12,7 @@ one encoded chunk waits in the stream, which bounds memory. Appends
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -134,6 +135,12 @@ def _concat(parts: list[Any]) -> Any:
     return merged
 
 
+def _as_text(col: ColumnSpec) -> ColumnSpec:
+    """*col* as the values are normalised: a type the encoder does not know as text."""
+    return dataclasses.replace(col, kind=ColumnKind.TEXT) if col.kind is ColumnKind.OTHER \
+        else col
+
+
 def _stable_example(kind: ColumnKind) -> str:
     """What to write instead of a volatile default, for the error message."""
     if kind in (ColumnKind.TIMESTAMP, ColumnKind.TIMESTAMPTZ, ColumnKind.DATE):
@@ -168,6 +175,7 @@ class TableWriter:
         self._bulk_rows = bulk_rows
         self._restore: list[str] = []
         self._started = False
+        self._as_text = False  # a column of a type the encoder does not know was written
 
     def _check_columns(self, names: tuple[str, ...]) -> list[ColumnSpec]:
         cols = [self.spec.by_name[n] for n in names]
@@ -180,15 +188,12 @@ class TableWriter:
                 "database; do not write it"
             )
         other = [c for c in cols if c.kind is ColumnKind.OTHER]
-        if other:
+        if other and self.key:
             c = other[0]
             raise UsageError(
                 f"table '{self.spec.name}': column '{c.name}' has type "
-                f"{c.pg_type or 'unknown'}, which seedgraph cannot write yet (its binary COPY "
-                "encoder knows numbers, text, enums, domains over them, booleans, dates and "
-                "times, uuid, json, arrays of numbers or text, and bytea); leave the column "
-                "out of ctx.write so the database fills in NULL or its default"
-            )
+                f"{c.pg_type or 'unknown'}, which an upsert by key cannot write yet; leave "
+                "it out of ctx.write, or seed the table without key=")
         missing = [c.name for c in self.spec.columns
                    if c.name not in names and not c.nullable and not c.has_default
                    and not c.computed and not c.autoincrement]
@@ -213,7 +218,7 @@ class TableWriter:
 
     @property
     def _streams(self) -> bool:
-        return not self.append and not self.key and self._tg is not None
+        return not self.append and not self.key and not self._as_text and self._tg is not None
 
     async def write_batch(self, columns: Mapping[str, Any], n: int, *,
                           full: bool = False) -> None:
@@ -222,7 +227,11 @@ class TableWriter:
         names = tuple(columns)
         cols = self._check_columns(names)
         self.written.update(names)
-        values = [normalize(columns[c.name], c, n) for c in cols]
+        # a type the encoder does not know (inet, interval, ...) is written as its text,
+        # which the database casts to the column's type (PostgreSQL: through a staging
+        # table); such a table is loaded chunk by chunk, not streamed
+        self._as_text = self._as_text or any(c.kind is ColumnKind.OTHER for c in cols)
+        values = [normalize(columns[c.name], _as_text(c), n) for c in cols]
         if self.key:
             missing = [k for k in self.key if k not in names]
             if missing:
@@ -238,6 +247,7 @@ class TableWriter:
             await self._send(names, cols, values, big=full or n >= self._bulk_rows)
             self.rows += n
         else:
+            await self.close()  # a stream opened by earlier batches ends first
             self.rows += await self.tx.load(self.spec, cols, values, n, self.append)
         if self._on_rows is not None:
             self._on_rows(self.rows)

@@ -5,6 +5,7 @@ load, and a session advisory lock as the run lock."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -22,6 +23,13 @@ from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec
 from seedgraph.errors import DatabaseError, RunLockedError
 
 __all__ = ["PgDatabase", "PgTx"]
+
+
+async def _pieces(data: bytes) -> AsyncIterator[bytes]:
+    """*data* in pieces of at most _PIECE bytes, for a COPY."""
+    view = memoryview(data)
+    for i in range(0, len(view), _PIECE):
+        yield bytes(view[i : i + _PIECE])
 
 BOOKKEEPING_SCHEMA = "seedgraph"  # seedgraph's own tables live here, out of the user's schema
 _LOCK_KEY = 0x5EED6_7A9  # advisory lock id for "a seedgraph run holds this database"
@@ -64,30 +72,39 @@ class PgTx(Tx):
                    append: bool) -> int:
         from seedgraph.backends.pgcopy import encode_binary
 
-        data = encode_binary(values, cols)
+        # a type the binary encoder does not know (inet, interval, ...) arrives as text:
+        # it goes through a stage and is cast to the column's type on the way in
+        as_text = [c.name for c in cols if c.kind is ColumnKind.OTHER]
+        enc = [dataclasses.replace(c, kind=ColumnKind.TEXT) if c.name in as_text else c
+               for c in cols]
         names = [c.name for c in cols]
-
-        async def source() -> AsyncIterator[bytes]:
-            view = memoryview(data)
-            for i in range(0, len(view), _PIECE):
-                yield bytes(view[i : i + _PIECE])
-
-        if not append:
-            await self.conn.copy_to_table(spec.name, source=source(), columns=names,
-                                          format="binary")
+        if not append and not as_text:
+            await self.conn.copy_to_table(spec.name, source=_pieces(encode_binary(values, enc)),
+                                          columns=names, format="binary")
             return n
         stage = f"_seedgraph_stage_{spec.name}"[:63]
-        collist = ", ".join(quote(c) for c in names)
+        types = dict(await self.conn.fetch(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = $1::regclass AND attname = ANY($2::text[])",
+            quote(spec.name), as_text)) if as_text else {}
         # the chunk's columns only, without the table's defaults: an id default copied
         # into the stage would draw from the table's sequence for nothing
+        staged = ", ".join(f"NULL::text AS {quote(c)}" if c in types else quote(c)
+                           for c in names)
         await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(stage)}")
         await self.conn.execute(f"CREATE TEMP TABLE {quote(stage)} ON COMMIT DROP AS "
-                                f"SELECT {collist} FROM {quote(spec.name)} WITH NO DATA")
-        await self.conn.copy_to_table(stage, source=source(), columns=names, format="binary")
+                                f"SELECT {staged} FROM {quote(spec.name)} WITH NO DATA")
+        await self.conn.execute(f"ALTER TABLE {quote(stage)} ADD COLUMN {MERGE_ORDER} bigint")
+        order = ColumnSpec(MERGE_ORDER, ColumnKind.INT8, nullable=False)
+        data = encode_binary([*values, (np.arange(n, dtype=np.int64), None)], [*enc, order])
+        await self.conn.copy_to_table(stage, source=_pieces(data), columns=[*names, MERGE_ORDER],
+                                      format="binary")
+        collist = ", ".join(quote(c) for c in names)
+        picked = ", ".join(f"CAST(_s.{quote(c)} AS {types[c]})" if c in types
+                           else f"_s.{quote(c)}" for c in names)
         status = await self.conn.execute(
-            f"INSERT INTO {quote(spec.name)} ({collist}) SELECT {collist} FROM {quote(stage)} "
-            "ON CONFLICT DO NOTHING"
-        )
+            f"INSERT INTO {quote(spec.name)} ({collist}) SELECT {picked} FROM {quote(stage)} "
+            f"AS _s ORDER BY _s.{MERGE_ORDER}" + (" ON CONFLICT DO NOTHING" if append else ""))
         return int(status.rsplit(" ", 1)[-1])
 
     async def merge(self, spec: TableSpec, cols: Sequence[ColumnSpec],
@@ -106,13 +123,7 @@ class PgTx(Tx):
         await self.conn.execute(f"ALTER TABLE {quote(stage)} ADD COLUMN {MERGE_ORDER} bigint")
         order = ColumnSpec(MERGE_ORDER, ColumnKind.INT8, nullable=False)
         data = encode_binary([*values, (np.arange(n, dtype=np.int64), None)], [*cols, order])
-
-        async def source() -> AsyncIterator[bytes]:
-            view = memoryview(data)
-            for i in range(0, len(view), _PIECE):
-                yield bytes(view[i : i + _PIECE])
-
-        await self.conn.copy_to_table(stage, source=source(),
+        await self.conn.copy_to_table(stage, source=_pieces(data),
                                       columns=[c.name for c in cols] + [MERGE_ORDER],
                                       format="binary")
         to_update, to_insert = merge_statements(

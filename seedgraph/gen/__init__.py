@@ -24,7 +24,15 @@ Import from ``seedgraph.gen``: the module split is not part of the API.
 
 from __future__ import annotations
 
-from seedgraph.gen.datetimes import after, dates, in_ranges, ordered_pairs, times, timestamps
+from seedgraph.gen.datetimes import (
+    after,
+    dates,
+    in_ranges,
+    interval_texts,
+    ordered_pairs,
+    times,
+    timestamps,
+)
 from seedgraph.gen.errors import GenerationError
 from seedgraph.gen.keys import (
     children_per_parent,
@@ -35,6 +43,7 @@ from seedgraph.gen.keys import (
     unique_pairs,
 )
 from seedgraph.gen.numbers import (
+    amount_texts,
     booleans,
     choice,
     decimals,
@@ -66,6 +75,7 @@ __all__ = [
     "MEANINGS",
     "GenerationError",
     "after",
+    "amount_texts",
     "booleans",
     "by_meaning",
     "byte_strings",
@@ -83,6 +93,7 @@ __all__ = [
     "in_ranges",
     "int_arrays",
     "integers",
+    "interval_texts",
     "json_documents",
     "meaning_for",
     "numbered_within",

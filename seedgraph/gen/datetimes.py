@@ -22,6 +22,7 @@ __all__ = [
     "after",
     "dates",
     "in_ranges",
+    "interval_texts",
     "ordered_pairs",
     "times",
     "timestamps",
@@ -78,6 +79,16 @@ def ordered_pairs(rng: Rng, n: int, as_of: datetime, *, days: float = 365.0,
 def times(rng: Rng, n: int) -> np.ndarray:
     """``n`` times of day in whole seconds (timedelta64[us] since midnight)."""
     return (rng.integers(0, 86_400, n) * 1_000_000).astype("timedelta64[us]")
+
+
+def interval_texts(rng: Rng, n: int, *, max_days: int = 30) -> np.ndarray:
+    """``n`` durations as PostgreSQL interval text (``"3 days 04:05:06"``), whole seconds
+    up to *max_days* days: for an ``interval`` column, which the database casts."""
+    seconds = rng.integers(0, max_days * 86_400 + 1, n)
+    out = np.empty(n, dtype=object)
+    out[:] = [f"{s // 86_400} days {s // 3600 % 24:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+              for s in seconds.tolist()]
+    return out
 
 
 # -- shapes the schema inference needs ----------------------------------------------

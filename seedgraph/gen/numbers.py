@@ -20,6 +20,7 @@ from seedgraph.gen._arrays import Rng, _distinct, _objects
 from seedgraph.gen.errors import GenerationError, _too_many
 
 __all__ = [
+    "amount_texts",
     "booleans",
     "choice",
     "decimals",
@@ -73,6 +74,14 @@ def unique_integers(rng: Rng, n: int, low: int, high: int) -> np.ndarray:
 def floats(rng: Rng, n: int, low: float, high: float) -> np.ndarray:
     """``n`` floats uniformly in ``[low, high)`` (float64)."""
     return rng.uniform(low, high, n)
+
+
+def amount_texts(rng: Rng, n: int, low: float = 0.0, high: float = 1000.0) -> np.ndarray:
+    """``n`` amounts with two decimals as text (``"12.34"``), for a column of a type the
+    database reads from text, such as PostgreSQL's ``money``."""
+    out = np.empty(n, dtype=object)
+    out[:] = [f"{v:.2f}" for v in rng.uniform(low, high, n).tolist()]
+    return out
 
 
 def decimals(rng: Rng, n: int, low: float, high: float, scale: int) -> np.ndarray:

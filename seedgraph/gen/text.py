@@ -97,6 +97,7 @@ _TABLE: dict[str, _Meaning] = {
     "file_path": _Meaning("an absolute file path", lambda f: f.file_path(), "."),
     "ip": _Meaning("an IPv4 address", lambda f: f.ipv4(), None),
     "ipv6": _Meaning("an IPv6 address", lambda f: f.ipv6(), None),
+    "mac": _Meaning("a MAC address", lambda f: f.mac_address(), None),
     "currency_code": _Meaning("an ISO 4217 currency code", lambda f: f.currency_code(), None),
     "iban": _Meaning("an IBAN", lambda f: f.iban(), None),
     "isbn": _Meaning("an ISBN-13", lambda f: f.isbn13(), None),

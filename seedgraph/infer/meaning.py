@@ -8,7 +8,16 @@ import sqlalchemy as sa
 
 from seedgraph.gen import meaning_for, numbers_when_unique
 
-__all__ = ["text_generator"]
+__all__ = ["other_generator", "text_generator"]
+
+# PostgreSQL types without a binary encoder here, written from text the database casts
+_FROM_TEXT = {
+    "INET": ("gen.by_meaning(rng, faker, 'ip', n)", "an IPv4 address (inet, cast from text)"),
+    "CIDR": ("gen.by_meaning(rng, faker, 'ip', n)", "a host address (cidr /32, from text)"),
+    "MACADDR": ("gen.by_meaning(rng, faker, 'mac', n)", "a MAC address (macaddr, from text)"),
+    "INTERVAL": ("gen.interval_texts(rng, n)", "a duration up to 30 days (interval, from text)"),
+    "MONEY": ("gen.amount_texts(rng, n)", "an amount up to 1,000 (money, from text)"),
+}
 
 _PERSON = re.compile(r"(customer|user|employee|staff|person|people|author|member|artist|"
                      r"actor|student|teacher|patient|contact|owner|client|driver|player)",
@@ -44,3 +53,9 @@ def text_generator(t: sa.Table, name: str, unique: bool,
     if meaning is not None:
         return f"gen.by_meaning(rng, faker, {meaning!r}, n{opts})", why
     return f"gen.strings(rng, n{opts})", "text" + (" (unique)" if unique else "")
+
+
+def other_generator(type_: sa.types.TypeEngine[object]) -> tuple[str, str] | None:
+    """The generator of a column whose type has no binary encoder here, when the type
+    reads a text form seedgraph can make (inet, cidr, macaddr, interval, money)."""
+    return _FROM_TEXT.get(type(type_).__name__.upper())

@@ -20,7 +20,7 @@ from seedgraph.backends.kinds import kind_for
 from seedgraph.backends.reflect import LiveSchema
 from seedgraph.checks import Length, OneOf, Order, Range, Unparsed, parse_check
 from seedgraph.columns import ColumnKind
-from seedgraph.infer.meaning import text_generator
+from seedgraph.infer.meaning import other_generator, text_generator
 from seedgraph.infer.render import comment, docline, wrap
 from seedgraph.infer.schema import (
     INTS,
@@ -248,6 +248,10 @@ class _TableCode:
         within = self._numbered_within(name)
         if part is not None and part.column == name:
             c.expr, c.why = _partition_expr(part, kind), "inside the table's partitions"
+        elif kind is K.OTHER:
+            found = other_generator(c.col.type)
+            if found is not None:
+                c.expr, c.why = found
         elif enum or one_of is not None:
             values = list(enum) if enum else list(one_of.values)  # type: ignore[union-attr]
             what = "enum" if enum else "CHECK list"

@@ -1,8 +1,8 @@
 """PostgreSQL types a user's own schema has (domains, enums, inet, interval), in tables the
 test creates by hand: this pack declares no METADATA, so seedgraph reads the live schema.
 
-``PGTYPES_WRITE_INET=1`` makes the hosts task write its inet column, which seedgraph cannot
-encode yet and must refuse (rather than store something else).
+``PGTYPES_WRITE_INET=1`` makes the hosts task write its inet and interval columns as text
+(``=bad``: one address that is not one).
 """
 
 import datetime as dt
@@ -34,6 +34,8 @@ async def films(ctx: TaskContext) -> None:
 @task("hosts")
 async def hosts(ctx: TaskContext) -> None:
     rows = {"id": np.arange(1, 4)}
-    if os.environ.get("PGTYPES_WRITE_INET"):
-        rows["addr"] = ["10.0.0.1", "10.0.0.2", None]
+    mode = os.environ.get("PGTYPES_WRITE_INET")
+    if mode:
+        rows["addr"] = ["10.0.0.1", "not-an-address" if mode == "bad" else "10.0.0.2", None]
+        rows["span"] = ["1 day 2 hours", "30 seconds", None]
     await ctx.write(rows)
