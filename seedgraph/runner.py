@@ -28,7 +28,7 @@ from seedgraph import checkpoints, partitions
 from seedgraph.backends import Database, Tx
 from seedgraph.context import Reader, TaskContext
 from seedgraph.cycles import CycleKey, fill_in
-from seedgraph.errors import TaskFailed
+from seedgraph.errors import TaskFailed, UsageError
 from seedgraph.events import (
     Listener,
     RunFinished,
@@ -218,6 +218,10 @@ class _Execution:
         """Load the partitions that have not committed (each in its own transaction,
         wherever the executor runs them), then the table-level finish step."""
         name, fp = task.table, self.plan.fingerprints[task.table]
+        if self.s.append:
+            raise UsageError(f"table '{name}' is partitioned, and partitioned tables cannot "
+                             "be appended to yet; run without --append, or leave it out "
+                             f"with --exclude '{name}'")
         keys = await partitions.partition_keys(self.db, task)
         done = await partitions.done_partitions(self.db, name, fp)
         await partitions.prepare(self.db, name, self.s.run_id)

@@ -145,3 +145,14 @@ def test_partial_partitions_of_an_old_setting_are_rebuilt_without_confirm(
     assert query(db_url, "SELECT COUNT(*) FROM ticks") == [(8000,)]
     assert query(db_url, "SELECT COUNT(*), SUM(rows) FROM seedgraph_partitions "
                          "WHERE table_name = 'ticks' AND part <> ''") == [(4, 8000)]
+
+
+def test_an_append_to_a_partitioned_table_is_refused_by_name(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
+    assert run_engine(url, pack=PARTS).status == "done"
+    before = checksums(url, TABLES)
+    appended = run_engine(url, pack=PARTS, append=True, only="ticks")
+    outcome = {o.table: o for o in appended.outcomes}["ticks"]
+    assert outcome.status == "failed"
+    assert "partitioned tables cannot be appended to yet" in (outcome.error or "")
+    assert checksums(url, TABLES) == before
