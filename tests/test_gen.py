@@ -601,3 +601,16 @@ def test_byte_strings_and_fixed_format_meanings() -> None:
     assert len({len(v) for v in values}) == 4
     assert gen.numbers_when_unique("email") and not gen.numbers_when_unique("isbn")
     assert not gen.numbers_when_unique("no such meaning")
+
+
+def test_text_forms_for_types_the_database_casts() -> None:
+    spans = gen.interval_texts(_rng(), 500, max_days=2)
+    parsed = [re.fullmatch(r"(\d+) days (\d\d):(\d\d):(\d\d)", s) for s in spans]
+    assert all(parsed)
+    seconds = [int(m[1]) * 86_400 + int(m[2]) * 3600 + int(m[3]) * 60 + int(m[4])
+               for m in parsed if m]
+    assert min(seconds) >= 0 and max(seconds) <= 2 * 86_400
+    assert int(max(m[2] for m in parsed if m)) <= 23
+    amounts = gen.amount_texts(_rng(), 500, 5, 10)
+    assert all(re.fullmatch(r"\d+\.\d\d", a) for a in amounts)
+    assert all(5 <= float(a) <= 10 for a in amounts)

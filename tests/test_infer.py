@@ -168,13 +168,29 @@ def test_partition_bounds_and_trigger_filled_columns_are_honoured() -> None:
 
 def test_a_required_column_of_an_unknown_type_is_a_problem_naming_it() -> None:
     md = sa.MetaData()
+    sa.Table("slot", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("span", postgresql.TSRANGE, nullable=False),
+             sa.Column("spare", postgresql.TSRANGE))
+    inferred = infer_pack(LiveSchema(md, "postgresql"))
+    assert "slot.span" in inferred.problems["slot"]
+    assert "TSRANGE" in inferred.problems["slot"]
+    assert "left to the database" in line_of(inferred.modules["slot.py"], "spare")
+
+
+def test_types_read_from_text_get_text_generators() -> None:
+    md = sa.MetaData()
     sa.Table("host", md, sa.Column("id", sa.Integer, primary_key=True),
              sa.Column("addr", postgresql.INET, nullable=False),
-             sa.Column("spare", postgresql.INET))
+             sa.Column("mac", postgresql.MACADDR, nullable=False),
+             sa.Column("up", postgresql.INTERVAL, nullable=False),
+             sa.Column("cost", postgresql.MONEY))
     inferred = infer_pack(LiveSchema(md, "postgresql"))
-    assert "host.addr" in inferred.problems["host"]
-    assert "INET" in inferred.problems["host"]
-    assert "left to the database" in line_of(inferred.modules["host.py"], "spare")
+    assert "host" not in inferred.problems
+    code = inferred.modules["host.py"]
+    assert "gen.by_meaning(rng, faker, 'ip', n)" in line_of(code, "addr")
+    assert "gen.by_meaning(rng, faker, 'mac', n)" in line_of(code, "mac")
+    assert "gen.interval_texts(rng, n)" in line_of(code, "up")
+    assert "gen.amount_texts(rng, n)" in line_of(code, "cost")
 
 
 @pytest.mark.parametrize(("table", "expected"), [
