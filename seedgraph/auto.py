@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import anyio
 from sqlalchemy.engine import make_url
@@ -57,10 +58,11 @@ def read_schema(url: DbUrl, command: str = "--auto") -> LiveSchema:
     return schema
 
 
-def auto_pack(url: DbUrl, base: Pack | None) -> Pack:
-    """*base*'s tasks, plus an inferred task for every other table of the database."""
+def auto_pack(url: DbUrl, base: Pack | None, columns: Mapping[str, Any] | None = None) -> Pack:
+    """*base*'s tasks, plus an inferred task for every other table of the database
+    (*columns*: the config's per-column overrides)."""
     schema = read_schema(url)
-    inferred = infer_pack(schema, skip=base.tasks if base else ())
+    inferred = infer_pack(schema, skip=base.tasks if base else (), columns=columns)
     tasks = _tasks(inferred)
     if base is None:
         return Pack(name=AUTO_REF, ref=AUTO_REF, tasks=dict(sorted(tasks.items())),

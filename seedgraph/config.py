@@ -22,7 +22,7 @@ __all__ = ["ENGINE_KEYS", "Config", "Settings", "load_config", "parse_as_of", "p
 
 ENGINE_KEYS = frozenset(
     {"pack", "db", "seed", "as_of", "profile", "params", "profiles", "concurrency", "chunk_rows",
-     "auto", "data"}
+     "auto", "data", "columns"}
 )
 
 
@@ -53,6 +53,8 @@ class Config(Settings):
     # the pack's data files replaced: file name -> absolute path; "" names the pack's
     # only data file
     data: Mapping[str, str] = field(default_factory=dict)
+    # per-column overrides of what --auto infers: "table.column" -> {meaning|values|min,max}
+    columns: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -146,6 +148,10 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
         raise UsageError(f"config {path}: 'data' must be a file path, or a table mapping the "
                          f"pack's data file names to paths, e.g. data = {{\"seed_data.yaml\" = "
                          f"\"my_data.yaml\"}}; got {data!r}")
+    columns = merged.get("columns", {})
+    if not isinstance(columns, dict):
+        raise UsageError(f"config {path}: 'columns' must be a table of \"table.column\" = "
+                         f"{{ ... }} entries, got {columns!r}")
     auto = merged.get("auto", False)
     if not isinstance(auto, bool):
         raise UsageError(f"config {path}: 'auto' must be true or false, got {auto!r}")
@@ -163,6 +169,7 @@ def load_config(explicit: Path | None = None, cwd: Path | None = None) -> Config
         auto=auto,
         params=params,
         profiles=profiles,
+        columns=columns,
         data={str(k): str((((path if "data" in doc else project) or path).parent / v).resolve())
               for k, v in data.items()},
         extra={k: v for k, v in doc.items() if k not in ENGINE_KEYS},

@@ -91,8 +91,11 @@ def open_session(options: Options) -> Session:
     url = parse_url(raw)
     base = Path.cwd() if options.pack else config.base_dir
     pack = load_pack(pack_ref, base) if pack_ref is not None else None
+    if config.columns and not auto:
+        raise UsageError(f"config {config.source}: [columns] overrides what --auto infers; "
+                         "add --auto (or auto = true in the config)")
     if auto:
-        pack = auto_pack(url, pack)
+        pack = auto_pack(url, pack, config.columns)
     assert pack is not None
     if config.data:
         pack = with_data_files(pack, config.data, config.source)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from tests.conftest import PgDatabases
 from tests.helpers import AS_OF, REPO, checksums, cli, query
@@ -327,3 +328,62 @@ def test_init_refuses_a_folder_with_files_and_never_writes_a_password(
     written = "".join(p.read_text() for p in (tmp_path / "p").iterdir())
     assert "s3cret-pw" not in written and "s3cret-pw" not in result.stdout
     assert "give it with --db or SEEDGRAPH_DATABASE_URL" in written
+
+
+def test_per_column_overrides_in_the_config(tmp_path: Path) -> None:
+    db = _sqlite(tmp_path, "CREATE TABLE users (id INTEGER PRIMARY KEY, nickname TEXT NOT "
+                           "NULL, tier TEXT NOT NULL, score INTEGER NOT NULL, code TEXT "
+                           "NOT NULL UNIQUE);")
+    (tmp_path / "seedgraph.toml").write_text(
+        '[columns]\n"users.nickname" = { meaning = "username" }\n'
+        '"users.tier" = { values = ["free", "pro"] }\n"users.score" = { min = 10, max = 20 }\n'
+        '"users.code" = { values = ["A", "B", "C"] }\n')
+    done = auto("run", "--set", "rows=3", "-q", db=db, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = query(db, "SELECT nickname, tier, score, code FROM users")
+    assert len(rows) == 3
+    assert {r[1] for r in rows} <= {"free", "pro"} and all(10 <= r[2] <= 20 for r in rows)
+    assert sorted(r[3] for r in rows) == ["A", "B", "C"]  # unique: each value once
+    assert all(re.fullmatch(r"[a-z0-9_.]+", r[0]) for r in rows)  # usernames, not phrases
+    # more rows than a unique column has values: the table shrinks to what fits
+    capped = auto("run", "--set", "rows=10", "--force", "-q", db=db, cwd=tmp_path)
+    assert capped.returncode == 0, capped.stderr
+    assert query(db, "SELECT COUNT(*) FROM users")[0][0] == 3
+    # asked for by name, it is refused, naming the override
+    asked = auto("run", "--set", "users.rows=10", "--force", db=db, cwd=tmp_path)
+    assert asked.returncode != 0
+    assert "users.code has 3 values given in [columns]" in " ".join(asked.stderr.split())
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('"users.teir" = { values = ["a"] }',
+     "table 'users' has no column 'teir'. Did you mean 'tier'?"),
+    ('"user.tier" = { values = ["a"] }',
+     "the database has no table 'user'. Did you mean 'users'?"),
+    ('"users.tier" = { meaning = "colour" }', "unknown meaning 'colour'. Did you mean 'color'"),
+    ('"users.tier" = { colour = 1 }', "unknown key 'colour'"),
+    ('"users.score" = { min = 5 }', "give both min and max"),
+    ('"users.tier" = { min = 1, max = 2 }', "min and max are for number columns"),
+    ('"users" = { values = ["a"] }', "must be 'table.column'"),
+])
+def test_a_wrong_override_is_named_before_anything_is_written(tmp_path: Path, entry: str,
+                                                               message: str) -> None:
+    db = _sqlite(tmp_path, "CREATE TABLE users (id INTEGER PRIMARY KEY, tier TEXT NOT NULL, "
+                           "score INTEGER NOT NULL);")
+    (tmp_path / "seedgraph.toml").write_text(f"[columns]\n{entry}\n")
+    result = auto("run", db=db, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.stderr
+    assert query(db, "SELECT COUNT(*) FROM users")[0][0] == 0
+
+
+def test_an_override_gives_a_type_without_generator_its_values(pg_url: str,
+                                                               tmp_path: Path) -> None:
+    load_sql(pg_url, "CREATE TABLE place (id int PRIMARY KEY, at point NOT NULL);")
+    assert auto("run", db=pg_url, cwd=tmp_path).returncode == 2  # no generator for point
+    (tmp_path / "seedgraph.toml").write_text(
+        '[columns]\n"place.at" = { values = ["(1,2)", "(3,4)"] }\n')
+    done = auto("run", "-q", db=pg_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert {r[0] for r in query(pg_url, "SELECT at::text FROM place")} <= {"(1,2)", "(3,4)"}

@@ -9,12 +9,14 @@ need a hand-written task, and the cycle keys written NULL.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from seedgraph.backends.reflect import LiveSchema
 from seedgraph.cycles import CycleKey
 from seedgraph.infer.graph import _break_cycles, _factors
+from seedgraph.infer.overrides import check_overrides
 from seedgraph.infer.table import _TableCode
 
 __all__ = ["Inferred", "infer_pack", "module_name"]
@@ -45,9 +47,12 @@ def module_name(table: str, taken: set[str]) -> str:
     return name + ".py"
 
 
-def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
-    """One module per table of *schema* except those in *skip* (a pack fills them)."""
+def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = (),
+               columns: Mapping[str, Any] | None = None) -> Inferred:
+    """One module per table of *schema* except those in *skip* (a pack fills them);
+    *columns* is the config's ``[columns]`` table of per-column overrides."""
     tables = {t.name: t for t in schema.tables}
+    overrides = check_overrides(columns or {}, tables)
     graph, nulled, problems, keys, units = _break_cycles(tables)
     factors = _factors(graph, tables)
     modules: dict[str, str] = {}
@@ -56,7 +61,8 @@ def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = ()) -> Inferred:
     for name in sorted(tables):
         if name in skipped:
             continue
-        builder = _TableCode(tables[name], schema, graph, nulled.get(name, ()), factors[name])
+        builder = _TableCode(tables[name], schema, graph, nulled.get(name, ()), factors[name],
+                             overrides.get(name, {}))
         builder.problem = problems.get(name, "")
         text = builder.render()
         if builder.problem:

@@ -10,7 +10,7 @@ fingerprint, so any change to it reruns every inferred table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -21,6 +21,7 @@ from seedgraph.backends.reflect import LiveSchema
 from seedgraph.checks import Length, OneOf, Order, Range, Unparsed, parse_check
 from seedgraph.columns import ColumnKind
 from seedgraph.infer.meaning import other_generator, text_generator
+from seedgraph.infer.overrides import Override, override_expr
 from seedgraph.infer.render import comment, docline, wrap
 from seedgraph.infer.schema import (
     INTS,
@@ -51,13 +52,15 @@ class _Column:
 
 class _TableCode:
     def __init__(self, table: sa.Table, schema: LiveSchema, graph: nx.DiGraph,
-                 nulled: Iterable[str], factor: float) -> None:
+                 nulled: Iterable[str], factor: float,
+                 overrides: Mapping[str, Override] | None = None) -> None:
         self.t = table
         self.schema = schema
         self.dialect = schema.dialect
         self.parents = sorted(graph.predecessors(table.name))
         self.nulled = set(nulled)
         self.factor = factor
+        self.overrides = dict(overrides or {})
         self.problem = ""
         self.reads: list[tuple[str, list[str]]] = []  # (table, columns)
         self.caps: list[tuple[str, str]] = []  # (expression n must not exceed, why)
@@ -144,6 +147,13 @@ class _TableCode:
             c.expr, c.why = "gen.ids(n)", "primary key 1..n (sequences move past it after the load)"
         elif "nextval(" in default:
             c.why = "numbered by its sequence"
+        elif name in self.overrides and fk is None and name not in self.nulled:
+            unique = self._unique(name)
+            c.expr, c.why = override_expr(self.overrides[name], c.kind, unique)
+            if unique and "values" in self.overrides[name]:
+                count = len(self.overrides[name]["values"])
+                self.caps.append((str(count), f"unique {self.t.name}.{name} has {count} "
+                                              "values given in [columns]"))
         elif name in self.nulled and col.nullable:
             c.expr, c.why = "[None] * n", ("NULL for now: its foreign key closes a cycle; "
                                            "filled in once the cycle's tables are loaded")
