@@ -27,9 +27,9 @@ import anyio
 import numpy as np
 
 from seedgraph.backends import Database, Tx
-from seedgraph.context import Reader, TaskContext
+from seedgraph.body import run_body
+from seedgraph.context import Reader
 from seedgraph.errors import PackError, TaskFailed, UsageError
-from seedgraph.load import TableWriter
 from seedgraph.task import TaskDef
 
 __all__ = ["PREPARED", "Partition", "committed", "done_partitions", "finish", "forget",
@@ -108,18 +108,10 @@ async def load_partition(db: Database, task: TaskDef, part: Partition, *, run_id
     spec = await db.spec(task.table)
     async with db.transaction() as tx:
         try:
-            async with anyio.create_task_group() as tg:
-                writer = TableWriter(tx, spec, append=False, on_rows=on_rows, task_group=tg,
-                                     bulk_rows=NO_BULK)
-                ctx = TaskContext(
-                    table=task.table, seed=seed, as_of=as_of, params=params,
-                    upstream=task.upstream, dialect=db.dialect, reader=db, writer=writer,
-                    spec=spec, chunk_rows=chunk_rows, partition=part.key,
-                    partitions=part.count)
-                await task.fn(ctx)
-                await ctx.flush()
-                await writer.finish()
-            await tx.after_load(spec)  # SQLite checks the keys a streamed load deferred
+            writer = await run_body(
+                tx, task, spec, reader=db, dialect=db.dialect, seed=seed, as_of=as_of,
+                params=params, chunk_rows=chunk_rows, on_rows=on_rows, bulk_rows=NO_BULK,
+                partition=part.key, partitions=part.count)
             missing = [c for c in spec.primary_key if c not in writer.written]
             if missing and writer.rows:
                 raise UsageError(
@@ -130,11 +122,6 @@ async def load_partition(db: Database, task: TaskDef, part: Partition, *, run_id
                 " updated_at, writer) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (task.table, part.name, fingerprint, writer.rows, run_id, _now(),
                  await tx.write_marker(task.table)))
-        except BaseExceptionGroup as group:
-            exc = group.exceptions[0]
-            while isinstance(exc, BaseExceptionGroup):
-                exc = exc.exceptions[0]
-            raise TaskFailed(task.table, exc) from exc
         except (TaskFailed, anyio.get_cancelled_exc_class()):
             raise
         except Exception as exc:

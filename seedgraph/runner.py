@@ -26,7 +26,8 @@ from anyio.abc import TaskGroup
 
 from seedgraph import checkpoints, partitions
 from seedgraph.backends import Database, Tx
-from seedgraph.context import Reader, TaskContext
+from seedgraph.body import first_error, run_body
+from seedgraph.context import Reader
 from seedgraph.cycles import CycleKey, fill_in
 from seedgraph.errors import TaskFailed, UsageError
 from seedgraph.events import (
@@ -40,7 +41,7 @@ from seedgraph.events import (
 )
 from seedgraph.executors import Executor, LocalExecutor, PartitionJob
 from seedgraph.graph import unit_of
-from seedgraph.load import BULK_ROWS, TableWriter
+from seedgraph.load import BULK_ROWS
 from seedgraph.plan import Plan, Schedule
 from seedgraph.task import TaskDef
 
@@ -134,7 +135,7 @@ class _Execution:
                 else:
                     loaded = await self._load(names, started_at, t0)
             except BaseExceptionGroup as group:
-                exc = _first(group)
+                exc = first_error(group)
                 if isinstance(exc, TaskFailed | anyio.get_cancelled_exc_class()):
                     raise exc from None
                 raise TaskFailed(head, exc) from exc
@@ -262,27 +263,11 @@ class _Execution:
             self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
 
         await tx.before_load(spec)
-        try:
-            async with anyio.create_task_group() as tg:
-                writer = TableWriter(tx, spec, append=self.s.append, on_rows=progress,
-                                     task_group=tg, bulk_rows=min(self.s.chunk_rows, BULK_ROWS),
-                                     key=task.key, update=self.s.force)
-                ctx = TaskContext(
-                    table=name, seed=self.s.seed, as_of=self.s.as_of,
-                    params=self.params.get(name, {}), upstream=task.upstream,
-                    dialect=self.db.dialect, reader=reader, writer=writer, spec=spec,
-                    chunk_rows=self.s.chunk_rows, append=self.s.append,
-                    data=task.data, key=task.key, fields=task.fields,
-                )
-                await task.fn(ctx)
-                await ctx.flush()
-                await writer.finish()
-        except BaseExceptionGroup as group:
-            exc = _first(group)
-            if isinstance(exc, anyio.get_cancelled_exc_class()):
-                raise
-            raise TaskFailed(name, exc) from exc
-        await tx.after_load(spec)
+        writer = await run_body(
+            tx, task, spec, reader=reader, dialect=self.db.dialect, seed=self.s.seed,
+            as_of=self.s.as_of, params=self.params.get(name, {}), chunk_rows=self.s.chunk_rows,
+            on_rows=progress, append=self.s.append, key=task.key, update=self.s.force,
+            bulk_rows=min(self.s.chunk_rows, BULK_ROWS))
         if not task.key:
             return writer.rows, None
         kept = writer.rows - writer.inserted - writer.updated
@@ -349,23 +334,6 @@ def _unblock_on_signal(taken: Callable[[], bool], grace: float = SIGNAL_GRACE
             signal.signal(sig, prev)
 
     return restore
-
-
-def _first(group: BaseExceptionGroup) -> BaseException:
-    """The exception that matters in a task group's group: the first that is not a
-    cancellation (or the cancellation, when that is all there is)."""
-    leaves: list[BaseException] = []
-
-    def walk(g: BaseExceptionGroup) -> None:
-        for e in g.exceptions:
-            walk(e) if isinstance(e, BaseExceptionGroup) else leaves.append(e)
-
-    walk(group)
-    cancelled = anyio.get_cancelled_exc_class()
-    for e in leaves:
-        if not isinstance(e, cancelled):
-            return e
-    return leaves[0]
 
 
 async def execute(db: Database, graph: nx.DiGraph, plan: Plan, *, run_id: int,

@@ -183,7 +183,7 @@ def test_a_signal_rolls_back_in_flight_tasks_and_records_them(
 
 
 def test_the_error_that_matters_is_found_in_nested_groups() -> None:
-    from seedgraph.runner import _first
+    from seedgraph.body import first_error as _first
 
     async def go() -> None:  # the cancellation class is the running event loop's
         cancelled = anyio.get_cancelled_exc_class()
