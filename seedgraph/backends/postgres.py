@@ -75,30 +75,16 @@ class PgTx(Tx):
         # a type the binary encoder does not know (inet, interval, ...) arrives as text:
         # it goes through a stage and is cast to the column's type on the way in
         as_text = [c.name for c in cols if c.kind is ColumnKind.OTHER]
-        enc = [dataclasses.replace(c, kind=ColumnKind.TEXT) if c.name in as_text else c
-               for c in cols]
         names = [c.name for c in cols]
         if not append and not as_text:
-            await self.conn.copy_to_table(spec.name, source=_pieces(encode_binary(values, enc)),
+            await self.conn.copy_to_table(spec.name, source=_pieces(encode_binary(values, cols)),
                                           columns=names, format="binary")
             return n
-        stage = f"_seedgraph_stage_{spec.name}"[:63]
         types = dict(await self.conn.fetch(
             "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
             "WHERE attrelid = $1::regclass AND attname = ANY($2::text[])",
             quote(spec.name), as_text)) if as_text else {}
-        # the chunk's columns only, without the table's defaults: an id default copied
-        # into the stage would draw from the table's sequence for nothing
-        staged = ", ".join(f"NULL::text AS {quote(c)}" if c in types else quote(c)
-                           for c in names)
-        await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(stage)}")
-        await self.conn.execute(f"CREATE TEMP TABLE {quote(stage)} ON COMMIT DROP AS "
-                                f"SELECT {staged} FROM {quote(spec.name)} WITH NO DATA")
-        await self.conn.execute(f"ALTER TABLE {quote(stage)} ADD COLUMN {MERGE_ORDER} bigint")
-        order = ColumnSpec(MERGE_ORDER, ColumnKind.INT8, nullable=False)
-        data = encode_binary([*values, (np.arange(n, dtype=np.int64), None)], [*enc, order])
-        await self.conn.copy_to_table(stage, source=_pieces(data), columns=[*names, MERGE_ORDER],
-                                      format="binary")
+        stage = await self._stage(spec.name, cols, values, n, as_text=frozenset(types))
         collist = ", ".join(quote(c) for c in names)
         picked = ", ".join(f"CAST(_s.{quote(c)} AS {types[c]})" if c in types
                            else f"_s.{quote(c)}" for c in names)
@@ -110,27 +96,38 @@ class PgTx(Tx):
     async def merge(self, spec: TableSpec, cols: Sequence[ColumnSpec],
                     values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int,
                     key: Sequence[str], *, update: bool) -> tuple[int, int]:
-        from seedgraph.backends.pgcopy import encode_binary
 
-        stage = f"_seedgraph_merge_{spec.name}"[:63]
-        names = ", ".join(quote(c.name) for c in cols)
-        # the stage has the chunk's columns and types, without the table's defaults (an
-        # id default would draw from the table's sequence for nothing)
-        await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(stage)}")
-        await self.conn.execute(
-            f"CREATE TEMP TABLE {quote(stage)} ON COMMIT DROP AS SELECT {names} "
-            f"FROM {quote(spec.name)} WITH NO DATA")
-        await self.conn.execute(f"ALTER TABLE {quote(stage)} ADD COLUMN {MERGE_ORDER} bigint")
-        order = ColumnSpec(MERGE_ORDER, ColumnKind.INT8, nullable=False)
-        data = encode_binary([*values, (np.arange(n, dtype=np.int64), None)], [*cols, order])
-        await self.conn.copy_to_table(stage, source=_pieces(data),
-                                      columns=[c.name for c in cols] + [MERGE_ORDER],
-                                      format="binary")
+        stage = await self._stage(spec.name, cols, values, n)
         to_update, to_insert = merge_statements(
             spec.name, stage, cols, key, differs="IS DISTINCT FROM",
             as_text=frozenset({ColumnKind.JSON}))
         updated = await self.execute(to_update) if update and to_update else 0
         return await self.execute(to_insert), updated
+
+    async def _stage(self, table: str, cols: Sequence[ColumnSpec],
+                     values: Sequence[tuple[np.ndarray, np.ndarray | None]], n: int, *,
+                     as_text: frozenset[str] = frozenset()) -> str:
+        """COPY a chunk into a temporary table of its columns (those in *as_text* as
+        text) plus each row's position, MERGE_ORDER; return its name. The stage has the
+        table's column types but not its defaults: an id default copied into it would
+        draw from the table's sequence for nothing."""
+        from seedgraph.backends.pgcopy import encode_binary
+
+        stage = f"_seedgraph_stage_{table}"[:63]
+        staged = ", ".join(f"NULL::text AS {quote(c.name)}" if c.name in as_text
+                           else quote(c.name) for c in cols)
+        await self.conn.execute(f"DROP TABLE IF EXISTS pg_temp.{quote(stage)}")
+        await self.conn.execute(f"CREATE TEMP TABLE {quote(stage)} ON COMMIT DROP AS "
+                                f"SELECT {staged} FROM {quote(table)} WITH NO DATA")
+        await self.conn.execute(f"ALTER TABLE {quote(stage)} ADD COLUMN {MERGE_ORDER} bigint")
+        enc = [dataclasses.replace(c, kind=ColumnKind.TEXT) if c.name in as_text else c
+               for c in cols]
+        order = ColumnSpec(MERGE_ORDER, ColumnKind.INT8, nullable=False)
+        data = encode_binary([*values, (np.arange(n, dtype=np.int64), None)], [*enc, order])
+        await self.conn.copy_to_table(stage, source=_pieces(data),
+                                      columns=[c.name for c in cols] + [MERGE_ORDER],
+                                      format="binary")
+        return stage
 
     def encode(self, values: Sequence[tuple[np.ndarray, np.ndarray | None]],
                cols: Sequence[ColumnSpec]) -> Any:
