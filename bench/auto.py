@@ -21,9 +21,8 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.common import child, fresh_db
+from bench.common import child, fresh_db, pg_admin
 from bench.retail import PACK, SETS, median
-from tests.pgserver import start_server
 
 DDL = """
 CREATE TABLE customer (
@@ -80,9 +79,7 @@ def main() -> None:
     ap.add_argument("--pg-url", help="admin URL of a running server")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    server = None if args.pg_url else start_server()
-    admin = args.pg_url or (server.admin_url if server else "")
-    try:
+    with pg_admin(args.pg_url) as admin:
         auto = median([auto_run(asyncio.run(schema_db(admin))) for _ in range(args.repeat)])
         retail = [retail_run(asyncio.run(fresh_db(admin, "sg_bench_retail")))["sales_daily"]
                   for _ in range(args.repeat)]
@@ -96,9 +93,6 @@ def main() -> None:
         print(f"retail sales_daily: {sales_rows:,} rows in {sales_s:.2f} s = "
               f"{sales_rows / sales_s:,.0f} rows/s")
         print(f"orders time / sales_daily time: {secs / sales_s:.2f}x")
-    finally:
-        if server is not None:
-            server.stop()
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -29,3 +31,19 @@ async def fresh_db(admin: str, name: str) -> str:
     finally:
         await conn.close()
     return admin.rsplit("/", 1)[0] + "/" + name
+
+
+@contextlib.contextmanager
+def pg_admin(given: str | None) -> Iterator[str]:
+    """The admin URL of the server *given* (``--pg-url``), or of a throwaway server
+    started here and stopped afterwards."""
+    if given:
+        yield given
+        return
+    from tests.pgserver import start_server
+
+    server = start_server()
+    try:
+        yield server.admin_url
+    finally:
+        server.stop()

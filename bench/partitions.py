@@ -17,8 +17,7 @@ import sys
 
 import asyncpg
 
-from bench.common import REPO, child, fresh_db
-from tests.pgserver import start_server
+from bench.common import REPO, child, fresh_db, pg_admin
 
 PACK = str(REPO / "bench" / "packs" / "cpu")
 
@@ -37,10 +36,8 @@ def main() -> None:
     ap.add_argument("--pg-url", help="admin URL of a running server (default: start one)")
     ap.add_argument("--rows", type=int, default=400_000)
     args = ap.parse_args()
-    server = None if args.pg_url else start_server()
-    admin = args.pg_url or (server.admin_url if server else "")
     results = []
-    try:
+    with pg_admin(args.pg_url) as admin:
         for executor, workers in (("local", 1), ("processes", 1), ("processes", 2)):
             url = asyncio.run(fresh_db(admin, f"bench_parts_{executor}_{workers}"))
             wall, rss, _ = child([sys.executable, "-m", "seedgraph", "run", "--pack", PACK,
@@ -50,9 +47,6 @@ def main() -> None:
                             "rows_per_s": round(args.rows / wall), "peak_rss_mb": rss,
                             "checksum": asyncio.run(digest(url))})
             print(json.dumps(results[-1]), flush=True)
-    finally:
-        if server is not None:
-            server.stop()
     same = len({r["checksum"] for r in results}) == 1
     print(json.dumps({"same_bytes": same}))
     if not same:

@@ -26,8 +26,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import child, fresh_db  # noqa: E402
-from tests.pgserver import find_bindir, start_server  # noqa: E402
+from bench.common import child, fresh_db, pg_admin  # noqa: E402
+from tests.pgserver import find_bindir  # noqa: E402
 
 PACK = str(REPO / "tasks" / "retail")
 SETS = ["stores=50", "products=100", "start_date=2024-01-01", "end_date=2024-07-24"]
@@ -56,9 +56,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each measurement; the median run is reported (default 3)")
     args = ap.parse_args()
-    server = None if args.pg_url else start_server()
-    admin = args.pg_url or (server.admin_url if server else "")
-    try:
+    with pg_admin(args.pg_url) as admin:
         bindir = find_bindir()
         assert bindir is not None, "PostgreSQL binaries not found"
         host, port = admin.split("@")[1].split("/")[0].split(":")
@@ -85,9 +83,6 @@ def main() -> None:
               f"peak RSS {lite_rss} MB")
         print(f"  sales_daily alone: {lite_rows:,} rows in {lite_s:.2f} s = "
               f"{lite_rows / lite_s:,.0f} rows/s")
-    finally:
-        if server is not None:
-            server.stop()
 
 
 if __name__ == "__main__":

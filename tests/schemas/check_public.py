@@ -26,9 +26,8 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.common import fresh_db
+from bench.common import fresh_db, pg_admin
 from tests.helpers import checksums
-from tests.pgserver import start_server
 
 HERE = Path(__file__).resolve().parent
 SCHEMAS = {  # folder: (database, sha256 of the prepared schema.sql, --exclude)
@@ -137,20 +136,14 @@ def main() -> None:
     ap.add_argument("directory", type=Path)
     ap.add_argument("--pg-url", help="admin URL of a running server (default: start one)")
     args = ap.parse_args()
-    server = None if args.pg_url else start_server()
-    admin = args.pg_url or (server.admin_url if server else "")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for folder in SCHEMAS:
-                if (args.directory / folder / "schema.sql").exists():
-                    result = check(folder, args.directory, Path(tmp), admin)
-                    verify = result["verify"]
-                    if isinstance(verify, dict):
-                        result["verify"] = {"ok": verify["ok"], "checks": verify["checks"]}
-                    print(folder, json.dumps(result, indent=2))
-    finally:
-        if server is not None:
-            server.stop()
+    with pg_admin(args.pg_url) as admin, tempfile.TemporaryDirectory() as tmp:
+        for folder in SCHEMAS:
+            if (args.directory / folder / "schema.sql").exists():
+                result = check(folder, args.directory, Path(tmp), admin)
+                verify = result["verify"]
+                if isinstance(verify, dict):
+                    result["verify"] = {"ok": verify["ok"], "checks": verify["checks"]}
+                print(folder, json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
