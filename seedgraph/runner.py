@@ -43,6 +43,7 @@ from seedgraph.executors import Executor, LocalExecutor, PartitionJob
 from seedgraph.graph import unit_of
 from seedgraph.load import BULK_ROWS
 from seedgraph.plan import Plan, Schedule
+from seedgraph.readcache import ReadCache
 from seedgraph.task import TaskDef
 
 __all__ = ["RunResult", "TaskOutcome", "execute"]
@@ -95,6 +96,8 @@ class _Execution:
                         for t in plan.to_run}
         self.schedule = Schedule(_units_graph(graph), self.members)
         self.outcomes: dict[str, TaskOutcome] = {}
+        self.cache = ReadCache(db, {t: set(graph.successors(t)) & set(plan.to_run)
+                                    for t in graph})
         self.interrupted = False
         self.failed = False
 
@@ -109,6 +112,7 @@ class _Execution:
     def end(self, outcome: TaskOutcome) -> None:
         """Record how a task ended and tell the listener."""
         self.outcomes[outcome.table] = outcome
+        self.cache.ended(outcome.table)
         self.emit(outcome)
 
     async def _mark(self, tables: Sequence[str], status: TaskStatus, error: str | None = None,
@@ -194,8 +198,8 @@ class _Execution:
                     await tx.open_unit([(k.child, k.column) for k in keys])
                 for current in names:
                     # a cycle's tables read their partners' rows through the transaction
-                    out[current] = await self._load_table(
-                        tx, current, t0, reader=tx if len(names) > 1 else self.db)
+                    reader = tx if len(names) > 1 else self.cache.reader(current)
+                    out[current] = await self._load_table(tx, current, t0, reader=reader)
                 if len(names) > 1:
                     for key in keys:
                         current = key.child
