@@ -18,7 +18,7 @@ from seedgraph.errors import TaskFailed
 from seedgraph.load import BULK_ROWS, TableWriter
 from seedgraph.task import TaskDef
 
-__all__ = ["first_error", "run_body"]
+__all__ = ["first_error", "load_table", "run_body"]
 
 
 async def run_body(tx: Tx, task: TaskDef, spec: TableSpec, *, reader: Reader, dialect: str,
@@ -49,6 +49,24 @@ async def run_body(tx: Tx, task: TaskDef, spec: TableSpec, *, reader: Reader, di
         raise TaskFailed(task.table, exc) from exc
     await tx.after_load(spec)  # SQLite checks the keys a streamed load deferred
     return writer
+
+
+async def load_table(tx: Tx, task: TaskDef, spec: TableSpec, *, reader: Reader, dialect: str,
+                     seed: int, as_of: datetime, params: Mapping[str, Any], chunk_rows: int,
+                     on_rows: Callable[[int], None] | None = None, append: bool = False,
+                     update: bool = False) -> tuple[int, str | None]:
+    """Load a whole (unpartitioned) table in *tx*: the rows written and, for an upsert,
+    what became of them (the run's note). The caller commits its checkpoint with it."""
+    await tx.before_load(spec)
+    writer = await run_body(
+        tx, task, spec, reader=reader, dialect=dialect, seed=seed, as_of=as_of,
+        params=params, chunk_rows=chunk_rows, on_rows=on_rows, append=append, key=task.key,
+        update=update, bulk_rows=min(chunk_rows, BULK_ROWS))
+    if not task.key:
+        return writer.rows, None
+    kept = writer.rows - writer.inserted - writer.updated
+    return writer.rows, (f"{writer.inserted} new, {writer.updated} updated, {kept} kept"
+                         if update else f"{writer.inserted} new, {kept} kept")
 
 
 def first_error(group: BaseExceptionGroup) -> BaseException:

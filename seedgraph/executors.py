@@ -1,10 +1,12 @@
-"""Where a partitioned table's partitions run: ``--executor local|processes|dask://...``.
+"""Where tasks run: ``--executor local|processes|dask://...``.
 
-Every executor runs the same function on a :class:`PartitionJob`: open the target
-database, run the task body for one partition, commit its rows with its checkpoint
-(:func:`seedgraph.partitions.load_partition`). The checkpoint table is the single
-source of truth, so a partition lost with its worker (killed, or its machine gone)
-has committed nothing and simply runs again.
+Every executor runs the same function on a job: open the target database, run the task
+body for one partition (:class:`PartitionJob`) or a whole table (:class:`TableJob`),
+and commit its rows with its checkpoint in one transaction. The checkpoint table is the
+single source of truth, so a job lost with its worker (killed, or its machine gone) has
+committed nothing and simply runs again. Whole tables go to the workers only on a
+database that takes concurrent writers (PostgreSQL); on SQLite they stay in the run's
+process, and only partitions go out.
 
 - ``local`` (default): in this process, ``--concurrency`` partitions at a time;
 - ``processes``: a pool of ``-j N`` worker processes on this machine, for CPU-bound
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,12 +29,17 @@ from typing import Any, Protocol
 
 import anyio
 
+from seedgraph import checkpoints
 from seedgraph.backends import Database, parse_url
+from seedgraph.body import load_table
 from seedgraph.errors import TaskFailed, UsageError
 from seedgraph.partitions import Partition, load_partition
+from seedgraph.readcache import ReadCache
 from seedgraph.task import TaskDef
 
-__all__ = ["Executor", "LocalExecutor", "PartitionJob", "make_executor", "run_job"]
+__all__ = ["Executor", "LocalExecutor", "PartitionJob", "TableJob", "make_executor", "run_job"]
+
+WORKER_CACHE = 64 << 20  # bytes a worker keeps of the run's finished tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,17 +62,31 @@ class PartitionJob:
     data: Mapping[str, str] = field(default_factory=dict)  # data files the config replaced
 
 
+@dataclass(frozen=True, slots=True)
+class TableJob(PartitionJob):
+    """A whole, unpartitioned table (``key`` and ``count`` unused)."""
+
+    append: bool = False
+    force: bool = False
+    started_at: str = ""
+
+
 class Executor(Protocol):
     workers: int
+    remote: bool  # runs jobs outside the run's process (whole tables too)
 
     async def load(self, task: TaskDef, job: PartitionJob,
                    on_rows: Callable[[int], None]) -> int: ...
+
+    async def load_table(self, job: TableJob) -> tuple[int, str | None]: ...
 
     def close(self) -> None: ...
 
 
 class LocalExecutor:
     """Partitions in this process, on the run's own connections."""
+
+    remote = False
 
     def __init__(self, db: Database, workers: int) -> None:
         self.db = db
@@ -77,12 +99,17 @@ class LocalExecutor:
             as_of=job.as_of, params=job.params, fingerprint=job.fingerprint,
             chunk_rows=job.chunk_rows, on_rows=on_rows)
 
+    async def load_table(self, job: TableJob) -> tuple[int, str | None]:
+        raise AssertionError("the runner loads whole tables itself with a local executor")
+
     def close(self) -> None:
         return None
 
 
 class ProcessExecutor:
-    """Partitions in a pool of worker processes (started fresh: ``spawn``)."""
+    """Jobs in a pool of worker processes (started fresh: ``spawn``)."""
+
+    remote = True
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -91,23 +118,35 @@ class ProcessExecutor:
 
     async def load(self, task: TaskDef, job: PartitionJob,
                    on_rows: Callable[[int], None]) -> int:
-        future = self._pool.submit(run_job, job)
-        try:
-            rows: int = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
-        except concurrent.futures.process.BrokenProcessPool:
-            raise TaskFailed(job.table, RuntimeError(
-                f"a worker process died while loading partition {job.key} (killed, or out of "
-                "memory); that partition rolled back: `seedgraph run --resume` runs it and "
-                "the others that did not commit")) from None
+        rows: int = await self._result(job, f"partition {job.key}", "that partition rolled "
+                                       "back: `seedgraph run --resume` runs it and the others "
+                                       "that did not commit")
         on_rows(rows)
         return rows
+
+    async def load_table(self, job: TableJob) -> tuple[int, str | None]:
+        out: tuple[int, str | None] = await self._result(
+            job, f"table '{job.table}'", "the table rolled back: `seedgraph run --resume` "
+            "loads it again")
+        return out
+
+    async def _result(self, job: PartitionJob, what: str, then: str) -> Any:
+        future = self._pool.submit(run_job, job)
+        try:
+            return await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
+        except concurrent.futures.process.BrokenProcessPool:
+            raise TaskFailed(job.table, RuntimeError(
+                f"a worker process died while loading {what} (killed, or out of memory); "
+                f"{then}")) from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor:
-    """Partitions as tasks on a Dask cluster."""
+    """Jobs as tasks on a Dask cluster."""
+
+    remote = True
 
     def __init__(self, address: str, workers: int) -> None:
         try:
@@ -124,12 +163,19 @@ class DaskExecutor:
 
     async def load(self, task: TaskDef, job: PartitionJob,
                    on_rows: Callable[[int], None]) -> int:
-        # a lost worker's task is rerun by Dask on another: its partition never committed
-        future = self._client.submit(run_job, job, pure=False, retries=2,
-                                     key=f"seedgraph-{job.table}-{job.key}-{job.run_id}")
-        rows: int = await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
+        rows: int = await self._result(job, f"seedgraph-{job.table}-{job.key}-{job.run_id}")
         on_rows(rows)
         return rows
+
+    async def load_table(self, job: TableJob) -> tuple[int, str | None]:
+        out: tuple[int, str | None] = await self._result(
+            job, f"seedgraph-{job.table}-{job.run_id}")
+        return out
+
+    async def _result(self, job: PartitionJob, key: str) -> Any:
+        # a lost worker's task is rerun by Dask on another: its job never committed
+        future = self._client.submit(run_job, job, pure=False, retries=2, key=key)
+        return await anyio.to_thread.run_sync(future.result, abandon_on_cancel=True)
 
     def close(self) -> None:
         self._client.close()  # type: ignore[no-untyped-call]
@@ -147,12 +193,17 @@ def make_executor(spec: str, db: Database, workers: int) -> Executor:
                      "dask://HOST:PORT")
 
 
-def run_job(job: PartitionJob) -> int:
-    """Load one partition in this (worker) process; returns its rows."""
+def run_job(job: PartitionJob) -> Any:
+    """Run one job in this (worker) process: a partition's rows, or a whole table's rows
+    and note."""
     return anyio.run(_run_job, job)
 
 
-async def _run_job(job: PartitionJob) -> int:
+# a worker keeps what it read from the run's finished tables for its next jobs
+_worker_cache: tuple[tuple[str, int], ReadCache] | None = None
+
+
+async def _run_job(job: PartitionJob) -> Any:
     from seedgraph.pack import load_pack
 
     pack = load_pack(job.pack, Path(job.base_dir))
@@ -164,6 +215,34 @@ async def _run_job(job: PartitionJob) -> int:
     db = await Database.open(parse_url(job.url), pool_size=1)
     try:
         db.register(pack.metadata)
+        if isinstance(job, TableJob):
+            return await _load_table(db, task, job)
         return await LocalExecutor(db, 1).load(task, job, lambda rows: None)
     finally:
         await db.close()
+
+
+async def _load_table(db: Database, task: TaskDef, job: TableJob) -> tuple[int, str | None]:
+    """Load a whole table and commit its checkpoint with it, as the runner does."""
+    global _worker_cache
+    if _worker_cache is None or _worker_cache[0] != (job.url, job.run_id):
+        _worker_cache = ((job.url, job.run_id), ReadCache(None, budget=WORKER_CACHE))
+    reader = _worker_cache[1].reader(db, job.table)
+    t0 = time.perf_counter()
+    spec = await db.spec(job.table)
+    for name in sorted(task.upstream):  # reflected before the transaction locks anything
+        await db.spec(name)
+    async with db.transaction() as tx:
+        try:
+            rows, note = await load_table(
+                tx, task, spec, reader=reader, dialect=db.dialect, seed=job.seed,
+                as_of=job.as_of, params=job.params, chunk_rows=job.chunk_rows,
+                append=job.append, update=job.force)
+            await checkpoints.mark_done(
+                tx, run_id=job.run_id, table=job.table, rows=rows, fingerprint=job.fingerprint,
+                started_at=job.started_at, seconds=time.perf_counter() - t0, append=job.append)
+        except (TaskFailed, anyio.get_cancelled_exc_class()):
+            raise
+        except Exception as exc:
+            raise TaskFailed(job.table, exc) from exc
+    return rows, note

@@ -46,24 +46,24 @@ def _size(arr: np.ndarray) -> int:
 class ReadCache:
     """The columns of a run's finished tables; :meth:`reader` gives a task its view."""
 
-    def __init__(self, db: Database, readers: Mapping[str, Iterable[str]],
+    def __init__(self, readers: Mapping[str, Iterable[str]] | None,
                  budget: int = BUDGET) -> None:
-        self._db = db
-        # per table, the tasks still to end that may read it
-        self._pending = {t: set(r) for t, r in readers.items()}
+        # per table, the tasks still to end that may read it (None: not known, as in a
+        # worker process, which keeps what it read within the budget)
+        self._pending = None if readers is None else {t: set(r) for t, r in readers.items()}
         self._budget = budget
         self._columns: OrderedDict[tuple[str, str], tuple[np.ndarray, int]] = OrderedDict()
         self._bytes = 0
         # two tasks starting together wait for one read of a table rather than make two
         self._locks: dict[str, anyio.Lock] = {}
 
-    def reader(self, own: str) -> _TaskReader:
-        """The reader for the task filling *own* (whose own table is never cached)."""
-        return _TaskReader(self, own)
+    def reader(self, db: Database, own: str) -> _TaskReader:
+        """The reader on *db* for the task filling *own* (whose own table is never cached)."""
+        return _TaskReader(self, db, own)
 
     def ended(self, table: str) -> None:
         """*table*'s task has ended (done, failed or skipped): forget what only it read."""
-        for t, waiting in self._pending.items():
+        for t, waiting in (self._pending or {}).items():
             waiting.discard(table)
             if not waiting:
                 self._forget(t)
@@ -76,14 +76,16 @@ class ReadCache:
         for key in [k for k in self._columns if k[0] == table]:
             self._bytes -= self._columns.pop(key)[1]
 
-    async def read(self, table: str, columns: Sequence[str] | None) -> dict[str, np.ndarray]:
-        spec = await self._db.spec(table)
-        if not (spec.primary_key and self._pending.get(table)):
-            return await self._db.read_columns(table, columns)
+    async def read(self, db: Database, table: str, columns: Sequence[str] | None
+                   ) -> dict[str, np.ndarray]:
+        spec = await db.spec(table)
+        wanted = self._pending is None or self._pending.get(table)
+        if not (spec.primary_key and wanted):
+            return await db.read_columns(table, columns)
         async with self._locks.setdefault(table, anyio.Lock()):
-            return await self._read(spec, columns)
+            return await self._read(db, spec, columns)
 
-    async def _read(self, spec: TableSpec, columns: Sequence[str] | None
+    async def _read(self, db: Database, spec: TableSpec, columns: Sequence[str] | None
                     ) -> dict[str, np.ndarray]:
         table = spec.name
         cols = list(columns) if columns is not None else [c.name for c in spec.columns]
@@ -91,7 +93,7 @@ class ReadCache:
                 and spec.by_name[c].kind not in _MUTABLE}
         have = {c: self._columns[(table, c)][0] for c in cols if (table, c) in self._columns}
         missing = [c for c in cols if c not in have]
-        read = await self._db.read_columns(table, missing) if missing else {}
+        read = await db.read_columns(table, missing) if missing else {}
         for c, arr in read.items():
             if c in keep:
                 self._put((table, c), arr)
@@ -112,18 +114,19 @@ class ReadCache:
 class _TaskReader:
     """One task's reader: upstream columns through the cache, the rest from the database."""
 
-    def __init__(self, cache: ReadCache, own: str) -> None:
+    def __init__(self, cache: ReadCache, db: Database, own: str) -> None:
         self._cache = cache
+        self._db = db
         self._own = own
 
     async def read_columns(self, table: str, columns: Sequence[str] | None
                            ) -> dict[str, np.ndarray]:
         if table == self._own:
-            return await self._cache._db.read_columns(table, columns)
-        return await self._cache.read(table, columns)
+            return await self._db.read_columns(table, columns)
+        return await self._cache.read(self._db, table, columns)
 
     async def count_rows(self, table: str) -> int:
-        return await self._cache._db.count_rows(table)
+        return await self._db.count_rows(table)
 
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return await self._cache._db.query(sql, params)
+        return await self._db.query(sql, params)

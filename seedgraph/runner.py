@@ -26,7 +26,7 @@ from anyio.abc import TaskGroup
 
 from seedgraph import checkpoints, partitions
 from seedgraph.backends import Database, Tx
-from seedgraph.body import first_error, run_body
+from seedgraph.body import first_error, load_table
 from seedgraph.context import Reader
 from seedgraph.cycles import CycleKey, fill_in
 from seedgraph.errors import TaskFailed, UsageError
@@ -39,9 +39,8 @@ from seedgraph.events import (
     TaskStarted,
     TaskStatus,
 )
-from seedgraph.executors import Executor, LocalExecutor, PartitionJob
+from seedgraph.executors import Executor, LocalExecutor, PartitionJob, TableJob
 from seedgraph.graph import unit_of
-from seedgraph.load import BULK_ROWS
 from seedgraph.plan import Plan, Schedule
 from seedgraph.readcache import ReadCache
 from seedgraph.task import TaskDef
@@ -96,7 +95,7 @@ class _Execution:
                         for t in plan.to_run}
         self.schedule = Schedule(_units_graph(graph), self.members)
         self.outcomes: dict[str, TaskOutcome] = {}
-        self.cache = ReadCache(db, {t: set(graph.successors(t)) & set(plan.to_run)
+        self.cache = ReadCache({t: set(graph.successors(t)) & set(plan.to_run)
                                     for t in graph})
         self.interrupted = False
         self.failed = False
@@ -136,6 +135,8 @@ class _Execution:
                 task: TaskDef = self.graph.nodes[head]["task"]
                 if len(names) == 1 and task.partitions is not None:
                     loaded = {head: await self._load_partitioned(task, started_at, t0)}
+                elif len(names) == 1 and self.executor.remote and self.db.concurrent_writers:
+                    loaded = {head: await self.executor.load_table(self._job(task, started_at))}
                 else:
                     loaded = await self._load(names, started_at, t0)
             except BaseExceptionGroup as group:
@@ -198,7 +199,7 @@ class _Execution:
                     await tx.open_unit([(k.child, k.column) for k in keys])
                 for current in names:
                     # a cycle's tables read their partners' rows through the transaction
-                    reader = tx if len(names) > 1 else self.cache.reader(current)
+                    reader = tx if len(names) > 1 else self.cache.reader(self.db, current)
                     out[current] = await self._load_table(tx, current, t0, reader=reader)
                 if len(names) > 1:
                     for key in keys:
@@ -258,26 +259,24 @@ class _Execution:
         return rows, (f"{len(keys)} partitions" if not done else
                       f"{len(keys)} partitions, {len(todo)} run now")
 
+    def _job(self, task: TaskDef, started_at: str) -> TableJob:
+        """*task*'s whole table as a job for a worker (which commits its checkpoint)."""
+        pack, base, url = self.locate
+        return TableJob(pack, base, url, task.table, None, 0, self.s.run_id, self.s.seed,
+                        self.s.as_of, self.plan.fingerprints[task.table], self.s.chunk_rows,
+                        dict(self.params.get(task.table, {})), self.data,
+                        append=self.s.append, force=self.s.force, started_at=started_at)
+
     async def _load_table(self, tx: Tx, name: str, t0: float,
                           reader: Reader) -> tuple[int, str | None]:
-        task: TaskDef = self.graph.nodes[name]["task"]
-        spec = await self.db.spec(name)
-
         def progress(rows: int) -> None:
             self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
 
-        await tx.before_load(spec)
-        writer = await run_body(
-            tx, task, spec, reader=reader, dialect=self.db.dialect, seed=self.s.seed,
-            as_of=self.s.as_of, params=self.params.get(name, {}), chunk_rows=self.s.chunk_rows,
-            on_rows=progress, append=self.s.append, key=task.key, update=self.s.force,
-            bulk_rows=min(self.s.chunk_rows, BULK_ROWS))
-        if not task.key:
-            return writer.rows, None
-        kept = writer.rows - writer.inserted - writer.updated
-        return writer.rows, (f"{writer.inserted} new, {writer.updated} updated, {kept} kept"
-                             if self.s.force else f"{writer.inserted} new, {kept} kept")
-
+        return await load_table(
+            tx, self.graph.nodes[name]["task"], await self.db.spec(name), reader=reader,
+            dialect=self.db.dialect, seed=self.s.seed, as_of=self.s.as_of,
+            params=self.params.get(name, {}), chunk_rows=self.s.chunk_rows, on_rows=progress,
+            append=self.s.append, update=self.s.force)
 
     async def watch_signals(self, tg: TaskGroup) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
