@@ -332,3 +332,24 @@ def test_any_name_gives_a_module_that_compiles(name: str) -> None:
     compile(text, "m.py", "exec")
     assert f"@task({name!r}," in text and f"cols[{name!r}]" in text
     assert "\x00" not in text and "\x1b" not in text
+
+
+def test_cycle_placeholders_are_distinct_fit_their_column_and_take_no_real_key() -> None:
+    import uuid
+
+    from seedgraph.cycles import placeholder_texts, placeholder_uuids
+    from seedgraph.gen import GenerationError
+
+    assert placeholder_texts(3) == ["~seedgraph~1", "~seedgraph~2", "~seedgraph~3"]
+    assert placeholder_texts(2, min_len=14) == ["~seedgraph~001", "~seedgraph~002"]
+    for n, high, low in [(5000, 4, None), (40, 3, 3), (35, 2, None), (10, 12, 12)]:
+        texts = placeholder_texts(n, high, low or 0)
+        assert len(set(texts)) == n and all(t.startswith("~") for t in texts)
+        assert all(len(t) <= high and len(t) >= (low or 0) for t in texts), texts[:3]
+        assert texts == [t.lower() for t in texts]  # distinct under a NOCASE collation too
+    with pytest.raises(GenerationError, match="36 distinct placeholders do not fit in 2"):
+        placeholder_texts(36, 2)
+    assert len(placeholder_texts(36, 2, distinct=False)) == 36  # a column that is not unique
+    ids = placeholder_uuids(3)
+    assert ids[0] == "00000000-0000-0000-0000-000000000001"
+    assert all(uuid.UUID(u).version is None and str(uuid.UUID(u)) == u for u in ids)
