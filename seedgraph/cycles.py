@@ -4,9 +4,11 @@ When tables reference each other (``store.manager_id → staff``, ``staff.store_
 store``), no order loads one before the other. The tables of such a cycle form a
 *unit*: their tasks run one after another in **one** transaction, parents first along
 the graph without the cycle's closing keys. The task of a table holding a closing key
-writes a placeholder (NULL, or a distinct negative number when the column is NOT
-NULL); once every table of the unit is loaded, :func:`fill_in` replaces the
-placeholders with keys of rows that now exist, and the foreign keys are checked before
+writes a placeholder there: NULL when the column is nullable, else a value no real key
+takes (distinct negative numbers for an integer, ``~seedgraph~1``, ``~seedgraph~2``, ...
+for text, ``00000000-0000-0000-0000-000000000001``, ... for a uuid). Once every table
+of the unit is loaded, :func:`fill_in` replaces the placeholders with keys of rows that
+now exist (whole tuples for a composite key), and the foreign keys are checked before
 the unit commits. A crash anywhere leaves every table of the unit as it was.
 
 Keys are drawn deterministically from (seed, table, column). Where the parent refers
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,14 +29,21 @@ from seedgraph.canonical import normalize
 from seedgraph.columns import TableSpec
 from seedgraph.context import derive_seed
 from seedgraph.errors import DatabaseError
+from seedgraph.gen import GenerationError
 
-__all__ = ["CycleKey", "fill_in"]
+__all__ = ["PLACEHOLDER_TEXT", "PLACEHOLDER_UUID", "CycleKey", "fill_in", "placeholder_texts",
+           "placeholder_uuids"]
+
+PLACEHOLDER_TEXT = "~seedgraph~"  # text placeholders start with "~", which no generator writes
+PLACEHOLDER_UUID = "00000000-0000-0000-0000-"  # version 0: no UUID generator makes these
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"  # lower case: distinct under NOCASE too
 
 
 @dataclass(frozen=True, slots=True)
 class CycleKey:
     """A foreign key written as a placeholder first and filled in once its parent is
-    loaded: ``child.column → parent.parent_column`` (single-column keys)."""
+    loaded: ``child.column → parent.parent_column``; a composite key lists its other
+    (column, parent column) pairs in *more*, and is filled in with whole parent keys."""
 
     child: str
     column: str
@@ -41,36 +51,110 @@ class CycleKey:
     parent_column: str
     unique: bool = False  # no two rows may get the same parent
     back: str | None = None  # the parent's column referring to the child's key, if any
+    more: tuple[tuple[str, str], ...] = ()  # a composite key's other columns
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.column, *(c for c, _ in self.more))
+
+    @property
+    def parent_columns(self) -> tuple[str, ...]:
+        return (self.parent_column, *(p for _, p in self.more))
+
+    def __repr__(self) -> str:  # what `seedgraph init` writes: *more* only when used
+        more = f", more={self.more!r}" if self.more else ""
+        return (f"CycleKey(child={self.child!r}, column={self.column!r}, parent="
+                f"{self.parent!r}, parent_column={self.parent_column!r}, unique="
+                f"{self.unique!r}, back={self.back!r}{more})")
+
+
+def placeholder_texts(n: int, max_len: int | None = None, min_len: int = 0, *,
+                      distinct: bool = True) -> list[str]:
+    """*n* text placeholders for a NOT NULL text key closing a cycle: ``~seedgraph~1``,
+    ``~seedgraph~2``, ... or, when the column is too short for those, ``~1``, ``~2``,
+    ... ``~z``, ``~10`` (base 36), padded with zeros to *min_len*. Each starts with "~",
+    which no real key seedgraph generates does, so none is taken for a parent's key;
+    without *distinct* they repeat when the column is too short to tell them apart."""
+    long = len(PLACEHOLDER_TEXT) + len(str(n))
+    if max_len is None or max(long, min_len) <= max_len:
+        width = max(0, min_len - len(PLACEHOLDER_TEXT))
+        return [f"{PLACEHOLDER_TEXT}{i:0{width}d}" for i in range(1, n + 1)]
+    room = max_len - 1
+    capacity = len(_DIGITS) ** room - 1 if room > 0 else 0
+    if capacity < 1 or (distinct and n > capacity):
+        raise GenerationError(
+            f"{n} distinct placeholders do not fit in {max_len} characters (at most "
+            f"{max(capacity, 0)}); seed fewer rows (--set rows=N)")
+    width = max(1, min_len - 1)
+    out = []
+    for i in range(n):
+        v, digits = i % capacity + 1, ""
+        while v:
+            v, d = divmod(v, len(_DIGITS))
+            digits = _DIGITS[d] + digits
+        out.append("~" + digits.rjust(width, "0"))
+    return out
+
+
+def placeholder_uuids(n: int) -> list[str]:
+    """*n* uuid placeholders, ``00000000-0000-0000-0000-000000000001`` and up: version
+    0, a range no generator (seedgraph's, ``gen_random_uuid()``) draws from."""
+    return [f"{PLACEHOLDER_UUID}{i:012x}" for i in range(1, n + 1)]
+
+
+def _sorted(values: list[Any]) -> list[Any]:
+    """*values* in a fixed order: Python's (not the database collation's) when they
+    compare, else by their text."""
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=repr)
+
+
+def _row_key(key: CycleKey, child: TableSpec) -> tuple[str, ...]:
+    pk = child.primary_key
+    if not pk or set(pk) & set(key.columns):
+        raise DatabaseError(f"table '{key.child}' closes a cycle but has no primary key "
+                            f"apart from {', '.join(key.columns)} to fill its rows in by")
+    return pk
+
+
+def _split(values: Sequence[Any], width: int) -> list[list[Any]]:
+    """Values (tuples of *width* when width > 1) as one list per column."""
+    if width == 1:
+        return [list(values)]
+    return [[v[j] for v in values] for j in range(width)]
 
 
 async def fill_in(tx: Tx, key: CycleKey, child: TableSpec, seed: int) -> int:
-    """Give every row of *key.child* a parent key; returns the rows filled."""
-    if len(child.primary_key) != 1:
-        raise DatabaseError(f"table '{key.child}' closes a cycle but has no single-column "
-                            "primary key to fill its rows in by")
-    pk = child.primary_key[0]
-    rows = await tx.fetch(f"SELECT {quote(pk)} FROM {quote(key.child)} ORDER BY 1")
-    ids = [r[0] for r in rows]
-    if key.back is not None:
-        parents = await tx.fetch(
-            f"SELECT {quote(key.parent_column)}, {quote(key.back)} FROM {quote(key.parent)} "
-            "ORDER BY 1")
-    else:
-        parents = [(r[0], None) for r in await tx.fetch(
-            f"SELECT {quote(key.parent_column)} FROM {quote(key.parent)} ORDER BY 1")]
+    """Give every row of *key.child* a parent key (a whole tuple for a composite key);
+    returns the rows filled. Rows are found by the child's primary key."""
+    pk = _row_key(key, child)
+    one = len(pk) == 1
+    rows = await tx.fetch(f"SELECT {', '.join(quote(c) for c in pk)} FROM {quote(key.child)}")
+    ids = _sorted([r[0] if one else tuple(r) for r in rows])
+    width = len(key.parent_columns)
+    wanted = [*key.parent_columns, *([key.back] if key.back is not None else [])]
+    found = await tx.fetch(f"SELECT {', '.join(quote(c) for c in wanted)} "
+                           f"FROM {quote(key.parent)}")
+    parents = _sorted([(r[0] if width == 1 else tuple(r[:width]),
+                        r[width] if key.back is not None else None)
+                       for r in found if all(v is not None for v in tuple(r)[:width])])
     chosen = choose(ids, parents, unique=key.unique,
                     rng=np.random.default_rng(derive_seed(seed, key.child, "cycle", key.column)))
     if chosen is None:
+        what = key.column if width == 1 else f"({', '.join(key.columns)})"
         raise DatabaseError(
-            f"{key.child}.{key.column} must name a different {key.parent} row for each of "
+            f"{key.child}.{what} must name a different {key.parent} row for each of "
             f"its {len(ids)} rows, but {key.parent} has {len(parents)}; seed more "
             f"{key.parent} rows (--set {key.parent}.rows=N) or fewer {key.child} rows")
     if not ids:
         return 0
-    cols = [child.by_name[pk], child.by_name[key.column]]
-    values = [normalize(np.array(ids, dtype=object), cols[0], len(ids)),
-              normalize(np.array(chosen, dtype=object), cols[1], len(ids))]
-    _, updated = await tx.merge(child, cols, values, len(ids), [pk], update=True)
+    n = len(ids)
+    cols = [child.by_name[c] for c in (*pk, *key.columns)]
+    parts = [*_split(ids, len(pk)), *_split(chosen, width)]
+    values = [normalize(np.array(v, dtype=object), c, n) for v, c in zip(parts, cols, strict=True)]
+    _, updated = await tx.merge(child, cols, values, n, list(pk), update=True)
     return updated
 
 

@@ -205,6 +205,6 @@ def load_pack(ref: str, base_dir: Path | None = None) -> Pack:
         config_params=hook if callable(hook) else None,
         preflight=check if callable(check := getattr(module, "preflight", None)) else None,
         cycle_keys=cycles,
-        nulled={t: tuple(k.column for k in cycles if k.child == t)
+        nulled={t: tuple(c for k in cycles if k.child == t for c in k.columns)
                 for t in sorted({k.child for k in cycles})},
     )

@@ -248,19 +248,134 @@ def test_a_cycle_of_not_null_keys_is_seeded_in_one_transaction(db_url: str) -> N
     assert auto("verify", db=db_url).returncode == 0
 
 
-def test_a_cycle_through_a_text_key_is_refused_by_name_before_anything_is_written(
+# cycles closed only by NOT NULL text keys, a uuid key, or composite keys: the team ⇄
+# player 2-cycle (text codes), alpha ⇄ zeta (a 4-character text key, uuid on
+# PostgreSQL), bay ⇄ zone (composite NOT NULL keys of an integer and a text, rows found
+# by composite primary keys) and rack ⇄ shelf (a nullable composite key)
+TEXT_CYCLES_SQLITE = """
+    CREATE TABLE team (code TEXT PRIMARY KEY, name TEXT NOT NULL,
+                       captain_code TEXT NOT NULL UNIQUE REFERENCES player (code));
+    CREATE TABLE player (code VARCHAR(8) PRIMARY KEY, name TEXT NOT NULL,
+                         team_code TEXT NOT NULL REFERENCES team (code));
+    CREATE TABLE alpha (code TEXT PRIMARY KEY,
+                        zeta_code TEXT NOT NULL UNIQUE REFERENCES zeta (code),
+                        CHECK (length(zeta_code) <= 4));
+    CREATE TABLE zeta (code TEXT PRIMARY KEY CHECK (length(code) <= 4),
+                       alpha_code TEXT NOT NULL REFERENCES alpha (code));
+    CREATE TABLE bay (site INTEGER NOT NULL, num TEXT NOT NULL, label TEXT NOT NULL,
+                      zone_site INTEGER NOT NULL, zone_code TEXT NOT NULL,
+                      PRIMARY KEY (site, num),
+                      FOREIGN KEY (zone_site, zone_code) REFERENCES zone (site, code));
+    CREATE TABLE zone (site INTEGER NOT NULL, code TEXT NOT NULL,
+                       home_site INTEGER NOT NULL, home_num TEXT NOT NULL,
+                       PRIMARY KEY (site, code),
+                       FOREIGN KEY (home_site, home_num) REFERENCES bay (site, num));
+    CREATE TABLE rack (a INTEGER NOT NULL, b TEXT NOT NULL, shelf_a INTEGER, shelf_b TEXT,
+                       PRIMARY KEY (a, b),
+                       FOREIGN KEY (shelf_a, shelf_b) REFERENCES shelf (a, b));
+    CREATE TABLE shelf (a INTEGER NOT NULL, b TEXT NOT NULL, rack_a INTEGER NOT NULL,
+                        rack_b TEXT NOT NULL, PRIMARY KEY (a, b),
+                        FOREIGN KEY (rack_a, rack_b) REFERENCES rack (a, b));"""
+TEXT_CYCLES_PG = """
+    CREATE TABLE team (code text PRIMARY KEY, name text NOT NULL,
+                       captain_code varchar(8) NOT NULL UNIQUE);
+    CREATE TABLE player (code varchar(8) PRIMARY KEY, name text NOT NULL,
+                         team_code text NOT NULL REFERENCES team (code));
+    ALTER TABLE team ADD FOREIGN KEY (captain_code) REFERENCES player (code);
+    CREATE TABLE alpha (code varchar(4) PRIMARY KEY, zeta_id uuid NOT NULL UNIQUE);
+    CREATE TABLE zeta (id uuid PRIMARY KEY,
+                       alpha_code varchar(4) NOT NULL REFERENCES alpha (code));
+    ALTER TABLE alpha ADD FOREIGN KEY (zeta_id) REFERENCES zeta (id);
+    CREATE TABLE zone (site int, code text, home_site int NOT NULL, home_num text NOT NULL,
+                       PRIMARY KEY (site, code));
+    CREATE TABLE bay (site int, num text, label text NOT NULL, zone_site int NOT NULL,
+                      zone_code text NOT NULL, PRIMARY KEY (site, num),
+                      FOREIGN KEY (zone_site, zone_code) REFERENCES zone (site, code));
+    ALTER TABLE zone ADD FOREIGN KEY (home_site, home_num) REFERENCES bay (site, num);
+    CREATE TABLE shelf (a int, b text, rack_a int NOT NULL, rack_b text NOT NULL,
+                        PRIMARY KEY (a, b));
+    CREATE TABLE rack (a int, b text, shelf_a int, shelf_b text, PRIMARY KEY (a, b),
+                       FOREIGN KEY (shelf_a, shelf_b) REFERENCES shelf (a, b));
+    ALTER TABLE shelf ADD FOREIGN KEY (rack_a, rack_b) REFERENCES rack (a, b);"""
+TEXT_CYCLE_TABLES = ["alpha", "bay", "player", "rack", "shelf", "team", "zeta", "zone"]
+
+
+def test_cycles_closed_by_text_uuid_and_composite_keys_are_seeded_and_filled_in(
+        db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    sqlite = db_url.startswith("sqlite")
+    ddl = TEXT_CYCLES_SQLITE if sqlite else TEXT_CYCLES_PG
+    load_sql(db_url, ddl)
+    assert seeded(db_url) == dict.fromkeys(TEXT_CYCLE_TABLES, "done")
+    counts = {t: query(db_url, f"SELECT COUNT(*) FROM {t}")[0][0] for t in TEXT_CYCLE_TABLES}
+    assert all(counts.values()), counts
+
+    # no placeholder is left: no "~..." text, no negative id, no version-0 uuid, no NULL
+    left = {
+        "player": "team_code LIKE '~%'", "team": "captain_code LIKE '~%'",
+        "bay": "zone_site < 0 OR zone_code LIKE '~%'",
+        "zone": "home_site < 0 OR home_num LIKE '~%'",
+        "rack": "shelf_a IS NULL OR shelf_b IS NULL OR shelf_a < 0 OR shelf_b LIKE '~%'",
+        "shelf": "rack_a < 0 OR rack_b LIKE '~%'",
+        "alpha": "zeta_code LIKE '~%'" if sqlite else
+                 "zeta_id::text LIKE '00000000-0000-0000-0000-%'",
+        "zeta": "alpha_code LIKE '~%'"}
+    for table, where in left.items():
+        assert query(db_url, f"SELECT COUNT(*) FROM {table} WHERE {where}")[0][0] == 0, table
+    # the cycles were broken where a placeholder was written (and filled in)
+    placeholders = {"player": "team_code", "bay": "zone_site", "rack": "shelf_a",
+                    "alpha": "zeta_code" if sqlite else "zeta_id"}
+    pack = tmp_path / "pack"
+    init = cli("init", str(pack), "--db", db_url)
+    assert init.returncode == 0, init.stderr
+    cycles = (pack / "__init__.py").read_text()
+    for table, column in placeholders.items():
+        assert f"child={table!r}, column={column!r}" in cycles, cycles
+    assert "more=(('zone_code', 'code'),)" in cycles and "more=(('shelf_b', 'b'),)" in cycles
+    assert "cols['team_code'] = placeholder_texts(n, distinct=False)" in \
+        (pack / "player.py").read_text()
+    assert ("cols['zeta_code'] = placeholder_texts(n, max_len=4)" if sqlite else
+            "cols['zeta_id'] = placeholder_uuids(n)") in (pack / "alpha.py").read_text()
+    # a team's captain plays for that team (the 2-cycle's back link), once per team
+    own = query(db_url, "SELECT COUNT(*) FROM team t JOIN player p ON p.code = t.captain_code"
+                        " AND p.team_code = t.code")[0][0]
+    assert own == counts["team"]
+    if not sqlite:  # the foreign keys dropped for the unit are back, composite ones too
+        fks = query(db_url, "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) "
+                            "FROM pg_constraint WHERE contype = 'f' AND "
+                            "conrelid::regclass::text NOT LIKE 'seedgraph%' ORDER BY 1, 2")
+        assert len(fks) == 8, fks
+
+    # the database's own foreign keys (and every other constraint) hold
+    verify = auto("verify", "--json", db=db_url)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert json.loads(verify.stdout)["ok"]
+    # a second run is a no-op
+    assert set(seeded(db_url).values()) == {"up-to-date"}
+
+    # the init pack seeds the same bytes into a fresh database
+    fresh = (f"sqlite+aiosqlite:///{tmp_path / 'copy.db'}" if sqlite
+             else request.getfixturevalue("pg").new())
+    load_sql(fresh, ddl)
+    again = cli("run", "--pack", str(pack), "--db", fresh, "--seed", "5", "--as-of", AS_OF,
+                "-q", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert checksums(fresh, TEXT_CYCLE_TABLES) == checksums(db_url, TEXT_CYCLE_TABLES)
+
+
+def test_a_cycle_no_placeholder_fits_is_refused_by_name_before_anything_is_written(
         tmp_path: Path) -> None:
     db = _sqlite(tmp_path, """
         CREATE TABLE store (code TEXT PRIMARY KEY, manager_code TEXT NOT NULL
-                            REFERENCES staff (code));
+                            REFERENCES staff (code) CHECK (manager_code IN ('a', 'b')));
         CREATE TABLE staff (code TEXT PRIMARY KEY, store_code TEXT NOT NULL
-                            REFERENCES store (code));
+                            REFERENCES store (code) CHECK (store_code IN ('x', 'y')));
         CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);""")
     result = auto("run", db=db, cwd=tmp_path)
     assert result.returncode == 2
     assert "cannot seed table 'staff'" in result.stderr or "cannot seed table 'store'" in \
         result.stderr
-    assert "NOT NULL key staff.store_code of type TEXT" in " ".join(result.stderr.split())
+    assert "NOT NULL key staff.store_code, whose CHECK (a list of values)" in \
+        " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
     assert query(db, "SELECT COUNT(*) FROM note")[0][0] == 0
     assert auto("run", "--exclude", "store+ staff+", "-q", db=db, cwd=tmp_path).returncode == 0

@@ -128,9 +128,87 @@ def test_a_cycle_is_broken_at_a_nullable_key_and_a_not_null_cycle_gets_placehold
     # placeholders, filled in preferring the row that refers back (x.y_id ↔ y.x_id)
     assert keys[("x", "y_id")] == CycleKey("x", "y_id", "y", "id", unique=True, back="x_id")
     assert "cols['y_id'] = -gen.ids(n)" in inferred.modules["x.py"]
-    # a NOT NULL text key has no placeholder: both tables are refused by name
+    # a NOT NULL text key: placeholders no real key takes ("~seedgraph~1", ...)
+    assert not inferred.problems
+    assert keys[("p", "q_code")] == CycleKey("p", "q_code", "q", "code", back="p_code")
+    assert "cols['q_code'] = placeholder_texts(n, distinct=False)" in inferred.modules["p.py"]
+    assert "from seedgraph.cycles import placeholder_texts" in inferred.modules["p.py"]
+    assert "placeholder" not in inferred.modules["q.py"]
+
+
+def test_a_cycle_closed_by_text_uuid_or_composite_keys_gets_typed_placeholders() -> None:
+    md = sa.MetaData()
+    # an integer key is preferred to a text one, a single-column key to a composite one
+    sa.Table("m", md, sa.Column("code", sa.String(8), primary_key=True),
+             sa.Column("n_id", sa.Integer, sa.ForeignKey("n.id", use_alter=True),
+                       nullable=False))
+    sa.Table("n", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("m_code", sa.String(8), sa.ForeignKey("m.code"), nullable=False))
+    # a length limit and a CHECK on the length: short placeholders; a uuid key
+    sa.Table("s", md, sa.Column("id", postgresql.UUID, primary_key=True),
+             sa.Column("t_code", sa.String(4), sa.ForeignKey("t.code", use_alter=True),
+                       nullable=False, unique=True),
+             sa.CheckConstraint("length(t_code) = 4"))
+    sa.Table("t", md, sa.Column("code", sa.String(4), primary_key=True),
+             sa.Column("s_id", postgresql.UUID, sa.ForeignKey("s.id"), nullable=False))
+    # a composite key, NOT NULL, rows found by a composite primary key
+    sa.Table("u", md, sa.Column("a", sa.Integer, primary_key=True),
+             sa.Column("b", sa.Text, primary_key=True),
+             sa.Column("w_x", sa.Integer, nullable=False), sa.Column("w_y", sa.Text,
+                                                                    nullable=False),
+             sa.ForeignKeyConstraint(["w_x", "w_y"], ["w.x", "w.y"], use_alter=True))
+    sa.Table("w", md, sa.Column("x", sa.Integer, primary_key=True),
+             sa.Column("y", sa.Text, primary_key=True),
+             sa.Column("u_a", sa.Integer, nullable=False), sa.Column("u_b", sa.Text,
+                                                                    nullable=False),
+             sa.ForeignKeyConstraint(["u_a", "u_b"], ["u.a", "u.b"]))
+    inferred = infer_pack(LiveSchema(md, "postgresql"))
+    assert not inferred.problems
+    keys = {(k.child, k.column): k for k in inferred.cycle_keys}
+    assert set(keys) == {("m", "n_id"), ("s", "t_code"), ("u", "w_x")}
+    assert keys[("s", "t_code")] == CycleKey("s", "t_code", "t", "code", unique=True,
+                                              back="s_id")
+    assert "cols['t_code'] = placeholder_texts(n, max_len=4, min_len=4)" in \
+        inferred.modules["s.py"]
+    assert keys[("u", "w_x")] == CycleKey("u", "w_x", "w", "x", more=(("w_y", "y"),))
+    assert keys[("u", "w_x")].columns == ("w_x", "w_y")
+    assert "cols['w_x'] = -gen.ids(n)" in inferred.modules["u.py"]
+    assert "cols['w_y'] = placeholder_texts(n, distinct=False)" in inferred.modules["u.py"]
+    # what init writes for CYCLES is Python that gives the same keys back
+    assert eval(repr(keys[("u", "w_x")])) == keys[("u", "w_x")]
+
+    # the other way round: t's uuid key placeholders when s's text key is refused
+    md2 = sa.MetaData()
+    sa.Table("s", md2, sa.Column("id", postgresql.UUID, primary_key=True),
+             sa.Column("t_code", sa.Text, sa.ForeignKey("t.code", use_alter=True),
+                       nullable=False), sa.CheckConstraint("t_code IN ('a', 'b')"))
+    sa.Table("t", md2, sa.Column("code", sa.Text, primary_key=True),
+             sa.Column("s_id", postgresql.UUID, sa.ForeignKey("s.id"), nullable=False))
+    inferred = infer_pack(LiveSchema(md2, "postgresql"))
+    assert not inferred.problems
+    assert [(k.child, k.column) for k in inferred.cycle_keys] == [("t", "s_id")]
+    assert "cols['s_id'] = placeholder_uuids(n)" in inferred.modules["t.py"]
+
+
+def test_a_cycle_no_placeholder_fits_is_refused_by_name() -> None:
+    md = sa.MetaData()
+    sa.Table("p", md, sa.Column("code", sa.Text, primary_key=True),
+             sa.Column("q_code", sa.Text, sa.ForeignKey("q.code", use_alter=True),
+                       nullable=False), sa.CheckConstraint("q_code IN ('a', 'b')"))
+    sa.Table("q", md, sa.Column("code", sa.Text, primary_key=True),
+             sa.Column("p_code", sa.ForeignKey("p.code"), nullable=False),
+             sa.CheckConstraint("p_code ~ '^[a-z]+$'"))
+    inferred = infer_pack(LiveSchema(md, "postgresql"))
     assert set(inferred.problems) == {"p", "q"}
-    assert "NOT NULL key p.q_code of type TEXT" in inferred.problems["p"]
+    assert "NOT NULL key p.q_code, whose CHECK (a list of values)" in inferred.problems["q"]
+    # a table with no primary key: its rows cannot be found to fill them in
+    md = sa.MetaData()
+    sa.Table("r", md, sa.Column("id", sa.Integer),
+             sa.Column("s_id", sa.Integer, sa.ForeignKey("s.id", use_alter=True)))
+    sa.Table("s", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("r_id", sa.Integer, sa.ForeignKey("r.id"), nullable=False))
+    inferred = infer_pack(LiveSchema(md, "postgresql"))
+    assert "r.s_id, whose table has no primary key apart from it" in inferred.problems["r"]
 
 
 def test_two_foreign_keys_unique_together_draw_distinct_pairs() -> None:
@@ -254,3 +332,24 @@ def test_any_name_gives_a_module_that_compiles(name: str) -> None:
     compile(text, "m.py", "exec")
     assert f"@task({name!r}," in text and f"cols[{name!r}]" in text
     assert "\x00" not in text and "\x1b" not in text
+
+
+def test_cycle_placeholders_are_distinct_fit_their_column_and_take_no_real_key() -> None:
+    import uuid
+
+    from seedgraph.cycles import placeholder_texts, placeholder_uuids
+    from seedgraph.gen import GenerationError
+
+    assert placeholder_texts(3) == ["~seedgraph~1", "~seedgraph~2", "~seedgraph~3"]
+    assert placeholder_texts(2, min_len=14) == ["~seedgraph~001", "~seedgraph~002"]
+    for n, high, low in [(5000, 4, None), (40, 3, 3), (35, 2, None), (10, 12, 12)]:
+        texts = placeholder_texts(n, high, low or 0)
+        assert len(set(texts)) == n and all(t.startswith("~") for t in texts)
+        assert all(len(t) <= high and len(t) >= (low or 0) for t in texts), texts[:3]
+        assert texts == [t.lower() for t in texts]  # distinct under a NOCASE collation too
+    with pytest.raises(GenerationError, match="36 distinct placeholders do not fit in 2"):
+        placeholder_texts(36, 2)
+    assert len(placeholder_texts(36, 2, distinct=False)) == 36  # a column that is not unique
+    ids = placeholder_uuids(3)
+    assert ids[0] == "00000000-0000-0000-0000-000000000001"
+    assert all(uuid.UUID(u).version is None and str(uuid.UUID(u)) == u for u in ids)

@@ -227,13 +227,19 @@ class PgTx(Tx):
         return restore
 
     async def open_unit(self, keys: Sequence[tuple[str, str]]) -> None:
+        # every foreign key holding the column, a composite one too (its first column
+        # names it): a placeholder there matches no parent row until it is filled in
         self._unit_restore: list[str] = []
+        dropped: set[tuple[str, str]] = set()
         for table, column in keys:
             for r in await self.conn.fetch(
                     "SELECT c.conname, pg_get_constraintdef(c.oid) AS def FROM pg_constraint c "
                     "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
                     " WHERE c.conrelid = $1::regclass AND c.contype = 'f' AND a.attname = $2 "
-                    "AND cardinality(c.conkey) = 1 ORDER BY 1", quote(table), column):
+                    "ORDER BY 1", quote(table), column):
+                if (table, r["conname"]) in dropped:
+                    continue
+                dropped.add((table, r["conname"]))
                 await self.conn.execute(
                     f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
                 self._unit_restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT "

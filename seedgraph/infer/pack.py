@@ -53,7 +53,7 @@ def infer_pack(schema: LiveSchema, *, skip: Iterable[str] = (),
     *columns* is the config's ``[columns]`` table of per-column overrides."""
     tables = {t.name: t for t in schema.tables}
     overrides = check_overrides(columns or {}, tables)
-    graph, nulled, problems, keys, units = _break_cycles(tables)
+    graph, nulled, problems, keys, units = _break_cycles(tables, schema.dialect)
     factors = _factors(graph, tables)
     modules: dict[str, str] = {}
     taken: set[str] = set()

@@ -42,6 +42,43 @@ NULL_RATE = 0.1
 
 
 
+def column_rules(table: sa.Table) -> dict[str, list[object]]:
+    """The rules of *table*'s CHECKs (and its columns' domains') by column; "" holds
+    those naming no single column (what was not understood among them)."""
+    names = [c.name for c in table.columns]
+    out: dict[str, list[object]] = {}
+    for ck in table.constraints:
+        if isinstance(ck, sa.CheckConstraint):
+            for rule in parse_check(str(ck.sqltext), names):
+                key = rule.left if isinstance(rule, Order) else getattr(rule, "column", "")
+                out.setdefault(key, []).append(rule)
+    for c in table.columns:
+        check = getattr(c.type, "check", None)
+        if check is not None:  # a domain's CHECK on VALUE
+            for rule in parse_check(str(check), [c.name], value_column=c.name):
+                out.setdefault(c.name, []).append(rule)
+    return out
+
+
+def not_understood(rules: Mapping[str, list[object]], name: str) -> str:
+    """The text of a CHECK naming column *name* that was not understood, or ""."""
+    for rule in rules.get("", []):
+        if isinstance(rule, Unparsed) and re.search(
+                rf"(?<![\w$]){re.escape(name)}(?![\w$])", rule.sql, re.IGNORECASE):
+            return rule.sql
+    return ""
+
+
+def length_bounds(table: sa.Table, rules: Mapping[str, list[object]], name: str
+                  ) -> tuple[int | None, int | None]:
+    """(min, max) length of text column *name*: its CHECKs and its declared length."""
+    length = [r for r in rules.get(name, []) if isinstance(r, Length)]
+    declared = getattr(_base(table.c[name].type), "length", None)
+    highs = [r.max for r in length if r.max is not None] + ([declared] if declared else [])
+    lows = [r.min for r in length if r.min is not None]
+    return max(lows, default=None), min(highs, default=None)
+
+
 @dataclass
 class _Column:
     col: sa.Column[object]
@@ -69,31 +106,16 @@ class _TableCode:
         self.uniques = _unique_sets(table)
         self.rules = self._rules()
         self.guaranteed: set[tuple[str, ...]] = set()  # unique sets true by construction
+        self.imports: set[str] = set()  # from seedgraph.cycles (a cycle's placeholders)
 
     # -- facts ------------------------------------------------------------------
 
     def _rules(self) -> dict[str, list[object]]:
-        names = [c.name for c in self.t.columns]
-        out: dict[str, list[object]] = {}
-        for ck in self.t.constraints:
-            if isinstance(ck, sa.CheckConstraint):
-                for rule in parse_check(str(ck.sqltext), names):
-                    key = rule.left if isinstance(rule, Order) else getattr(rule, "column", "")
-                    out.setdefault(key, []).append(rule)
-        for c in self.t.columns:
-            check = getattr(c.type, "check", None)
-            if check is not None:  # a domain's CHECK on VALUE
-                for rule in parse_check(str(check), [c.name], value_column=c.name):
-                    out.setdefault(c.name, []).append(rule)
-        return out
+        return column_rules(self.t)
 
     def _not_understood(self, name: str) -> str:
         """The text of a CHECK naming column *name* that was not understood, or ""."""
-        for rule in self.rules.get("", []):
-            if isinstance(rule, Unparsed) and re.search(
-                    rf"(?<![\w$]){re.escape(name)}(?![\w$])", rule.sql, re.IGNORECASE):
-                return rule.sql
-        return ""
+        return not_understood(self.rules, name)
 
     def _read(self, parent: str, columns: list[str]) -> str:
         for i, (t, cols) in enumerate(self.reads):
@@ -158,8 +180,9 @@ class _TableCode:
             c.expr, c.why = "[None] * n", ("NULL for now: its foreign key closes a cycle; "
                                            "filled in once the cycle's tables are loaded")
         elif name in self.nulled:
-            c.expr, c.why = "-gen.ids(n)", ("placeholder (its foreign key closes a cycle): "
-                                            "filled in once the cycle's tables are loaded")
+            c.expr = self._placeholder(c)
+            c.why = ("placeholder (its foreign key closes a cycle): filled in once the "
+                     "cycle's tables are loaded")
         elif col.nullable and (sql := self._not_understood(name)):
             c.expr, c.why = "[None] * n", f"NULL: a CHECK seedgraph does not understand: {sql}"
         elif fk is not None:
@@ -177,6 +200,21 @@ class _TableCode:
                 "with --exclude")
         if not c.expr and not c.why:
             c.why = f"left to the database (type {col.type}: no generator)"
+
+    def _placeholder(self, c: _Column) -> str:
+        """Values no real key takes for NOT NULL column *c*, whose foreign key closes a
+        cycle (the graph allows only these kinds there)."""
+        if c.kind is K.UUID:
+            self.imports.add("placeholder_uuids")
+            return "placeholder_uuids(n)"
+        if c.kind is K.TEXT:
+            self.imports.add("placeholder_texts")
+            low, high = length_bounds(self.t, self.rules, c.col.name)
+            args = ["n", *([f"max_len={high}"] if high is not None else []),
+                    *([f"min_len={low}"] if low else []),
+                    *([] if any(c.col.name in s for s in self.uniques) else ["distinct=False"])]
+            return f"placeholder_texts({', '.join(args)})"
+        return "-gen.ids(n)"
 
     def _fk_of(self, name: str) -> sa.ForeignKeyConstraint | None:
         for fk in self.t.foreign_key_constraints:
@@ -388,7 +426,9 @@ class _TableCode:
         head = [
             '"""' + docline(doc[0]), *[docline(d) for d in doc[1:]], '"""', "",
             "from __future__ import annotations", "", "from typing import Any", "",
-            "from seedgraph import TaskContext, gen, task", "", "",
+            "from seedgraph import TaskContext, gen, task",
+            *([f"from seedgraph.cycles import {', '.join(sorted(self.imports))}"]
+              if self.imports else []), "", "",
             f"@task({t.name!r}, upstream={self.parents!r},",
             f"      params={{'rows': {DEFAULT_ROWS}, {rows!r}: 0}})",
             f"async def {fn}(ctx: TaskContext) -> None:",
