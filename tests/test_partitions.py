@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import REPO, checksums, cli, query, run_engine
 
 PARTS = str(REPO / "tests" / "packs" / "parts")
-TABLES = ["sensor", "readings", "ticks"]
+TABLES = ["sensor", "readings", "ticks", "daily"]
 
 
 def test_partitions_give_the_same_bytes_at_any_concurrency(db_url: str, tmp_path: Path,
@@ -19,7 +19,7 @@ def test_partitions_give_the_same_bytes_at_any_concurrency(db_url: str, tmp_path
     one = run_engine(db_url, pack=PARTS, concurrency=1)
     assert one.status == "done", one.outcomes
     rows = {o.table: o.rows for o in one.outcomes}
-    assert rows == {"sensor": 6, "readings": 18_000, "ticks": 20_000}
+    assert rows == {"sensor": 6, "readings": 18_000, "ticks": 20_000, "daily": 6}
     reference = checksums(db_url, TABLES)
     # a partition's rows come from (seed, table, partition): different per partition
     (distinct,) = query(db_url, "SELECT COUNT(DISTINCT value) FROM readings")[0]
@@ -33,6 +33,8 @@ def test_partitions_give_the_same_bytes_at_any_concurrency(db_url: str, tmp_path
 
 
 def test_processes_give_the_same_bytes(pg_url: str, tmp_path: Path) -> None:
+    """The partitions and, on PostgreSQL, the whole tables (sensor, daily) run in the
+    worker processes."""
     out = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of", "2026-01-15",
               "-q", "--executor", "processes", "-j", "2")
     assert out.returncode == 0, out.stderr
@@ -74,6 +76,30 @@ def test_a_killed_worker_is_resumed_to_the_identical_database(pg_url: str, pg: o
     # the indexes dropped for the bulk load are back, once
     (indexes,) = query(pg_url, "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'readings'")[0]
     assert indexes == 2
+
+
+def test_a_worker_killed_loading_a_whole_table_is_resumed_to_the_identical_database(
+        pg_url: str, pg: object, tmp_path: Path) -> None:
+    mark = tmp_path / "killed"
+    env = {"PARTS_KILL": "daily", "PARTS_KILL_MARK": str(mark)}
+    first = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of", "2026-01-15",
+                "-q", "--executor", "processes", "-j", "2", env=env)
+    assert first.returncode != 0 and mark.exists(), first.stderr
+    assert "Traceback" not in first.stderr
+    assert "a worker process died while loading table 'daily'" in first.stderr
+    # the table rolled back with its checkpoint; the tables the workers committed stay
+    assert query(pg_url, "SELECT COUNT(*) FROM daily") == [(0,)]
+    states = dict(query(pg_url, "SELECT table_name, status FROM seedgraph_tasks"))
+    assert states["daily"] == "failed" and states["sensor"] == "done", states
+    resumed = cli("run", "--pack", PARTS, "--db", pg_url, "--resume", "-q", "--executor",
+                  "processes", "-j", "2", env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    resumed_db = checksums(pg_url, TABLES)
+    fresh = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of",
+                "2026-01-15", "-q", "--force")
+    assert fresh.returncode == 0, fresh.stderr
+    assert checksums(pg_url, TABLES) == resumed_db  # ids the database numbered included
+    assert query(pg_url, "SELECT MIN(id), MAX(id) FROM daily") == [(1, 6)]
 
 
 @pytest.mark.parametrize("where", ["partition", "finish"])

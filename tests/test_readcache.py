@@ -54,16 +54,16 @@ def test_a_finished_tables_columns_are_read_once_and_each_reader_gets_a_copy() -
     async def main() -> None:
         db = await _db()
         calls = _counting(db)
-        cache = ReadCache(db, {"parent": {"x", "y"}})
-        first = await cache.reader("x").read_columns("parent", ["id", "name"])
+        cache = ReadCache({"parent": {"x", "y"}})
+        first = await cache.reader(db, "x").read_columns("parent", ["id", "name"])
         first["id"][0] = 99  # a reader changing its arrays changes nobody else's
-        again = await cache.reader("y").read_columns("parent", ["name", "id"])
+        again = await cache.reader(db, "y").read_columns("parent", ["name", "id"])
         assert again["id"].tolist() == [1, 2] and again["name"].tolist() == ["a", "b"]
         assert list(again) == ["name", "id"]
         assert calls == [("parent", ("id", "name"))]
         # a column not read yet is read alone; a JSON column (mutable dicts) every time
-        await cache.reader("y").read_columns("parent", ["id", "doc"])
-        await cache.reader("y").read_columns("parent", ["doc"])
+        await cache.reader(db, "y").read_columns("parent", ["id", "doc"])
+        await cache.reader(db, "y").read_columns("parent", ["doc"])
         assert calls[1:] == [("parent", ("doc",)), ("parent", ("doc",))]
         await db.close()
 
@@ -74,14 +74,14 @@ def test_own_tables_tables_without_a_key_or_readers_go_to_the_database() -> None
     async def main() -> None:
         db = await _db()
         calls = _counting(db)
-        cache = ReadCache(db, {"parent": {"x"}, "nokey": {"x"}})
+        cache = ReadCache({"parent": {"x"}, "nokey": {"x"}})
         for _ in range(2):
-            await cache.reader("parent").read_columns("parent", ["id"])  # its own table
-            await cache.reader("x").read_columns("nokey", ["a"])  # order depends on columns
+            await cache.reader(db, "parent").read_columns("parent", ["id"])  # its own table
+            await cache.reader(db, "x").read_columns("nokey", ["a"])  # order depends on columns
         assert len(calls) == 4
-        nobody = ReadCache(db, {"parent": set()})  # no task left to read it
+        nobody = ReadCache({"parent": set()})  # no task left to read it
         for _ in range(2):
-            await nobody.reader("x").read_columns("parent", ["id"])
+            await nobody.reader(db, "x").read_columns("parent", ["id"])
         assert len(calls) == 6 and nobody.bytes == 0
         await db.close()
 
@@ -92,19 +92,19 @@ def test_a_table_is_forgotten_when_its_last_reader_ends_or_past_the_budget() -> 
     async def main() -> None:
         db = await _db()
         calls = _counting(db)
-        cache = ReadCache(db, {"parent": {"x", "y"}})
-        await cache.reader("x").read_columns("parent", ["id", "name"])
+        cache = ReadCache({"parent": {"x", "y"}})
+        await cache.reader(db, "x").read_columns("parent", ["id", "name"])
         assert cache.bytes > 0
         cache.ended("x")
-        await cache.reader("y").read_columns("parent", ["id"])
+        await cache.reader(db, "y").read_columns("parent", ["id"])
         assert len(calls) == 1
         cache.ended("y")
         assert cache.bytes == 0
-        tiny = ReadCache(db, {"parent": {"x"}}, budget=20)  # room for one 2-row int column
-        await tiny.reader("x").read_columns("parent", ["id"])
-        await tiny.reader("x").read_columns("parent", ["rank"])
+        tiny = ReadCache({"parent": {"x"}}, budget=20)  # room for one 2-row int column
+        await tiny.reader(db, "x").read_columns("parent", ["id"])
+        await tiny.reader(db, "x").read_columns("parent", ["rank"])
         assert 0 < tiny.bytes <= 20
-        await tiny.reader("x").read_columns("parent", ["id"])
+        await tiny.reader(db, "x").read_columns("parent", ["id"])
         assert len(calls) == 4  # id made room for rank, and is read again
         await db.close()
 

@@ -2,9 +2,10 @@
 fixed partitions of key ranges, ``daily`` (not partitioned) reading both.
 
 ``PARTS_KILL=readings:3`` makes the worker loading partition 3 of ``readings`` kill its
-own process (SIGKILL) once, after its rows reached the database and before its commit:
-the marker file ``PARTS_KILL_MARK`` records that it happened, so a resume runs
-through. ``PARTS_FAIL=ticks:2`` makes partition 2 of ``ticks`` raise.
+own process (SIGKILL) once, after its rows reached the database and before its commit
+(``PARTS_KILL=daily``: the worker loading the whole ``daily`` table): the marker file
+``PARTS_KILL_MARK`` records that it happened, so a resume runs through.
+``PARTS_FAIL=ticks:2`` makes partition 2 of ``ticks`` raise.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ ticks = sa.Table(
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("price", sa.Float, nullable=False),
 )
+daily = sa.Table(
+    "daily", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # numbered by the db
+    sa.Column("sensor_id", sa.Integer, sa.ForeignKey("sensor.id"), nullable=False),
+    sa.Column("mean", sa.Float, nullable=False),
+)
 PARAMS = {"sensors": 6, "per_sensor": 3000, "ticks": 20_000}
 
 
@@ -46,11 +53,12 @@ async def seed_sensor(ctx: TaskContext) -> None:
 
 
 def _maybe_kill(ctx: TaskContext) -> None:
-    if os.environ.get("PARTS_FAIL") == f"{ctx.table}:{ctx.partition}":
+    name = ctx.table if ctx.partition is None else f"{ctx.table}:{ctx.partition}"
+    if os.environ.get("PARTS_FAIL") == name:
         raise RuntimeError(f"partition {ctx.partition} of {ctx.table} failed")
     spec = os.environ.get("PARTS_KILL", "")
     mark = os.environ.get("PARTS_KILL_MARK")
-    if spec == f"{ctx.table}:{ctx.partition}" and mark and not Path(mark).exists():
+    if spec == name and mark and not Path(mark).exists():
         Path(mark).write_text("killed")
         os.kill(os.getpid(), signal.SIGKILL)
 
@@ -70,4 +78,15 @@ async def seed_ticks(ctx: TaskContext) -> None:
     total, k, count = int(ctx.params["ticks"]), int(ctx.partition), int(ctx.partitions)
     lo, hi = total * k // count, total * (k + 1) // count
     await ctx.write({"id": np.arange(lo, hi), "price": 100 + ctx.rng.standard_normal(hi - lo)})
+    _maybe_kill(ctx)
+
+
+@task("daily", upstream=["sensor", "readings"])
+async def seed_daily(ctx: TaskContext) -> None:
+    """Not partitioned: each sensor's mean reading, in rows the database numbers."""
+    r = await ctx.read("readings", ["sensor_id", "value"])
+    ids, at = np.unique(r["sensor_id"], return_inverse=True)
+    means = np.bincount(at, weights=r["value"]) / np.bincount(at)
+    await ctx.write({"sensor_id": ids, "mean": means})
+    await ctx.flush()
     _maybe_kill(ctx)
