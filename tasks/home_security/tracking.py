@@ -56,27 +56,28 @@ def assign_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> tuple[np.nd
         1 + NEIGHBOUR_CATS)
     trust = ["trusted"] * (RESIDENTS + HOME_VEHICLES + 1) + ["unknown"] * NEIGHBOUR_CATS
     entity_of = np.full(len(visit), -1, dtype=np.int64)
-    stranger: dict[tuple[int, str], int] = {}
+    dog, cat_, person, vehicle = (kind == k for k in ("dog", "cat", "person", "vehicle"))
+    home = (dog & pick_max[visit]) | (cat_ & pick_cat[visit]) | (
+        person & pick_resident[visit]) | (vehicle & pick_home_car[visit])
+    entity_of[dog] = MAX
+    entity_of[cat_] = MAX + 1 + cat[visit[cat_]]
+    entity_of[person] = resident[visit[person]]
+    entity_of[vehicle] = RESIDENTS + home_car[visit[vehicle]]
+    # everyone else is a stranger of that visit: one entity per (visit, kind), numbered
+    # in the order of each one's first detection (by visit, then detection id)
     order = np.lexsort((det["id"], visit))
-    for i in order.tolist():
-        k = kind[i]
-        if not k:
-            continue
-        v = int(visit[i])
-        if k == "dog" and pick_max[v]:
-            entity_of[i] = MAX
-        elif k == "cat" and pick_cat[v]:
-            entity_of[i] = MAX + 1 + int(cat[v])
-        elif k == "person" and pick_resident[v]:
-            entity_of[i] = int(resident[v])
-        elif k == "vehicle" and pick_home_car[v]:
-            entity_of[i] = RESIDENTS + int(home_car[v])
-        else:
-            if (v, k) not in stranger:
-                stranger[(v, k)] = len(types)
-                types.append("animal" if k in ("dog", "cat") else k)
-                trust.append("untrusted" if rng.random() < 0.1 else "unknown")
-            entity_of[i] = stranger[(v, k)]
+    strange = order[(kind[order] != "") & ~home[order]]
+    code = np.select([dog, cat_, person], [0, 1, 2], 3)[strange]
+    _, first, which = np.unique(visit[strange] * 4 + code, return_index=True,
+                                return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    entity_of[strange] = len(types) + rank[which]
+    made = np.sort(first)
+    kinds = kind[strange[made]]
+    types += ["animal" if k in ("dog", "cat") else str(k) for k in kinds.tolist()]
+    untrusted = rng.random(len(made)) < 0.1
+    trust += np.where(untrusted, "untrusted", "unknown").tolist()
     return entity_of, types, trust
 
 
@@ -120,23 +121,24 @@ async def entities(ctx: TaskContext) -> None:
     entity_of, types, trust = assign_entities(ctx, det)
     n = len(types)
     seen = entity_of >= 0
-    first = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
-    last = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
     counts = np.bincount(entity_of[seen], minlength=n)
-    best = np.full(n, -1, dtype=np.int64)
-    best_conf = np.full(n, -1.0)
     species = np.full(n, "", dtype=object)
     species[entity_of[seen]] = det["object_type"][seen]  # an animal entity is one species
-    for i in np.flatnonzero(seen).tolist():
-        e = int(entity_of[i])
-        t = det["detected_at"][i]
-        if np.isnat(first[e]) or t < first[e]:
-            first[e] = t
-        if np.isnat(last[e]) or t > last[e]:
-            last[e] = t
-        if det["confidence"][i] > best_conf[e]:
-            best_conf[e], best[e] = det["confidence"][i], int(det["id"][i])
+    rows = np.flatnonzero(seen)
+    ent = entity_of[rows]
+    at = det["detected_at"][rows].astype("datetime64[us]").view(np.int64)
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, ent, at)
+    np.maximum.at(last, ent, at)
     keep = counts > 0
+    first = np.where(keep, first, np.datetime64("NaT").view(np.int64)).view("datetime64[us]")
+    last = np.where(keep, last, np.datetime64("NaT").view(np.int64)).view("datetime64[us]")
+    # the primary detection: the most confident, the first such one on a tie
+    order = np.lexsort((rows, -det["confidence"][rows], ent))
+    _, head = np.unique(ent[order], return_index=True)
+    best = np.full(n, -1, dtype=np.int64)
+    best[ent[order][head]] = det["id"][rows[order][head]]
     rng = ctx.rng
     centroids = entity_centroids(ctx, n)
     meta: list[Any] = []
@@ -168,23 +170,32 @@ def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> list[dict[str, Any]
     entity_of, types, _ = assign_entities(ctx, det)
     visit = sim.visits(det)
     cx, cy = sim.box_centres(det)
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i in np.flatnonzero(entity_of >= 0).tolist():
-        groups.setdefault((int(visit[i]), int(entity_of[i])), []).append(i)
+    rows = np.flatnonzero(entity_of >= 0)
+    at = det["detected_at"]
+    # each (visit, entity)'s detections together, in time order
+    r = rows[np.lexsort((det["id"][rows], at[rows], entity_of[rows], visit[rows]))]
+    group = np.ones(len(r), dtype=bool)
+    group[1:] = (visit[r][1:] != visit[r][:-1]) | (entity_of[r][1:] != entity_of[r][:-1])
+    starts = np.flatnonzero(group)
+    ends = np.append(starts[1:], len(r))
+    t0 = np.repeat(at[r][starts], ends - starts)
+    xs = [round(x, 4) for x in cx[r].tolist()]
+    ys = [round(y, 4) for y in cy[r].tolist()]
+    dts = [round(d, 2) for d in ((at[r] - t0) / np.timedelta64(1, "s")).tolist()]
+    seg = np.sqrt(np.diff(xs) ** 2 + np.diff(ys) ** 2) if len(r) > 1 else np.zeros(0)
+    points = [[x, y, d] for x, y, d in zip(xs, ys, dts, strict=True)]
     ids = entity_ids(ctx, len(types))
     out = []
-    for (_, e), members in groups.items():
-        members.sort(key=lambda i: (det["detected_at"][i], det["id"][i]))
-        t0 = det["detected_at"][members[0]]
-        pts = [[round(float(cx[i]), 4), round(float(cy[i]), 4),
-                round(float((det["detected_at"][i] - t0) / np.timedelta64(1, "s")), 2)]
-               for i in members]
-        xy = np.array([[p[0], p[1]] for p in pts])
-        dist = float(np.linalg.norm(np.diff(xy, axis=0), axis=1).sum()) if len(xy) > 1 else 0.0
-        out.append({"camera_id": str(det["camera_id"][members[0]]), "entity_id": ids[e],
-                    "object_type": str(det["object_type"][members[0]]), "trajectory": pts,
-                    "first": t0, "last": det["detected_at"][members[-1]],
-                    "distance": round(dist, 4)})
+    # the order tracks were found in (by their first detection's row), before sorting
+    found = np.argsort(np.minimum.reduceat(r, starts) if len(r) else r, kind="stable")
+    for k in found.tolist():
+        a, b = int(starts[k]), int(ends[k])
+        first = int(r[a])
+        out.append({"camera_id": str(det["camera_id"][first]),
+                    "entity_id": ids[int(entity_of[first])],
+                    "object_type": str(det["object_type"][first]), "trajectory": points[a:b],
+                    "first": at[first], "last": at[r[b - 1]],
+                    "distance": round(float(seg[a:b - 1].sum()), 4)})
     out.sort(key=lambda t: (t["first"], t["entity_id"]))
     return out
 
