@@ -16,12 +16,63 @@ from sqlalchemy.engine import Dialect
 
 from seedgraph.columns import _INT_KINDS, ColumnKind, ColumnSpec, TableSpec
 
-__all__ = ["DIALECTS", "kind_for", "reference_kind", "table_spec"]
+__all__ = ["DIALECTS", "PG_TEXT_TYPES", "kind_for", "reference_kind", "table_spec"]
 
 DIALECTS: dict[str, Dialect] = {
     "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
     "sqlite": sqlite.dialect(),
 }
+
+
+class _PgTextType(sa.types.UserDefinedType[str]):
+    """A PostgreSQL type SQLAlchemy's reflection does not know (it would be NullType):
+    named, so inference can tell a ``point`` from an ``xml`` and pick a generator. Like
+    every type the binary encoder does not know, its kind is OTHER: written as text
+    and cast by the database (see :func:`_kind_on`)."""
+
+    cache_ok = True
+    name = ""
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+class POINT(_PgTextType):
+    name = "point"
+
+
+class LINE(_PgTextType):
+    name = "line"
+
+
+class LSEG(_PgTextType):
+    name = "lseg"
+
+
+class BOX(_PgTextType):
+    name = "box"
+
+
+class PATH(_PgTextType):
+    name = "path"
+
+
+class POLYGON(_PgTextType):
+    name = "polygon"
+
+
+class CIRCLE(_PgTextType):
+    name = "circle"
+
+
+class XML(_PgTextType):
+    name = "xml"
+
+
+# reflected by name (see :func:`seedgraph.backends.reflect.reflect_schema`); the range
+# types SQLAlchemy knows already (INT4RANGE, TSTZRANGE, ...) and are OTHER as they are
+PG_TEXT_TYPES: dict[str, type[_PgTextType]] = {
+    t.name: t for t in (POINT, LINE, LSEG, BOX, PATH, POLYGON, CIRCLE, XML)}
 
 
 def reference_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:
