@@ -727,6 +727,16 @@ def test_lines_paths_and_polygons_are_valid() -> None:
         gen.polygon_texts(_rng(), 1, max_points=2)
 
 
+@pytest.mark.parametrize("name", sorted(n for n in CASES
+                                        if n.endswith("_texts") and hasattr(gen, n)))
+def test_text_forms_of_no_rows_are_empty_text_columns(name: str) -> None:
+    draw = getattr(gen, name)
+    args = (_faker(),) if name == "xml_texts" else ()
+    tail = (AS_OF,) if name in ("date_range_texts", "time_range_texts") else ()
+    values = draw(_rng(), *args, 0, *tail)
+    assert values.dtype == object and values.shape == (0,)
+
+
 class _OddFaker:
     """Faker's pool calls, with text that needs escaping in XML."""
 

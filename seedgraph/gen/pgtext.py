@@ -2,9 +2,9 @@
 
 These types have no binary encoder here, so a column of one is written as text and
 cast by PostgreSQL on the way in (as ``inet`` or ``interval`` are). Each function
-draws whole columns with numpy and builds the text with numpy's string functions
-(a loop over a handful of points at most, never over rows), and returns an object
-array of ``str``, the canonical form of a text column.
+draws whole columns with numpy and builds the text with numpy's string functions on
+variable-width strings (a loop over a handful of parts at most, never over rows),
+and returns an object array of ``str``, the canonical form of a text column.
 
 Ranges are half-open ``[lo,hi)`` with ``lo < hi``, never empty; times end at or
 before ``as_of`` as :func:`~seedgraph.gen.ordered_pairs` do. Geometric values keep
@@ -43,24 +43,42 @@ __all__ = [
 ]
 
 
+_S = np.dtypes.StringDType()  # variable-width: concatenation costs what the text is long
+
+
 def _cat(*parts: Any) -> np.ndarray:
-    """Element-wise concatenation of string arrays and constants (a fixed-width array)."""
-    out: np.ndarray = np.asarray(parts[0], dtype=str)
+    """Element-wise concatenation of string columns (StringDType) and constants."""
+    out: np.ndarray = np.asarray(parts[0], dtype=_S)
     for p in parts[1:]:
-        out = np.strings.add(out, np.asarray(p, dtype=str))
+        out = np.strings.add(out, p)
     return out
 
 
 def _objects(text: np.ndarray) -> np.ndarray:
-    """A fixed-width string array as the canonical text column: an object array of str."""
+    """A string column as the canonical text column: an object array of str."""
     out: np.ndarray = text.astype(object)
     return out
 
 
-def _num(values: np.ndarray) -> np.ndarray:
-    """Floats as text with at most two decimals (``-0.0`` written ``0.0``)."""
-    out: np.ndarray = (np.round(values, 2) + 0.0).astype(str)
+def _ints(values: np.ndarray) -> np.ndarray:
+    out: np.ndarray = values.astype(np.int64).astype(_S)
     return out
+
+
+def _decimal(units: np.ndarray, scale: int) -> np.ndarray:
+    """Integers counting 10**-scale as fixed-point text: ``-537`` at scale 2 is ``"-5.37"``."""
+    if scale == 0:
+        return _ints(units)
+    step = 10**scale
+    magnitude = np.abs(units)
+    body = _cat(_ints(magnitude // step), ".", np.strings.zfill(_ints(magnitude % step), scale))
+    out: np.ndarray = np.where(units < 0, np.strings.add("-", body), body)
+    return out
+
+
+def _num(values: np.ndarray, scale: int = 2) -> np.ndarray:
+    """Floats as fixed-point text with *scale* decimals (``-0.001`` is ``"0.00"``)."""
+    return _decimal(np.round(values * 10**scale).astype(np.int64), scale)
 
 
 # -- ranges ---------------------------------------------------------------------------
@@ -83,7 +101,7 @@ def int_range_texts(rng: Rng, n: int, low: int = 1, high: int = 1000, *,
     """``n`` integer ranges ``"[lo,hi)"`` with ``low <= lo < hi <= high`` and at most
     *max_width* wide: for ``int4range`` and ``int8range`` columns."""
     lo, hi = _spans(rng, n, int(low), int(high), int(max_width), "integer ranges")
-    return _objects(_cat("[", lo.astype(str), ",", hi.astype(str), ")"))
+    return _objects(_cat("[", _ints(lo), ",", _ints(hi), ")"))
 
 
 def num_range_texts(rng: Rng, n: int, low: float = 0.0, high: float = 1000.0, *,
@@ -95,9 +113,7 @@ def num_range_texts(rng: Rng, n: int, low: float = 0.0, high: float = 1000.0, *,
     step = 10**scale
     lo, hi = _spans(rng, n, math.ceil(low * step), math.floor(high * step),
                     math.floor(max_width * step), f"numeric ranges of scale {scale}")
-    if scale == 0:
-        return _objects(_cat("[", lo.astype(str), ",", hi.astype(str), ")"))
-    return _objects(_cat("[", (lo / step).astype(str), ",", (hi / step).astype(str), ")"))
+    return _objects(_cat("[", _decimal(lo, scale), ",", _decimal(hi, scale), ")"))
 
 
 def date_range_texts(rng: Rng, n: int, as_of: datetime, *, days: int = 365,
@@ -111,7 +127,8 @@ def date_range_texts(rng: Rng, n: int, as_of: datetime, *, days: int = 365,
     length = rng.integers(1, np.minimum(back, max_days), endpoint=True)
     lo = _utc_seconds(as_of).astype("datetime64[D]") - back.astype("timedelta64[D]")
     hi = lo + length.astype("timedelta64[D]")
-    return _objects(_cat("[", np.datetime_as_string(lo), ",", np.datetime_as_string(hi), ")"))
+    return _objects(_cat("[", np.datetime_as_string(lo).astype(_S), ",",
+                         np.datetime_as_string(hi).astype(_S), ")"))
 
 
 def time_range_texts(rng: Rng, n: int, as_of: datetime, *, days: float = 365.0,
@@ -123,7 +140,8 @@ def time_range_texts(rng: Rng, n: int, as_of: datetime, *, days: float = 365.0,
     start, end = ordered_pairs(rng, n, as_of, days=days, max_gap_days=max_gap_days)
 
     def text(t: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.strings.replace(np.datetime_as_string(t, unit="s"), "T", " ")
+        out: np.ndarray = np.strings.replace(
+            np.datetime_as_string(t, unit="s").astype(_S), "T", " ")
         return out
 
     return _objects(_cat('["', text(start), '+00","', text(end), '+00")'))
@@ -136,11 +154,19 @@ def _points(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return _cat("(", _num(xs), ",", _num(ys), ")")
 
 
-def _joined(points: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Each row's first ``counts`` points of *points* (n, k), comma separated."""
-    out = points[:, 0]
-    for j in range(1, points.shape[1]):
-        out = np.where(j < counts, _cat(out, ",", points[:, j]), out)
+def _joined(xs: np.ndarray, ys: np.ndarray, counts: np.ndarray, open_: str,
+            close: str) -> np.ndarray:
+    """Each row's first ``counts`` points of *xs*, *ys* (n, k), comma separated between
+    *open_* and *close*: only the points used are formatted, and each row's are joined
+    in one ``reduceat`` (an object array: numpy joins no other string dtype so)."""
+    if len(counts) == 0:
+        return np.empty(0, dtype=object)
+    used = np.arange(xs.shape[1]) < counts[:, None]
+    first = np.cumsum(counts) - counts  # where each row's points start
+    sep = np.full(int(counts.sum()), ",", dtype=_S)
+    sep[first] = open_
+    joined = np.add.reduceat(_cat(sep, _points(xs[used], ys[used])).astype(object), first)
+    out: np.ndarray = joined + close
     return out
 
 
@@ -194,9 +220,9 @@ def line_texts(rng: Rng, n: int, *, low: float = -100.0, high: float = 100.0) ->
     """``n`` lines ``"{A,B,C}"`` (``Ax + By + C = 0``) through a point in ``[low,
     high)`` at any angle; ``A`` and ``B`` are a unit normal, never both zero: ``line``."""
     angle = rng.uniform(0.0, np.pi, n)
-    a, b = np.round(-np.sin(angle), 4) + 0.0, np.round(np.cos(angle), 4) + 0.0
-    c = np.round(-(a * rng.uniform(low, high, n) + b * rng.uniform(low, high, n)), 2) + 0.0
-    return _objects(_cat("{", a.astype(str), ",", b.astype(str), ",", c.astype(str), "}"))
+    a, b = np.round(-np.sin(angle), 4), np.round(np.cos(angle), 4)
+    c = -(a * rng.uniform(low, high, n) + b * rng.uniform(low, high, n))
+    return _objects(_cat("{", _num(a, 4), ",", _num(b, 4), ",", _num(c), "}"))
 
 
 def path_texts(rng: Rng, n: int, *, max_points: int = 6, low: float = -100.0,
@@ -210,7 +236,7 @@ def path_texts(rng: Rng, n: int, *, max_points: int = 6, low: float = -100.0,
                                                     axis=1)
     ys = rng.uniform(low, high, (n, 1)) + np.cumsum(rng.uniform(-step, step, (n, max_points)),
                                                     axis=1)
-    return _objects(_cat("[", _joined(_points(xs, ys), counts), "]"))
+    return _joined(xs, ys, counts, "[", "]")
 
 
 def polygon_texts(rng: Rng, n: int, *, max_points: int = 6, low: float = -100.0,
@@ -228,7 +254,7 @@ def polygon_texts(rng: Rng, n: int, *, max_points: int = 6, low: float = -100.0,
     radius = rng.uniform(max_radius / 2, max_radius, (n, max_points))
     xs = rng.uniform(low, high, (n, 1)) + radius * np.cos(2 * np.pi * turn)
     ys = rng.uniform(low, high, (n, 1)) + radius * np.sin(2 * np.pi * turn)
-    return _objects(_cat("(", _joined(_points(xs, ys), counts), ")"))
+    return _joined(xs, ys, counts, "(", ")")
 
 
 # -- xml ---------------------------------------------------------------------------------
@@ -236,7 +262,7 @@ def polygon_texts(rng: Rng, n: int, *, max_points: int = 6, low: float = -100.0,
 
 def _escaped_pool(items: list[str]) -> np.ndarray:
     """Distinct Faker strings, XML-escaped (the pool is small: this is not per row)."""
-    return np.array([escape(s) for s in dict.fromkeys(items)], dtype=str)
+    return np.array([escape(s) for s in dict.fromkeys(items)], dtype=_S)
 
 
 def xml_texts(rng: Rng, faker: Any, n: int, *, max_tags: int = 3) -> np.ndarray:
@@ -250,9 +276,9 @@ def xml_texts(rng: Rng, faker: Any, n: int, *, max_tags: int = 3) -> np.ndarray:
     ids = rng.integers(1, 100_000, n)
     tags = _cat("<tag>", words[rng.integers(0, len(words), (n, max_tags))], "</tag>")
     counts = rng.integers(0, max_tags, size=n, endpoint=True)
-    tagged = np.full(n, "", dtype=str)
+    tagged: np.ndarray = np.full(n, "", dtype=_S)
     for j in range(max_tags):
         tagged = np.where(j < counts, _cat(tagged, tags[:, j]), tagged)
-    return _objects(_cat('<note id="', ids.astype(str), '"><title>', titles,
+    return _objects(_cat('<note id="', _ints(ids), '"><title>', titles,
                          "</title><body>", sentences[rng.integers(0, len(sentences), n)],
                          "</body>", tagged, "</note>"))
