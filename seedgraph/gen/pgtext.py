@@ -106,7 +106,7 @@ def int_range_texts(rng: Rng, n: int, low: int = 1, high: int = 1000, *,
 
 def num_range_texts(rng: Rng, n: int, low: float = 0.0, high: float = 1000.0, *,
                     max_width: float = 100.0, scale: int = 2) -> np.ndarray:
-    """``n`` numeric ranges ``"[12.5,40.25)"`` with bounds of *scale* decimals,
+    """``n`` numeric ranges ``"[12.50,40.25)"`` with bounds of *scale* decimals,
     ``low <= lo < hi <= high`` and at most *max_width* wide: for ``numrange`` columns."""
     if not 0 <= scale <= 6:
         raise UsageError(f"num_range_texts need 0 <= scale <= 6, got {scale}")
