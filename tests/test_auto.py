@@ -357,6 +357,16 @@ def test_ranges_geometric_types_and_xml_are_generated_and_init_writes_the_same(
     assert query(fresh, every_row) == query(pg_url, every_row)
 
 
+def test_a_unique_range_drops_its_repeats(pg_url: str) -> None:
+    """A range has no generator of distinct values: 3,000 draws repeat a few, and those
+    rows are dropped instead of failing the load on the unique constraint."""
+    load_sql(pg_url, "CREATE TABLE slot (id int PRIMARY KEY, span int4range NOT NULL UNIQUE);")
+    done = auto("run", "--set", "slot.rows=3000", "-q", db=pg_url)
+    assert done.returncode == 0, done.stderr
+    rows, distinct = query(pg_url, "SELECT COUNT(*), COUNT(DISTINCT span) FROM slot")[0]
+    assert rows == distinct and 2900 < rows < 3000
+
+
 def test_an_unsatisfiable_unique_names_the_constraint_and_the_most_rows(
         tmp_path: Path) -> None:
     db = _sqlite(tmp_path, "CREATE TABLE flag (id INTEGER PRIMARY KEY, "

@@ -229,6 +229,17 @@ def test_ranges_geometric_types_and_xml_get_text_generators(
     assert kind_for(type_(), "postgresql") is ColumnKind.OTHER  # written as text, cast
 
 
+def test_a_unique_column_cast_from_text_drops_repeated_rows() -> None:
+    md = sa.MetaData()
+    sa.Table("slot", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("span", postgresql.INT4RANGE, nullable=False, unique=True),
+             sa.Column("addr", postgresql.INET, unique=True), sa.Column("at", kinds.POINT))
+    code = code_for(md, "slot")
+    assert "cols = gen.drop_duplicates(cols, ['span'])  # unique (span)" in code
+    assert "cols = gen.drop_duplicates(cols, ['addr'])  # unique (addr)" in code
+    assert code.count("drop_duplicates") == 2  # not the point, not the key
+
+
 @pytest.mark.parametrize(("table", "expected"), [
     ("orders", "orders.py"), ("Order Items", "order_items.py"),
     ("../../etc/passwd", "etc_passwd.py"), ("/abs", "abs.py"), ("test_x", "table_test_x.py"),

@@ -111,8 +111,9 @@ def num_range_texts(rng: Rng, n: int, low: float = 0.0, high: float = 1000.0, *,
     if not 0 <= scale <= 6:
         raise UsageError(f"num_range_texts need 0 <= scale <= 6, got {scale}")
     step = 10**scale
-    lo, hi = _spans(rng, n, math.ceil(low * step), math.floor(high * step),
-                    math.floor(max_width * step), f"numeric ranges of scale {scale}")
+    # rounded first: 0.1 * 100 is 10.000000000000002, whose ceiling would skip 0.10
+    lo, hi = _spans(rng, n, math.ceil(round(low * step, 6)), math.floor(round(high * step, 6)),
+                    math.floor(round(max_width * step, 6)), f"numeric ranges of scale {scale}")
     return _objects(_cat("[", _decimal(lo, scale), ",", _decimal(hi, scale), ")"))
 
 
