@@ -660,6 +660,8 @@ def test_int_and_num_ranges_are_non_empty_half_open_and_inside_their_bounds() ->
     assert len(bounds) == 2000
     assert all(1.5 <= lo < hi <= 3.0 and hi - lo <= 0.5 + 1e-9 for lo, hi in bounds)
     assert all(len(x.split(".")[-1]) <= 2 for m in nums if m for x in (m[1], m[2]))
+    tenths = gen.num_range_texts(_rng(), 500, 0.1, 0.3, max_width=0.1)
+    assert min(tenths) == "[0.10,0.11)" and max(tenths) == "[0.29,0.30)"  # 0.1 * 100 > 10
     assert set(gen.num_range_texts(_rng(), 5, 0, 3, scale=0)) <= {"[0,1)", "[0,2)", "[0,3)",
                                                                    "[1,2)", "[1,3)", "[2,3)"}
 
