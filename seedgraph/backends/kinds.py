@@ -16,7 +16,8 @@ from sqlalchemy.engine import Dialect
 
 from seedgraph.columns import _INT_KINDS, ColumnKind, ColumnSpec, TableSpec
 
-__all__ = ["DIALECTS", "PG_TEXT_TYPES", "kind_for", "reference_kind", "table_spec"]
+__all__ = ["DIALECTS", "PG_TEXT_TYPES", "kind_for", "name_text_types", "reference_kind",
+           "table_spec"]
 
 DIALECTS: dict[str, Dialect] = {
     "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
@@ -69,10 +70,19 @@ class XML(_PgTextType):
     name = "xml"
 
 
-# reflected by name (see :func:`seedgraph.backends.reflect.reflect_schema`); the range
-# types SQLAlchemy knows already (INT4RANGE, TSTZRANGE, ...) and are OTHER as they are
+# reflected by name (see name_text_types); the range types SQLAlchemy knows already
+# (INT4RANGE, TSTZRANGE, ...) and they are OTHER as they are
 PG_TEXT_TYPES: dict[str, type[_PgTextType]] = {
     t.name: t for t in (POINT, LINE, LSEG, BOX, PATH, POLYGON, CIRCLE, XML)}
+
+
+def name_text_types(dialect: Dialect) -> None:
+    """Let this PostgreSQL dialect's reflection name the geometric types and xml (POINT,
+    XML, ...) instead of warning and giving NullType, so inference can choose their
+    generators. Only this dialect object changes: SQLAlchemy's own table stays as it is."""
+    known = getattr(dialect, "ischema_names", None)
+    if dialect.name == "postgresql" and known is not None and "point" not in known:
+        dialect.ischema_names = {**known, **PG_TEXT_TYPES}  # type: ignore[attr-defined]
 
 
 def reference_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from seedgraph.backends.kinds import PG_TEXT_TYPES, reference_kind
+from seedgraph.backends.kinds import name_text_types, reference_kind
 from seedgraph.columns import ColumnKind
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ async def reflect_schema(db: Database) -> LiveSchema:
     triggers = await db.insert_triggers()
 
     def reflect(conn: sa.Connection) -> None:
-        _name_text_types(conn.dialect)
+        name_text_types(conn.dialect)  # PgDatabase's engine does this; any other too
         names = [n for n in sa.inspect(conn).get_table_names() if n not in skip]
         metadata.reflect(conn, only=names)
 
@@ -102,14 +102,6 @@ async def reflect_schema(db: Database) -> LiveSchema:
         if columns := _trigger_columns(table, triggers):
             filled[table.name] = columns
     return LiveSchema(metadata, db.dialect, partitions, filled)
-
-
-def _name_text_types(dialect: sa.Dialect) -> None:
-    """Let PostgreSQL's reflection name the geometric types and xml (POINT, XML, ...)
-    instead of warning and giving NullType, so inference can choose their generators."""
-    known = getattr(dialect, "ischema_names", None)
-    if dialect.name == "postgresql" and known is not None and "point" not in known:
-        dialect.ischema_names = {**known, **PG_TEXT_TYPES}  # type: ignore[attr-defined]
 
 
 def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None:
