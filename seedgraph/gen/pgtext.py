@@ -172,7 +172,8 @@ def _joined(xs: np.ndarray, ys: np.ndarray, counts: np.ndarray, open_: str,
 
 
 def point_texts(rng: Rng, n: int, *, low: float = -100.0, high: float = 100.0) -> np.ndarray:
-    """``n`` points ``"(x,y)"`` with both coordinates in ``[low, high)``: ``point``."""
+    """``n`` points ``"(x,y)"``, both coordinates between *low* and *high* (two
+    decimals, so *high* itself may come up): ``point``."""
     return _objects(_points(rng.uniform(low, high, n), rng.uniform(low, high, n)))
 
 
@@ -208,7 +209,7 @@ def lseg_texts(rng: Rng, n: int, *, low: float = -100.0, high: float = 100.0,
 
 def circle_texts(rng: Rng, n: int, *, low: float = -100.0, high: float = 100.0,
                  max_radius: float = 10.0) -> np.ndarray:
-    """``n`` circles ``"<(x,y),r>"`` with the centre in ``[low, high)`` and ``0 < r <=
+    """``n`` circles ``"<(x,y),r>"`` with the centre as :func:`point_texts` and ``0 < r <=
     max_radius`` (two decimals, at least 0.01): ``circle``."""
     if max_radius < 0.01:
         raise UsageError(f"circle_texts need max_radius >= 0.01, got {max_radius}")
