@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -98,6 +99,23 @@ CASES: dict[str, tuple[ColumnKind, str, Make]] = {
     "emails_for": (ColumnKind.TEXT, "object", lambda r, f: gen.emails_for(
         r, gen.by_meaning(r, f, "first_name", N, pool=50),
         gen.by_meaning(r, f, "last_name", N, pool=50))),
+    # PostgreSQL text forms, cast by the database (their kind is OTHER, written as TEXT)
+    "int_range_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.int_range_texts(r, N)),
+    "num_range_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.num_range_texts(r, N)),
+    "date_range_texts": (ColumnKind.TEXT, "object",
+                         lambda r, f: gen.date_range_texts(r, N, AS_OF)),
+    "time_range_texts": (ColumnKind.TEXT, "object",
+                         lambda r, f: gen.time_range_texts(r, N, AS_OF)),
+    "point_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.point_texts(r, N)),
+    "box_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.box_texts(r, N)),
+    "circle_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.circle_texts(r, N)),
+    "lseg_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.lseg_texts(r, N)),
+    "line_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.line_texts(r, N)),
+    "path_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.path_texts(r, N)),
+    "polygon_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.polygon_texts(r, N)),
+    "xml_texts": (ColumnKind.TEXT, "object", lambda r, f: gen.xml_texts(r, f, N)),
+    "nulls_xml_texts": (ColumnKind.TEXT, "object",
+                        lambda r, f: gen.with_nulls(r, gen.xml_texts(r, f, N), 0.3)),
 }
 NOT_RANDOM = {"ids", "strings_unique"}
 
@@ -614,3 +632,137 @@ def test_text_forms_for_types_the_database_casts() -> None:
     amounts = gen.amount_texts(_rng(), 500, 5, 10)
     assert all(re.fullmatch(r"\d+\.\d\d", a) for a in amounts)
     assert all(5 <= float(a) <= 10 for a in amounts)
+
+
+# -- PostgreSQL text forms: ranges, geometric types, xml ------------------------------
+
+_NUM = r"(-?\d+(?:\.\d+)?)"
+_POINT = rf"\({_NUM},{_NUM}\)"
+
+
+def _floats(text: str) -> list[float]:
+    return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)]
+
+
+def test_int_and_num_ranges_are_non_empty_half_open_and_inside_their_bounds() -> None:
+    ints = [re.fullmatch(r"\[(-?\d+),(-?\d+)\)", t) for t in gen.int_range_texts(
+        _rng(), 2000, -50, 50, max_width=7)]
+    pairs = [(int(m[1]), int(m[2])) for m in ints if m]
+    assert len(pairs) == 2000
+    assert all(-50 <= lo < hi <= 50 and hi - lo <= 7 for lo, hi in pairs)
+    assert {lo for lo, _ in pairs} == set(range(-50, 50))  # every lower bound comes up
+    assert set(gen.int_range_texts(_rng(), 20, 5, 6)) == {"[5,6)"}  # one step: one range
+    with pytest.raises(GenerationError, match="non-empty integer ranges in"):
+        gen.int_range_texts(_rng(), 1, 5, 5)
+    nums = [re.fullmatch(rf"\[{_NUM},{_NUM}\)", t) for t in gen.num_range_texts(
+        _rng(), 2000, 1.5, 3.0, max_width=0.5)]
+    bounds = [(float(m[1]), float(m[2])) for m in nums if m]
+    assert len(bounds) == 2000
+    assert all(1.5 <= lo < hi <= 3.0 and hi - lo <= 0.5 + 1e-9 for lo, hi in bounds)
+    assert all(len(x.split(".")[-1]) <= 2 for m in nums if m for x in (m[1], m[2]))
+    tenths = gen.num_range_texts(_rng(), 500, 0.1, 0.3, max_width=0.1)
+    assert min(tenths) == "[0.10,0.11)" and max(tenths) == "[0.29,0.30)"  # 0.1 * 100 > 10
+    assert set(gen.num_range_texts(_rng(), 5, 0, 3, scale=0)) <= {"[0,1)", "[0,2)", "[0,3)",
+                                                                   "[1,2)", "[1,3)", "[2,3)"}
+
+
+def test_date_and_time_ranges_end_by_as_of_with_lo_before_hi() -> None:
+    days = [re.fullmatch(r"\[(\d{4}-\d\d-\d\d),(\d{4}-\d\d-\d\d)\)", t)
+            for t in gen.date_range_texts(_rng(), 2000, AS_OF, days=60, max_days=5)]
+    spans = [(np.datetime64(m[1]), np.datetime64(m[2])) for m in days if m]
+    assert len(spans) == 2000
+    today = AS_OF_UTC.astype("datetime64[D]")
+    assert all(today - 60 <= lo < hi <= today for lo, hi in spans)
+    assert max(int((hi - lo).astype(int)) for lo, hi in spans) == 5
+    times = [re.fullmatch(r'\["(\S+ \S+)\+00","(\S+ \S+)\+00"\)', t)
+             for t in gen.time_range_texts(_rng(), 2000, AS_OF, days=3, max_gap_days=1)]
+    moments = [(np.datetime64(m[1].replace(" ", "T")), np.datetime64(m[2].replace(" ", "T")))
+               for m in times if m]
+    assert len(moments) == 2000
+    # whole seconds in UTC: as_of (12:00:00.75 UTC) is the latest an end can be
+    assert all(AS_OF_UTC - np.timedelta64(3, "D") < lo < hi <= AS_OF_UTC for lo, hi in moments)
+    assert all(hi - lo <= np.timedelta64(1, "D") for lo, hi in moments)
+    with pytest.raises(UsageError):
+        gen.date_range_texts(_rng(), 1, AS_OF, days=0)
+
+
+def test_points_boxes_segments_and_circles_have_their_shapes() -> None:
+    points = [re.fullmatch(_POINT, t) for t in gen.point_texts(_rng(), N, low=0, high=10)]
+    assert all(m and 0 <= float(m[1]) <= 10 and 0 <= float(m[2]) <= 10 for m in points)
+    for text in gen.box_texts(_rng(), N, max_size=3):
+        m = re.fullmatch(rf"{_POINT},{_POINT}", text)
+        assert m, text
+        x2, y2, x1, y1 = (float(g) for g in m.groups())  # upper right, then lower left
+        assert 0 < x2 - x1 <= 3.01 and 0 < y2 - y1 <= 3.01
+    for text in gen.lseg_texts(_rng(), N):
+        m = re.fullmatch(rf"\[{_POINT},{_POINT}\]", text)
+        assert m and (m[1], m[2]) != (m[3], m[4]), text
+    radii = []
+    for text in gen.circle_texts(_rng(), N, max_radius=0.05):
+        m = re.fullmatch(rf"<{_POINT},{_NUM}>", text)
+        assert m, text
+        radii.append(float(m[3]))
+    assert min(radii) >= 0.01 and max(radii) <= 0.05
+
+
+def test_lines_paths_and_polygons_are_valid() -> None:
+    for text in gen.line_texts(_rng(), N):
+        m = re.fullmatch(rf"\{{{_NUM},{_NUM},{_NUM}\}}", text)
+        assert m, text
+        a, b = float(m[1]), float(m[2])
+        assert (a, b) != (0, 0) and abs(a * a + b * b - 1) < 1e-3  # a unit normal
+    sizes = []
+    for text in gen.path_texts(_rng(), N, max_points=4):
+        assert text.startswith("[(") and text.endswith(")]")  # an open path
+        sizes.append(len(_floats(text)) // 2)
+    assert set(sizes) == {2, 3, 4}
+    sizes = []
+    for text in gen.polygon_texts(_rng(), N, max_points=5):
+        assert re.fullmatch(rf"\({_POINT}(,{_POINT})+\)", text), text
+        xy = np.array(_floats(text)).reshape(-1, 2)
+        sizes.append(len(xy))
+        # counter-clockwise around the centre, star-shaped: a positive area (shoelace)
+        x, y = xy[:, 0], xy[:, 1]
+        assert np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)) > 0
+    assert set(sizes) == {3, 4, 5}
+    with pytest.raises(UsageError):
+        gen.polygon_texts(_rng(), 1, max_points=2)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES
+                                        if n.endswith("_texts") and hasattr(gen, n)))
+def test_text_forms_of_no_rows_are_empty_text_columns(name: str) -> None:
+    draw = getattr(gen, name)
+    args = (_faker(),) if name == "xml_texts" else ()
+    tail = (AS_OF,) if name in ("date_range_texts", "time_range_texts") else ()
+    values = draw(_rng(), *args, 0, *tail)
+    assert values.dtype == object and values.shape == (0,)
+
+
+class _OddFaker:
+    """Faker's pool calls, with text that needs escaping in XML."""
+
+    def words(self, nb: int) -> list[str]:
+        return ["a<b", "Tom & Jerry", "x>y", "plain", "'quoted'"][:nb]
+
+    def sentences(self, nb: int) -> list[str]:
+        return ["1 < 2 & 3 > 2.", 'She said "hi".'][:nb]
+
+
+def test_xml_documents_are_well_formed_with_escaped_text() -> None:
+    docs = gen.xml_texts(_rng(), _faker(), N)
+    tags = []
+    for doc in docs:
+        root = ET.fromstring(doc)
+        assert root.tag == "note" and root.get("id", "").isdigit()
+        assert [c.tag for c in root][:2] == ["title", "body"]
+        assert root.findtext("title") and root.findtext("body")
+        tags.append(len(root.findall("tag")))
+    assert set(tags) == {0, 1, 2, 3}
+    odd = gen.xml_texts(_rng(), _OddFaker(), 200, max_tags=2)
+    words = set(_OddFaker().words(5))
+    for doc in odd:
+        root = ET.fromstring(doc)
+        assert root.findtext("title") in {f"{a} {b}" for a in words for b in words}
+        assert root.findtext("body") in _OddFaker().sentences(2)
+        assert {t.text for t in root.findall("tag")} <= words

@@ -11,7 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from seedgraph.auto import import_sources
+from seedgraph.backends import kinds
+from seedgraph.backends.kinds import kind_for
 from seedgraph.backends.reflect import LiveSchema, Partitioning
+from seedgraph.columns import ColumnKind
 from seedgraph.cycles import CycleKey
 from seedgraph.infer import infer_pack, module_name
 from seedgraph.task import TaskDef
@@ -245,13 +248,14 @@ def test_partition_bounds_and_trigger_filled_columns_are_honoured() -> None:
 
 
 def test_a_required_column_of_an_unknown_type_is_a_problem_naming_it() -> None:
+    """A multirange (or a range over a type of your own) still has no generator."""
     md = sa.MetaData()
     sa.Table("slot", md, sa.Column("id", sa.Integer, primary_key=True),
-             sa.Column("span", postgresql.TSRANGE, nullable=False),
-             sa.Column("spare", postgresql.TSRANGE))
+             sa.Column("span", postgresql.TSMULTIRANGE, nullable=False),
+             sa.Column("spare", postgresql.TSMULTIRANGE))
     inferred = infer_pack(LiveSchema(md, "postgresql"))
     assert "slot.span" in inferred.problems["slot"]
-    assert "TSRANGE" in inferred.problems["slot"]
+    assert "TSMULTIRANGE" in inferred.problems["slot"]
     assert "left to the database" in line_of(inferred.modules["slot.py"], "spare")
 
 
@@ -269,6 +273,49 @@ def test_types_read_from_text_get_text_generators() -> None:
     assert "gen.by_meaning(rng, faker, 'mac', n)" in line_of(code, "mac")
     assert "gen.interval_texts(rng, n)" in line_of(code, "up")
     assert "gen.amount_texts(rng, n)" in line_of(code, "cost")
+
+
+@pytest.mark.parametrize(("type_", "expected"), [
+    (postgresql.INT4RANGE, "gen.int_range_texts(rng, n)"),
+    (postgresql.INT8RANGE, "gen.int_range_texts(rng, n)"),
+    (postgresql.NUMRANGE, "gen.num_range_texts(rng, n)"),
+    (postgresql.DATERANGE, "gen.date_range_texts(rng, n, ctx.as_of)"),
+    (postgresql.TSRANGE, "gen.time_range_texts(rng, n, ctx.as_of)"),
+    (postgresql.TSTZRANGE, "gen.time_range_texts(rng, n, ctx.as_of)"),
+    (kinds.POINT, "gen.point_texts(rng, n)"),
+    (kinds.BOX, "gen.box_texts(rng, n)"),
+    (kinds.CIRCLE, "gen.circle_texts(rng, n)"),
+    (kinds.LSEG, "gen.lseg_texts(rng, n)"),
+    (kinds.LINE, "gen.line_texts(rng, n)"),
+    (kinds.PATH, "gen.path_texts(rng, n)"),
+    (kinds.POLYGON, "gen.polygon_texts(rng, n)"),
+    (kinds.XML, "gen.xml_texts(rng, faker, n)"),
+])
+def test_ranges_geometric_types_and_xml_get_text_generators(
+        type_: type[sa.types.TypeEngine[object]], expected: str) -> None:
+    md = sa.MetaData()
+    sa.Table("shape", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("v", type_(), nullable=False), sa.Column("maybe", type_()),
+             sa.Column("dom", postgresql.DOMAIN("d_shape", type_()), nullable=False))
+    inferred = infer_pack(LiveSchema(md, "postgresql"))
+    assert "shape" not in inferred.problems
+    code = inferred.modules["shape.py"]
+    assert line_of(code, "v").strip().startswith(f"cols['v'] = {expected}  # ")
+    assert f"gen.with_nulls(rng, {expected}, 0.1)" in line_of(code, "maybe")
+    # a domain over the type gets the same
+    assert line_of(code, "dom").strip().startswith(f"cols['dom'] = {expected}  # ")
+    assert kind_for(type_(), "postgresql") is ColumnKind.OTHER  # written as text, cast
+
+
+def test_a_unique_column_cast_from_text_drops_repeated_rows() -> None:
+    md = sa.MetaData()
+    sa.Table("slot", md, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("span", postgresql.INT4RANGE, nullable=False, unique=True),
+             sa.Column("addr", postgresql.INET, unique=True), sa.Column("at", kinds.POINT))
+    code = code_for(md, "slot")
+    assert "cols = gen.drop_duplicates(cols, ['span'])  # unique (span)" in code
+    assert "cols = gen.drop_duplicates(cols, ['addr'])  # unique (addr)" in code
+    assert code.count("drop_duplicates") == 2  # not the point, not the key
 
 
 @pytest.mark.parametrize(("table", "expected"), [

@@ -16,12 +16,73 @@ from sqlalchemy.engine import Dialect
 
 from seedgraph.columns import _INT_KINDS, ColumnKind, ColumnSpec, TableSpec
 
-__all__ = ["DIALECTS", "kind_for", "reference_kind", "table_spec"]
+__all__ = ["DIALECTS", "PG_TEXT_TYPES", "kind_for", "name_text_types", "reference_kind",
+           "table_spec"]
 
 DIALECTS: dict[str, Dialect] = {
     "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
     "sqlite": sqlite.dialect(),
 }
+
+
+class _PgTextType(sa.types.UserDefinedType[str]):
+    """A PostgreSQL type SQLAlchemy's reflection does not know (it would be NullType):
+    named, so inference can tell a ``point`` from an ``xml`` and pick a generator. Like
+    every type the binary encoder does not know, its kind is OTHER: written as text
+    and cast by the database (see :func:`_kind_on`)."""
+
+    cache_ok = True
+    name = ""
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+class POINT(_PgTextType):
+    name = "point"
+
+
+class LINE(_PgTextType):
+    name = "line"
+
+
+class LSEG(_PgTextType):
+    name = "lseg"
+
+
+class BOX(_PgTextType):
+    name = "box"
+
+
+class PATH(_PgTextType):
+    name = "path"
+
+
+class POLYGON(_PgTextType):
+    name = "polygon"
+
+
+class CIRCLE(_PgTextType):
+    name = "circle"
+
+
+class XML(_PgTextType):
+    name = "xml"
+
+
+# reflected by name (see name_text_types); the range types SQLAlchemy knows already
+# (INT4RANGE, TSTZRANGE, ...) and they are OTHER as they are
+PG_TEXT_TYPES: dict[str, type[_PgTextType]] = {
+    t.name: t for t in (POINT, LINE, LSEG, BOX, PATH, POLYGON, CIRCLE, XML)}
+
+
+def name_text_types(dialect: Dialect) -> None:
+    """Let this PostgreSQL dialect's reflection name the geometric types and xml (POINT,
+    XML, ...) instead of warning and giving NullType, so inference can choose their
+    generators. Only this dialect object changes: SQLAlchemy's own table stays as it is."""
+    known = getattr(dialect, "ischema_names", None)
+    if dialect.name == "postgresql" and known is not None and "point" not in known:
+        dialect.ischema_names = {**known, **PG_TEXT_TYPES}  # type: ignore[attr-defined]
 
 
 def reference_kind(type_: sa.types.TypeEngine[Any]) -> ColumnKind:

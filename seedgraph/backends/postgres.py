@@ -17,6 +17,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream
 
 from seedgraph.backends import pgcatalog
 from seedgraph.backends.base import Database, Tx, register_backend
+from seedgraph.backends.kinds import name_text_types
 from seedgraph.backends.sql import MERGE_ORDER, merge_statements, plain_param
 from seedgraph.backends.url import quote
 from seedgraph.columns import ColumnKind, ColumnSpec, TableSpec
@@ -288,6 +289,10 @@ class PgTx(Tx):
 class PgDatabase(Database):
     dialect = "postgresql"
     concurrent_writers = True
+
+    def _configure_engine(self, engine: Any) -> None:
+        # reflection names the geometric types and xml (POINT, XML), not NullType + a warning
+        name_text_types(engine.dialect)
 
     async def existing_tables(self) -> set[str]:
         names = await super().existing_tables()

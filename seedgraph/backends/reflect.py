@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from seedgraph.backends.kinds import reference_kind
+from seedgraph.backends.kinds import name_text_types, reference_kind
 from seedgraph.columns import ColumnKind
 
 if TYPE_CHECKING:
@@ -86,6 +86,7 @@ async def reflect_schema(db: Database) -> LiveSchema:
     triggers = await db.insert_triggers()
 
     def reflect(conn: sa.Connection) -> None:
+        name_text_types(conn.dialect)  # PgDatabase's engine does this; any other too
         names = [n for n in sa.inspect(conn).get_table_names() if n not in skip]
         metadata.reflect(conn, only=names)
 

@@ -14,11 +14,14 @@ so a million rows cost one pool and one index draw.
     with_nulls                                      a share of NULLs in any column
     uuids, json_documents, text_arrays, int_arrays, strings
     by_meaning, emails_for, meaning_for, MEANINGS   realistic text by meaning (email, city, ...)
+    int_range_texts, time_range_texts, point_texts, polygon_texts, xml_texts, ...
+                                                    PostgreSQL text forms: ranges, geometry, xml
 
 This package only re-exports; each concept lives in its own module: ``numbers``
 (keys, draws, picks, ``fit``), ``keys`` (foreign keys, link pairs, trees, per-key
 numbering), ``datetimes`` (times, ``after``, ``in_ranges``), ``text`` (strings and
-meanings), ``values`` (UUIDs, documents, arrays, bytes, NULLs) and ``errors``.
+meanings), ``values`` (UUIDs, documents, arrays, bytes, NULLs), ``pgtext`` (the text
+of PostgreSQL ranges, geometric types and xml, which the database casts) and ``errors``.
 Import from ``seedgraph.gen``: the module split is not part of the API.
 """
 
@@ -54,6 +57,20 @@ from seedgraph.gen.numbers import (
     unique_choice,
     unique_integers,
 )
+from seedgraph.gen.pgtext import (
+    box_texts,
+    circle_texts,
+    date_range_texts,
+    int_range_texts,
+    line_texts,
+    lseg_texts,
+    num_range_texts,
+    path_texts,
+    point_texts,
+    polygon_texts,
+    time_range_texts,
+    xml_texts,
+)
 from seedgraph.gen.text import (
     MEANINGS,
     by_meaning,
@@ -77,10 +94,13 @@ __all__ = [
     "after",
     "amount_texts",
     "booleans",
+    "box_texts",
     "by_meaning",
     "byte_strings",
     "children_per_parent",
     "choice",
+    "circle_texts",
+    "date_range_texts",
     "dates",
     "decimals",
     "drop_duplicates",
@@ -92,15 +112,23 @@ __all__ = [
     "ids",
     "in_ranges",
     "int_arrays",
+    "int_range_texts",
     "integers",
     "interval_texts",
     "json_documents",
+    "line_texts",
+    "lseg_texts",
     "meaning_for",
+    "num_range_texts",
     "numbered_within",
     "numbers_when_unique",
     "ordered_pairs",
+    "path_texts",
+    "point_texts",
+    "polygon_texts",
     "strings",
     "text_arrays",
+    "time_range_texts",
     "times",
     "timestamps",
     "unique_choice",
@@ -108,4 +136,5 @@ __all__ = [
     "unique_pairs",
     "uuids",
     "with_nulls",
+    "xml_texts",
 ]

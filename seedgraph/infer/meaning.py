@@ -17,6 +17,30 @@ _FROM_TEXT = {
     "MACADDR": ("gen.by_meaning(rng, faker, 'mac', n)", "a MAC address (macaddr, from text)"),
     "INTERVAL": ("gen.interval_texts(rng, n)", "a duration up to 30 days (interval, from text)"),
     "MONEY": ("gen.amount_texts(rng, n)", "an amount up to 1,000 (money, from text)"),
+    # ranges SQLAlchemy knows by name; a multirange, or a range over a type of your own,
+    # has no row here and a NOT NULL one is refused by name
+    "INT4RANGE": ("gen.int_range_texts(rng, n)",
+                  "a non-empty range [lo,hi) inside 1..1000 (int4range, from text)"),
+    "INT8RANGE": ("gen.int_range_texts(rng, n)",
+                  "a non-empty range [lo,hi) inside 1..1000 (int8range, from text)"),
+    "NUMRANGE": ("gen.num_range_texts(rng, n)",
+                 "a non-empty range [lo,hi) inside 0..1000, two decimals (numrange, from text)"),
+    "DATERANGE": ("gen.date_range_texts(rng, n, ctx.as_of)",
+                  "up to 30 days in the year before as_of (daterange, from text)"),
+    "TSRANGE": ("gen.time_range_texts(rng, n, ctx.as_of)",
+                "up to 30 days in the year before as_of (tsrange, from text)"),
+    "TSTZRANGE": ("gen.time_range_texts(rng, n, ctx.as_of)",
+                  "up to 30 days in the year before as_of (tstzrange, from text)"),
+    # geometric types and xml, named at reflection (seedgraph.backends.kinds.PG_TEXT_TYPES)
+    "POINT": ("gen.point_texts(rng, n)", "a point, x and y in [-100, 100) (point, from text)"),
+    "BOX": ("gen.box_texts(rng, n)", "a box up to 20 x 20 (box, from text)"),
+    "CIRCLE": ("gen.circle_texts(rng, n)", "a circle of radius 0 < r <= 10 (circle, from text)"),
+    "LSEG": ("gen.lseg_texts(rng, n)", "a segment between two points (lseg, from text)"),
+    "LINE": ("gen.line_texts(rng, n)", "a line {A,B,C}, A and B not both 0 (line, from text)"),
+    "PATH": ("gen.path_texts(rng, n)", "an open path of 2-6 points (path, from text)"),
+    "POLYGON": ("gen.polygon_texts(rng, n)",
+                "a star-shaped polygon of 3-6 points (polygon, from text)"),
+    "XML": ("gen.xml_texts(rng, faker, n)", "a small well-formed document (xml, from text)"),
 }
 
 _PERSON = re.compile(r"(customer|user|employee|staff|person|people|author|member|artist|"
@@ -57,5 +81,7 @@ def text_generator(t: sa.Table, name: str, unique: bool,
 
 def other_generator(type_: sa.types.TypeEngine[object]) -> tuple[str, str] | None:
     """The generator of a column whose type has no binary encoder here, when the type
-    reads a text form seedgraph can make (inet, cidr, macaddr, interval, money)."""
-    return _FROM_TEXT.get(type(type_).__name__.upper())
+    (or a domain's base type) reads a text form seedgraph can make: inet, cidr,
+    macaddr, interval, money, the built-in ranges, the geometric types and xml."""
+    base = getattr(type_, "data_type", None) or type_
+    return _FROM_TEXT.get(type(base).__name__.upper())

@@ -403,7 +403,10 @@ class _TableCode:
                 out.append(f"# {c.col.name!r}: {comment(c.why)}")
         by = {c.col.name: c for c in cols}
         for key in self.uniques:
-            if len(key) > 1 and key not in self.guaranteed and not any(
+            # a unique column the database casts from text (a range, an inet) has no
+            # generator of distinct values: its repeated rows are dropped as well
+            cast = len(key) == 1 and by[key[0]].kind is K.OTHER
+            if (len(key) > 1 or cast) and key not in self.guaranteed and not any(
                     not by[k].expr or by[k].expr.startswith(
                         ("gen.unique_", "gen.ids(", "gen.numbered_within(")) for k in key):
                 out.append(f"cols = gen.drop_duplicates(cols, {list(key)!r})  "
