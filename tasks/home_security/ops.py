@@ -82,39 +82,45 @@ async def logs(ctx: TaskContext) -> None:
     rng = ctx.rng
     n_det, n_ev = len(det["id"]), len(ev["id"])
     ms = rng.gamma(4, 12, n_det).astype(np.int64)
-    rows: dict[str, list[Any]] = {k: [] for k in (
-        "timestamp", "level", "component", "message", "camera_id", "event_id", "request_id",
-        "detection_id", "duration_ms", "extra", "source", "user_agent")}
-
-    def add(**kv: Any) -> None:
-        for key in rows:
-            rows[key].append(kv.get(key))
-
-    for i in range(n_det):
-        add(timestamp=det["detected_at"][i] + np.timedelta64(int(ms[i]), "ms"), level="INFO",
-            component="detection_worker",
-            message=f"Detected {det['object_type'][i]} (detection {int(det['id'][i])})",
-            camera_id=str(det["camera_id"][i]), detection_id=int(det["id"][i]),
-            duration_ms=int(ms[i]), source="backend")
     llm = rng.gamma(5, 300, n_ev).astype(np.int64)
-    for i in range(n_ev):
-        slow = llm[i] > 2500
-        add(timestamp=ev["ended_at"][i] + np.timedelta64(int(llm[i]), "ms"),
-            level="WARNING" if slow else "INFO", component="nemotron_analyzer",
-            message=(f"Slow analysis for event {int(ev['id'][i])}" if slow else
-                     f"Analyzed event {int(ev['id'][i])}: risk {int(ev['risk_score'][i])}"),
-            camera_id=str(ev["camera_id"][i]), event_id=int(ev["id"][i]),
-            duration_ms=int(llm[i]), extra={"model": "nemotron-mini"}, source="backend")
-    for i in range(max(3, n_ev // 10)):
-        add(timestamp=ev["ended_at"][i % max(n_ev, 1)] + np.timedelta64(60, "s")
-            if n_ev else sim.naive(ctx.as_of),
-            level="ERROR" if i % 3 == 0 else "INFO", component="frontend",
-            message="WebSocket reconnected" if i % 3 else "Failed to load thumbnail",
-            source="frontend", user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)")
-    n = len(rows["timestamp"])
+    slow = llm > 2500
+    n_front = max(3, n_ev // 10)
+    front = np.arange(n_front)
+    none_det, none_ev, none_front = [None] * n_det, [None] * n_ev, [None] * n_front
+    det_ids, ev_ids = det["id"].tolist(), ev["id"].tolist()
+    risk = ev["risk_score"].astype(np.int64).tolist()
+    if n_ev:
+        front_at = ev["ended_at"][front % n_ev] + np.timedelta64(60, "s")
+    else:
+        front_at = np.full(n_front, sim.naive(ctx.as_of), dtype="datetime64[us]")
+    # the detection worker's lines, then the analyser's, then the frontend's
+    rows: dict[str, Any] = {
+        "timestamp": np.concatenate([
+            det["detected_at"] + ms.astype("timedelta64[ms]"),
+            ev["ended_at"] + llm.astype("timedelta64[ms]"), front_at]).astype("datetime64[us]"),
+        "level": ["INFO"] * n_det + np.where(slow, "WARNING", "INFO").tolist()
+        + np.where(front % 3 == 0, "ERROR", "INFO").tolist(),
+        "component": ["detection_worker"] * n_det + ["nemotron_analyzer"] * n_ev
+        + ["frontend"] * n_front,
+        "message": [f"Detected {o} (detection {i})"
+                    for o, i in zip(det["object_type"].tolist(), det_ids, strict=True)]
+        + [f"Slow analysis for event {i}" if s else f"Analyzed event {i}: risk {r}"
+           for i, r, s in zip(ev_ids, risk, slow.tolist(), strict=True)]
+        + ["WebSocket reconnected" if i % 3 else "Failed to load thumbnail"
+           for i in range(n_front)],
+        "camera_id": [str(c) for c in det["camera_id"].tolist()]
+        + [str(c) for c in ev["camera_id"].tolist()] + none_front,
+        "event_id": none_det + ev_ids + none_front,
+        "detection_id": det_ids + none_ev + none_front,
+        "duration_ms": ms.tolist() + llm.tolist() + none_front,
+        "extra": none_det + [{"model": "nemotron-mini"} for _ in range(n_ev)] + none_front,
+        "source": ["backend"] * (n_det + n_ev) + ["frontend"] * n_front,
+        "user_agent": none_det + none_ev
+        + ["Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)"] * n_front,
+    }
+    n = len(rows["level"])
     rows["request_id"] = list(ctx.uuids(n))
-    rows["timestamp"] = sim.not_after(  # type: ignore[assignment]
-        ctx.as_of, np.array(rows["timestamp"], dtype="datetime64[us]"))
+    rows["timestamp"] = sim.not_after(ctx.as_of, rows["timestamp"])
     await ctx.write(rows)
 
 

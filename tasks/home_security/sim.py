@@ -206,9 +206,11 @@ def batch_events(det: Mapping[str, np.ndarray]) -> list[EventBatch]:
 
 def visits(det: Mapping[str, np.ndarray]) -> np.ndarray:
     """A visit number per detection: a camera's detections with no gap over 60 s."""
-    order = np.lexsort((det["id"], det["detected_at"], det["camera_id"]))
+    # the cameras as numbers in their (text) order: sorting numbers is much faster
+    _, camera = np.unique(det["camera_id"], return_inverse=True)
+    order = np.lexsort((det["id"], det["detected_at"], camera))
     t = det["detected_at"][order].astype("datetime64[s]").astype(np.int64)
-    cam = det["camera_id"][order]
+    cam = camera[order]
     new = np.ones(len(order), dtype=bool)
     if len(order) > 1:
         new[1:] = (cam[1:] != cam[:-1]) | (np.diff(t) > VISIT_GAP_S)
