@@ -62,8 +62,8 @@ async def cameras(ctx: TaskContext) -> None:
         "folder_path": [f"/export/foscam/{s[1]}" for s in specs],
         "status": status,
         "property_id": prop,
-        # installed 120 to 365 days ago
-        "created_at": gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=120), days=245),
+        "created_at": gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=120),
+                                     days=365 - 120),
         "last_seen_at": np.array([seen[i] for i in ids.tolist()], dtype="datetime64[us]"),
     })
 

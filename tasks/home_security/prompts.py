@@ -36,7 +36,7 @@ async def prompt_configs(ctx: TaskContext) -> None:
     is the latest of the model's `versions_per_config` versions (003: it increments on
     each update)."""
     n = len(CONFIGS)
-    created = gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=60), days=60)  # 60-120 days ago
+    created = gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=60), days=120 - 60)
     await ctx.write({
         "id": gen.ids(n), "name": [c[0] for c in CONFIGS],
         "description": [c[1] for c in CONFIGS], "model": [c[2] for c in CONFIGS],
