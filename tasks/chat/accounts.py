@@ -10,14 +10,15 @@ salt anyone could derive), else, outside production, the documented development 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from functools import lru_cache
 
 import numpy as np
 
-from seedgraph import TaskContext, UsageError, task
+from seedgraph import TaskContext, UsageError, gen, task
 from seedgraph.session import production_env
 
-from .clock import at, before
+from .clock import at
 from .people import activity, generated_people
 
 __all__ = ["ADMIN_PASSWORD_ENV", "DEV_ADMIN_PASSWORD", "hash_password", "users"]
@@ -74,19 +75,18 @@ async def users(ctx: TaskContext) -> None:
     n = int(ctx.params["users"])
     if n == 0:
         return
-    people = generated_people(ctx.seed, n)
-    pool = np.array(_loadtest_hashes(ctx.seed), dtype=object)
     days = float(ctx.params["days"])
-    created = before(ctx.as_of, ctx.rng, n, days, days + 365)
-    # a user who chats logs in; the last login is within the activity window
+    # signed up in the year before the activity window
+    created = gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=days), days=365)
+    # a user who chats logs in, last within the activity window (as _rhythm: a day at least)
     busy = activity(ctx.seed, n, ctx.params) > 0
-    last_login = before(ctx.as_of, ctx.rng, n, 0, days)
+    last_login = gen.timestamps(ctx.rng, n, ctx.as_of, days=max(days, 1))
     last_login[~busy] = np.datetime64("NaT")
     await ctx.write({
-        **people,
-        "password_hash": pool[ctx.rng.integers(0, len(pool), n)],
+        **generated_people(ctx.seed, n),
+        "password_hash": gen.choice(ctx.rng, _loadtest_hashes(ctx.seed), n),
         "role": np.full(n, "user", dtype=object),
-        "is_active": ctx.rng.random(n) > 0.02,
+        "is_active": gen.booleans(ctx.rng, n, 0.98),
         "created_at": created,
         "last_login_at": last_login,
     })

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from seedgraph import TaskContext, UsageError, task
+from seedgraph import TaskContext, UsageError, gen, task
 
 from .clock import at, naive
 from .people import activity, generated_people
@@ -68,10 +68,10 @@ def _rhythm(ctx: TaskContext, n: int, days: float) -> np.ndarray:
     span = max(1, int(days))
     day = first_day + np.arange(span).astype("timedelta64[D]")
     dow = (day.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-    pick = ctx.rng.choice(span, size=n, p=WEEKDAY[dow] / WEEKDAY[dow].sum())
-    hour = ctx.rng.choice(24, size=n, p=HOURLY / HOURLY.sum())
+    on = gen.choice(ctx.rng, day, n, weights=WEEKDAY[dow])
+    hour = gen.choice(ctx.rng, np.arange(24), n, weights=HOURLY)
     second = ctx.rng.integers(0, 3600, n)
-    start = (day[pick].astype("datetime64[s]") + (hour * 3600 + second).astype("timedelta64[s]"))
+    start = on.astype("datetime64[s]") + (hour * 3600 + second).astype("timedelta64[s]")
     return np.minimum(start, end - np.timedelta64(3600, "s")).astype("datetime64[us]")
 
 
@@ -103,7 +103,6 @@ async def conversations(ctx: TaskContext) -> None:
     profiles = (await ctx.read("chat_profiles", ["id"]))["id"]
     if len(profiles) == 0:
         raise UsageError("no chat profiles to start conversations with; seed chat_profiles")
-    weight = 1.0 / np.arange(1, len(profiles) + 1)  # the first profiles are the popular ones
     file_titles = set(rows.get("title"))
     titles = _fill(ctx.rng, _TITLES, total)
     titles[np.isin(titles, list(file_titles))] = "Untitled conversation"
@@ -113,7 +112,8 @@ async def conversations(ctx: TaskContext) -> None:
                          np.datetime64(naive(ctx.as_of), "s")).astype("datetime64[us]")
     await ctx.write({
         "user_id": np.repeat(user_ids, counts),
-        "profile_id": profiles[ctx.rng.choice(len(profiles), total, p=weight / weight.sum())],
+        # the first profiles are the popular ones
+        "profile_id": gen.choice(ctx.rng, profiles, total, weights=1.0 / gen.ids(len(profiles))),
         "title": titles,
         "created_at": created,
         "updated_at": updated,
@@ -131,7 +131,7 @@ async def messages(ctx: TaskContext) -> None:
     await ctx.resolve(rows)  # each message names its conversation by title
     conv_id = np.array(rows.get("conversation_id"), dtype=np.int64)
     where = np.searchsorted(conv["id"], conv_id)
-    position = _positions(where)
+    position = gen.numbered_within(where) - 1
     length = np.bincount(where, minlength=len(conv["id"]))
     rows.set("position", position.tolist())
     rows.set("created_at", _times(conv, where, position, length[where]).tolist())
@@ -144,13 +144,13 @@ async def messages(ctx: TaskContext) -> None:
     mean = max(1.0, float(ctx.params["turns_per_conversation"]))
     turns = ctx.rng.geometric(1.0 / mean, len(todo))
     which = np.repeat(todo, 2 * turns)
-    pos = _positions(which)
+    pos = gen.numbered_within(which) - 1
     n = len(which)
     asks = _fill(ctx.rng, _ASKS, POOL)
     answers = _answers(ctx, POOL)
     role = np.where(pos % 2 == 0, "user", "assistant").astype(object)
-    content = np.where(pos % 2 == 0, asks[ctx.rng.integers(0, POOL, n)],
-                       answers[ctx.rng.integers(0, POOL, n)])
+    content = np.where(pos % 2 == 0, gen.choice(ctx.rng, asks, n),
+                       gen.choice(ctx.rng, answers, n))
     await ctx.write({
         "conversation_id": conv["id"][which],
         "position": pos,
@@ -159,17 +159,6 @@ async def messages(ctx: TaskContext) -> None:
         "token_count": tokens(content),
         "created_at": _times(conv, which, pos, np.repeat(2 * turns, 2 * turns)),
     })
-
-
-def _positions(group: np.ndarray) -> np.ndarray:
-    """0, 1, 2, ... within each run of equal values of *group* (stable order)."""
-    order = np.argsort(group, kind="stable")
-    sorted_group = group[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_group)) + 1]
-    run_start = np.repeat(starts, np.diff(np.r_[starts, len(group)]))
-    out = np.empty(len(group), dtype=np.int64)
-    out[order] = np.arange(len(group)) - run_start
-    return out
 
 
 def _times(conv: dict[str, np.ndarray], where: np.ndarray, position: np.ndarray,
@@ -207,28 +196,27 @@ async def documents(ctx: TaskContext) -> None:
     n = int(ctx.params["users"])
     if n == 0:
         return
-    per_user = ctx.rng.poisson(float(ctx.params["documents_per_user"]), n)
-    total = int(per_user.sum())
-    if total == 0:
-        return
     ids = await ctx.read("users", ["id", "email"])
     by_email = dict(zip(ids["email"].tolist(), ids["id"].tolist(), strict=True))
     owners = np.array([by_email[e] for e in generated_people(ctx.seed, n)["email"]])
+    owner = gen.children_per_parent(ctx.rng, owners,
+                                    mean=float(ctx.params["documents_per_user"]))
+    total = len(owner)
+    if total == 0:
+        return
     fk = ctx.faker
-    titles = np.array([fk.catch_phrase() for _ in range(POOL)], dtype=object)
-    pick = ctx.rng.integers(0, POOL, total)
+    title = gen.choice(ctx.rng, [fk.catch_phrase() for _ in range(POOL)], total)
     paragraphs = ctx.rng.integers(2, 9, total)
     content = np.array(["\n\n".join(fk.paragraph(nb_sentences=5) for _ in range(int(k)))
                         for k in paragraphs], dtype=object)
-    kinds = np.array(["text/plain", "text/markdown", "application/pdf"], dtype=object)
-    kind = kinds[ctx.rng.choice(3, total, p=[0.5, 0.3, 0.2])]
+    kind = gen.choice(ctx.rng, ["text/plain", "text/markdown", "application/pdf"], total,
+                      weights=[0.5, 0.3, 0.2])
     ext = np.where(kind == "text/plain", ".txt", np.where(kind == "text/markdown", ".md", ".pdf"))
-    slug = [re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-") for t in titles[pick]]
-    tags = np.array(["report", "notes", "spec", "manual", "faq", "policy"], dtype=object)
-    tag = tags[ctx.rng.integers(0, len(tags), total)]
+    slug = [re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-") for t in title]
+    tag = gen.choice(ctx.rng, ["report", "notes", "spec", "manual", "faq", "policy"], total)
     await ctx.write({
-        "owner_id": np.repeat(owners, per_user),
-        "title": titles[pick],
+        "owner_id": owner,
+        "title": title,
         "filename": np.array([s + e for s, e in zip(slug, ext, strict=True)], dtype=object),
         "content_type": kind,
         "content": content,

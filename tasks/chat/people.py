@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from faker import Faker
 
+from seedgraph import gen
 from seedgraph.context import derive_seed
 
 __all__ = ["activity", "generated_people"]
@@ -20,21 +21,18 @@ NAME_POOL = 400  # distinct first and last names the generated users draw from
 
 
 def generated_people(seed: int, n: int) -> dict[str, np.ndarray]:
-    """*n* generated users: first/last names, emails and usernames (unique by number)."""
+    """*n* generated users: names from pools, emails that match them and usernames
+    (both unique by number)."""
     fk = Faker("en_US")
     fk.seed_instance(derive_seed(seed, "chat", "names"))
-    firsts = np.array(sorted({fk.first_name() for _ in range(NAME_POOL)}), dtype=object)
-    lasts = np.array(sorted({fk.last_name() for _ in range(NAME_POOL)}), dtype=object)
     rng = np.random.default_rng(derive_seed(seed, "chat", "people"))
-    first = firsts[rng.integers(0, len(firsts), n)]
-    last = lasts[rng.integers(0, len(lasts), n)]
-    number = np.arange(1, n + 1)
-    email = np.array([f"{f}.{ln}.{i}@example.com".lower().replace(" ", "")
-                      for f, ln, i in zip(first, last, number, strict=True)], dtype=object)
+    first = gen.by_meaning(rng, fk, "first_name", n, pool=NAME_POOL)
+    last = gen.by_meaning(rng, fk, "last_name", n, pool=NAME_POOL)
     username = np.array([f"{f[0]}{ln}{i}".lower().replace(" ", "").replace("'", "")
-                         for f, ln, i in zip(first, last, number, strict=True)], dtype=object)
-    full = np.array([f"{f} {ln}" for f, ln in zip(first, last, strict=True)], dtype=object)
-    return {"email": email, "username": username, "full_name": full}
+                         for f, ln, i in zip(first, last, range(1, n + 1), strict=True)],
+                        dtype=object)
+    return {"email": gen.emails_for(rng, first, last), "username": username,
+            "full_name": first + " " + last}
 
 
 def activity(seed: int, n: int, params: Any) -> np.ndarray:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
-from seedgraph import TaskContext, VerifyContext, invariant, task
+from seedgraph import TaskContext, VerifyContext, gen, invariant, task
 
 from . import sim, uploads, vocab
 
@@ -40,8 +41,8 @@ async def cameras(ctx: TaskContext) -> None:
     props = await ctx.read("properties", ["id"])
     specs = [sim.camera_spec(i) for i in range(n)]
     now = sim.naive(ctx.as_of)
-    status = np.where(np.arange(n) < 2, "online", ctx.rng.choice(
-        np.array(["online", "offline", "error"]), n, p=[0.86, 0.1, 0.04])).astype(object)
+    status = np.where(np.arange(n) < 2, "online", gen.choice(
+        ctx.rng, ["online", "offline", "error"], n, weights=[0.86, 0.1, 0.04]))
     prop = np.where(np.arange(n) < 6, props["id"][0], props["id"][min(1, len(props["id"]) - 1)])
     ids = ctx.uuids(n)
     names = np.array([s[0] for s in specs], dtype=object)
@@ -61,7 +62,8 @@ async def cameras(ctx: TaskContext) -> None:
         "folder_path": [f"/export/foscam/{s[1]}" for s in specs],
         "status": status,
         "property_id": prop,
-        "created_at": now - sim.seconds(ctx.rng.integers(120 * sim.DAY, 365 * sim.DAY, n)),
+        "created_at": gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=120),
+                                     days=365 - 120),
         "last_seen_at": np.array([seen[i] for i in ids.tolist()], dtype="datetime64[us]"),
     })
 
@@ -91,7 +93,7 @@ async def camera_zones(ctx: TaskContext) -> None:
         "priority": [r[6] for r in rows],
         "sensitivity": np.round(ctx.rng.uniform(0.4, 0.9, n), 2),
         "detection_classes": [json.dumps(r[7]) for r in rows],
-        "enabled": ctx.rng.random(n) < 0.95,
+        "enabled": gen.booleans(ctx.rng, n, 0.95),
         "created_at": created_at, "updated_at": created_at,
     })
 

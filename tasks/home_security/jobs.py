@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from seedgraph import TaskContext, VerifyContext, invariant, task
+from seedgraph import TaskContext, VerifyContext, gen, invariant, task
 
 from . import sim, vocab
 
@@ -125,13 +125,13 @@ async def jobs(ctx: TaskContext) -> None:
     days = int(ctx.params["days"])
     cams = await ctx.read("cameras", ["name"])
     rng = ctx.rng
-    status = rng.choice(np.array(vocab.JOB_STATUSES, dtype=object), n, p=vocab.JOB_STATUS_P)
+    status = gen.choice(rng, vocab.JOB_STATUSES, n, weights=vocab.JOB_STATUS_P)
     now = sim.naive(ctx.as_of)
     created = np.sort(now - sim.seconds(rng.integers(3 * 3600, days * sim.DAY, n)))
     # a running job's current attempt started under TIMEOUT_S ago (else it had timed out):
     # its created_at is as_of minus that age minus its life before the attempt
     age = sim.seconds(rng.integers(5, TIMEOUT_S, n))
-    kinds = rng.choice(np.array(vocab.JOB_TYPES, dtype=object), n)
+    kinds = gen.choice(rng, vocab.JOB_TYPES, n)
     ids = ctx.uuids(n)
     rows = []
     for i in range(n):
@@ -221,7 +221,7 @@ async def export_jobs(ctx: TaskContext) -> None:
     rng = ctx.rng
     n = min(int(ctx.params["exports"]), len(jobs_["id"]))
     pick = np.sort(rng.choice(len(jobs_["id"]), n, replace=False))
-    kind = rng.choice(np.array(vocab.EXPORT_TYPES, dtype=object), n)
+    kind = gen.choice(rng, vocab.EXPORT_TYPES, n)
     fmt = np.array([{"video_clip": "mp4", "event_report": "pdf", "csv_export": "csv",
                      "timelapse": "mp4"}[k] for k in kind], dtype=object)
     end = jobs_["created_at"][pick] - sim.seconds(rng.integers(60, 3600, n))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
-from seedgraph import TaskContext, VerifyContext, invariant, task
+from seedgraph import TaskContext, VerifyContext, gen, invariant, task
 
 from . import sim
 
@@ -34,11 +35,10 @@ async def prompt_configs(ctx: TaskContext) -> None:
     """risk_analysis_v1, scene_description and threat_assessment, one per model; `version`
     is the latest of the model's `versions_per_config` versions (003: it increments on
     each update)."""
-    now = sim.naive(ctx.as_of)
     n = len(CONFIGS)
-    created = now - sim.seconds(ctx.rng.integers(60 * sim.DAY, 120 * sim.DAY, n))
+    created = gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=60), days=120 - 60)
     await ctx.write({
-        "id": np.arange(1, n + 1), "name": [c[0] for c in CONFIGS],
+        "id": gen.ids(n), "name": [c[0] for c in CONFIGS],
         "description": [c[1] for c in CONFIGS], "model": [c[2] for c in CONFIGS],
         "temperature": [c[3] for c in CONFIGS], "max_tokens": [c[4] for c in CONFIGS],
         "system_prompt": [c[5] for c in CONFIGS], "user_template": [c[6] for c in CONFIGS],
@@ -88,8 +88,7 @@ async def experiment_results(ctx: TaskContext) -> None:
     version = rng.integers(0, len(pv["id"]), n)
     event = rng.integers(0, len(ev["id"]), n)
     newer = pv["version"][version]
-    rating = rng.integers(1, 6, n).astype(object)
-    rating[rng.random(n) < 0.4] = None
+    rating = gen.with_nulls(rng, gen.integers(rng, n, 1, 5), 0.4)
     await ctx.write({
         "prompt_version_id": pv["id"][version], "event_id": ev["id"][event],
         "latency_ms": rng.gamma(6, 180, n).astype(np.int64) + 200,

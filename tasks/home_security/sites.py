@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from typing import Any
 
 import numpy as np
 
-from seedgraph import TaskContext, VerifyContext, invariant, task
+from seedgraph import TaskContext, VerifyContext, gen, invariant, task
 
 from . import sim
 
@@ -28,10 +28,9 @@ VISITORS = ("Mail Carrier", "Dog Walker", "Neighbor (Dave)", "Landscaper")
 
 
 def _created(ctx: TaskContext, n: int, lo_days: int = 60, hi_days: int = 400) -> np.ndarray:
-    """Creation times well before the detection window."""
-    now = sim.naive(ctx.as_of)
-    offs = ctx.rng.integers(lo_days * sim.DAY, hi_days * sim.DAY, n)
-    return now - offs.astype("timedelta64[s]")
+    """Creation times well before the detection window: *lo_days* to *hi_days* days ago."""
+    return gen.timestamps(ctx.rng, n, ctx.as_of - timedelta(days=lo_days),
+                          days=hi_days - lo_days)
 
 
 @task("properties", tags=["sites", "config"], params=["properties"])
@@ -43,7 +42,7 @@ async def properties(ctx: TaskContext) -> None:
         rows.append((f"{ctx.faker.last_name()} Property {i + 1}", ctx.faker.street_address()
                      + ", " + ctx.faker.city(), ctx.faker.timezone()))
     await ctx.write({
-        "id": np.arange(1, n + 1),
+        "id": gen.ids(n),
         "name": [r[0] for r in rows], "address": [r[1] for r in rows],
         "timezone": [r[2] for r in rows], "created_at": np.sort(_created(ctx, n, 300, 700)),
     })
@@ -59,7 +58,7 @@ async def households(ctx: TaskContext) -> None:
         pid = int(props["id"][len(rows) % len(props["id"])])
         rows.append((f"{ctx.faker.last_name()} Family", pid))
     await ctx.write({
-        "id": np.arange(1, n + 1), "property_id": [r[1] for r in rows],
+        "id": gen.ids(n), "property_id": [r[1] for r in rows],
         "name": [r[0] for r in rows], "created_at": np.sort(_created(ctx, n, 200, 300)),
     })
 
@@ -80,7 +79,7 @@ async def household_members(ctx: TaskContext) -> None:
         rows.extend((hid, m, role) for m, role in members)
     n = len(rows)
     await ctx.write({
-        "id": np.arange(1, n + 1), "household_id": [r[0] for r in rows],
+        "id": gen.ids(n), "household_id": [r[0] for r in rows],
         "name": [r[1] for r in rows], "role": [r[2] for r in rows],
         "created_at": np.sort(_created(ctx, n, 100, 200)),
     })
@@ -119,12 +118,12 @@ async def notification_preferences(ctx: TaskContext) -> None:
     people = mem["id"][mem["role"] != "pet"]
     n = len(people)
     await ctx.write({
-        "id": np.arange(1, n + 1), "household_member_id": people,
-        "push_enabled": ctx.rng.random(n) < 0.9, "email_enabled": ctx.rng.random(n) < 0.45,
-        "min_severity": ctx.rng.choice(np.array(["low", "medium", "high"], dtype=object), n,
-                                       p=[0.2, 0.5, 0.3]),
-        "sound": ctx.rng.choice(np.array(["default", "chime", "alarm", "silent"], dtype=object),
-                                n, p=[0.5, 0.3, 0.15, 0.05]),
+        "id": gen.ids(n), "household_member_id": people,
+        "push_enabled": gen.booleans(ctx.rng, n, 0.9),
+        "email_enabled": gen.booleans(ctx.rng, n, 0.45),
+        "min_severity": gen.choice(ctx.rng, ["low", "medium", "high"], n, weights=[0.2, 0.5, 0.3]),
+        "sound": gen.choice(ctx.rng, ["default", "chime", "alarm", "silent"], n,
+                            weights=[0.5, 0.3, 0.15, 0.05]),
         "created_at": np.sort(_created(ctx, n, 60, 100)),
     })
 
@@ -156,7 +155,7 @@ async def known_persons(ctx: TaskContext) -> None:
     rows += [(None, v, False, "Regular visitor") for v in VISITORS]
     n = len(rows)
     await ctx.write({
-        "id": np.arange(1, n + 1), "household_member_id": [r[0] for r in rows],
+        "id": gen.ids(n), "household_member_id": [r[0] for r in rows],
         "name": [r[1] for r in rows], "is_household_member": [r[2] for r in rows],
         "notes": [r[3] for r in rows], "created_at": np.sort(_created(ctx, n, 30, 90)),
     })
@@ -175,12 +174,12 @@ async def face_embeddings(ctx: TaskContext) -> None:
     owner = np.repeat(np.arange(len(kp["id"])), per)
     n = len(owner)
     await ctx.write({
-        "id": np.arange(1, n + 1), "known_person_id": kp["id"][owner],
+        "id": gen.ids(n), "known_person_id": kp["id"][owner],
         "embedding": sim.around(ctx.rng, centroids[owner], 0.35),
         "quality_score": np.round(ctx.rng.beta(8, 2, n), 3),
         "source_image_path": [f"/data/faces/{int(k)}/{j}.jpg" for j, k in
                               enumerate(kp["id"][owner].tolist())],
-        "created_at": kp["created_at"][owner] + sim.seconds(ctx.rng.integers(60, 3 * sim.DAY, n)),
+        "created_at": gen.after(ctx.rng, kp["created_at"][owner], max_gap_days=3),
     })
 
 
@@ -195,7 +194,7 @@ async def person_embeddings(ctx: TaskContext) -> None:
     n = len(owner)
     ids = mem["id"][people][owner]
     await ctx.write({
-        "id": np.arange(1, n + 1), "household_member_id": ids,
+        "id": gen.ids(n), "household_member_id": ids,
         "embedding": sim.around(ctx.rng, centroids[owner], 0.3),
         "quality_score": np.round(ctx.rng.beta(9, 2, n), 3),
         "source_image_path": [f"/data/enrolment/member_{int(m)}_{j}.jpg"
