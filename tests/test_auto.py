@@ -454,8 +454,6 @@ def _auto_checks(schema_db: str, data_db: str) -> list[Check]:
     return anyio.run(go)
 
 
-@pytest.mark.xfail(strict=True, reason="SQLAlchemy misses UNIQUE after VARCHAR(8); "
-                   "verify ignores unique indexes")
 def test_every_unique_sqlite_enforces_is_seeded_distinct_and_verified(
         tmp_path: Path) -> None:
     db = _sqlite(tmp_path, UNIQUE_DDL)
