@@ -83,9 +83,10 @@ def unique_sets(table: sa.Table, dialect: str = "") -> list[UniqueSet]:
             where = ix.dialect_kwargs.get(f"{dialect}_where") if dialect else None
             if where is None:
                 found.append(UniqueSet(cols))
-            else:
-                partial.append(UniqueSet(cols, str(where.compile(
-                    dialect=DIALECTS[dialect], compile_kwargs={"literal_binds": True}))))
+            else:  # SQL text as reflected from PostgreSQL, or an expression a pack wrote
+                partial.append(UniqueSet(cols, where if isinstance(where, str) else str(
+                    where.compile(dialect=DIALECTS[dialect],
+                                  compile_kwargs={"literal_binds": True}))))
     out: list[UniqueSet] = []
     seen: set[tuple[frozenset[str], str | None]] = set()
     for u in found + partial:  # the whole sets first: a partial one under them is implied
