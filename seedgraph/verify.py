@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from seedgraph.backends import Database, quote
+from seedgraph.backends.reflect import unique_sets
 from seedgraph.context import VerifyContext
 from seedgraph.pack import Pack
 
@@ -60,19 +61,18 @@ async def _table_checks(db: Database, table: sa.Table) -> list[Check]:
         n, sample = await _count_and_sample(db, where, ", ".join(f"c.{quote(c)}" for c in child))
         out.append(Check("foreign_key", f"{table.name}({', '.join(child)}) -> {parent}",
                          table.name, n, tuple(sample)))
-    uniques: list[list[str]] = [[c.name for c in u.columns] for u in table.constraints
-                                if isinstance(u, sa.UniqueConstraint)]
-    uniques += [[c.name] for c in table.columns if c.unique]
-    if table.primary_key.columns:
-        uniques.append(pk)
-    # a column declared unique=True also appears as a UniqueConstraint: check it once
-    for cols in [list(u) for u in dict.fromkeys(tuple(u) for u in uniques)]:
-        notnull = " AND ".join(f"{quote(c)} IS NOT NULL" for c in cols)
-        where = (f"(SELECT {_cols(cols)}, COUNT(*) AS n FROM {t} WHERE {notnull} "
+    # the primary key, UNIQUE constraints and unique indexes, each set once; a partial
+    # index counts the rows its predicate covers
+    for u in unique_sets(table, db.dialect):
+        cols = u.columns
+        cond = " AND ".join([*(f"{quote(c)} IS NOT NULL" for c in cols),
+                             *([f"({u.where})"] if u.where is not None else [])])
+        where = (f"(SELECT {_cols(cols)}, COUNT(*) AS n FROM {t} WHERE {cond} "
                  f"GROUP BY {_cols(cols)} HAVING COUNT(*) > 1) d")
         n, sample = await _count_and_sample(db, where, "*")
-        out.append(Check("unique", f"{table.name}({', '.join(cols)})", table.name, n,
-                         tuple(sample)))
+        name = f"{table.name}({', '.join(cols)})"
+        out.append(Check("unique", name if u.where is None else f"{name} where {u.where}",
+                         table.name, n, tuple(sample)))
     for ck in table.constraints:
         if isinstance(ck, sa.CheckConstraint):
             text = str(ck.sqltext)

@@ -13,9 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import anyio
 import asyncpg
 import pytest
 
+from seedgraph.auto import auto_pack
+from seedgraph.backends import Database, parse_url
+from seedgraph.verify import Check, run_checks
 from tests.conftest import PgDatabases
 from tests.helpers import AS_OF, REPO, checksums, cli, query
 
@@ -496,6 +500,79 @@ def test_an_unsatisfiable_unique_names_the_constraint_and_the_most_rows(
     # a row count derived from `rows` shrinks to fit instead
     assert auto("run", "-q", db=db, cwd=tmp_path).returncode == 0
     assert query(db, "SELECT COUNT(*) FROM flag")[0][0] == 2
+
+
+# every unique SQLite enforces, whatever SQLAlchemy's parse of the CREATE TABLE text sees
+# (it misses an inline UNIQUE after a type with parentheses, such as VARCHAR(8)); the
+# odd table's name and its index's need quoting
+ODD = 'odd "t"'
+UNIQUE_DDL = '''
+    CREATE TABLE tag (id INTEGER PRIMARY KEY, code VARCHAR(8) NOT NULL UNIQUE);
+    CREATE TABLE price (id INTEGER PRIMARY KEY, sku VARCHAR(8) NOT NULL,
+                        amount NUMERIC(6, 2) NOT NULL, UNIQUE (sku, amount));
+    CREATE TABLE "odd ""t""" (id INTEGER PRIMARY KEY, label VARCHAR(8) NOT NULL,
+                              serial VARCHAR(10) UNIQUE, holder VARCHAR(12),
+                              active BOOLEAN NOT NULL);
+    CREATE UNIQUE INDEX odd_label ON "odd ""t""" (label);
+    CREATE UNIQUE INDEX "one ""active"" holder" ON "odd ""t""" (holder) WHERE active;
+'''
+UNIQUE_TABLES = [ODD, "price", "tag"]
+UNIQUE_CHECKS = [f"{ODD}(id)", f"{ODD}(serial)", f"{ODD}(label)", f"{ODD}(holder) where active",
+                 "price(id)", "price(sku, amount)", "tag(id)", "tag(code)"]
+
+
+def _auto_checks(schema_db: str, data_db: str) -> list[Check]:
+    """verify --auto's checks, reflected from *schema_db* and run on *data_db*."""
+    pack = auto_pack(parse_url(schema_db), None)
+
+    async def go() -> list[Check]:
+        db = await Database.open(parse_url(data_db))
+        try:
+            return await run_checks(db, pack, UNIQUE_TABLES)
+        finally:
+            await db.close()
+
+    return anyio.run(go)
+
+
+def test_every_unique_sqlite_enforces_is_seeded_distinct_and_verified(
+        tmp_path: Path) -> None:
+    db = _sqlite(tmp_path, UNIQUE_DDL)
+    done = auto("run", "--set", "rows=250", "--seed", "5", "-q", db=db, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert query(db, "SELECT COUNT(*), COUNT(DISTINCT code) FROM tag") == [(250, 250)]
+    assert query(db, "SELECT COUNT(*), COUNT(DISTINCT sku || '/' || amount) FROM price"
+                 ) == [(250, 250)]
+    rows = query(db, 'SELECT label, serial, holder, active FROM "odd ""t"""')
+    assert len(rows) == 250 and len({r[0] for r in rows}) == 250
+    serials = [r[1] for r in rows if r[1] is not None]
+    assert len(set(serials)) == len(serials)
+    active = [r[2] for r in rows if r[3] and r[2] is not None]
+    assert len(set(active)) == len(active)
+
+    verify = auto("verify", "--json", db=db, cwd=tmp_path)
+    assert verify.returncode == 0 and json.loads(verify.stdout)["ok"], verify.stdout
+    # one check per unique set: none missed, none twice
+    found = _auto_checks(db, db)
+    assert [c.name for c in found if c.kind == "unique"] == UNIQUE_CHECKS
+    assert all(c.ok for c in found)
+
+    # the same checks on a copy without the constraints, each broken once; a partial
+    # index counts only the rows it covers (two inactive "h2" are allowed)
+    bare = f"sqlite:///{tmp_path / 'bare.db'}"
+    load_sql(bare, '''
+        CREATE TABLE tag (id INTEGER, code VARCHAR(8));
+        CREATE TABLE price (id INTEGER, sku VARCHAR(8), amount NUMERIC(6, 2));
+        CREATE TABLE "odd ""t""" (id INTEGER, label VARCHAR(8), serial VARCHAR(10),
+                                  holder VARCHAR(12), active BOOLEAN);
+        INSERT INTO tag VALUES (1, 'a'), (2, 'a'), (3, 'b');
+        INSERT INTO price VALUES (1, 's', 1.5), (2, 's', 1.5), (3, 's', 2.0);
+        INSERT INTO "odd ""t""" VALUES (1, 'x', 'p', 'h', 1), (2, 'x', 'p', 'h', 1),
+            (3, 'y', NULL, 'h2', 0), (4, 'z', NULL, 'h2', 0), (5, 'w', 'q', 'h', 0);
+    ''')
+    failed = {c.name: c.violations for c in _auto_checks(db, bare) if not c.ok}
+    assert failed == {"tag(code)": 1, "price(sku, amount)": 1, f"{ODD}(label)": 1,
+                      f"{ODD}(serial)": 1, f"{ODD}(holder) where active": 1}
 
 
 def test_auto_on_an_empty_or_missing_database_says_what_to_do(tmp_path: Path) -> None:

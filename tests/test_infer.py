@@ -8,12 +8,21 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex
 
 from seedgraph.auto import import_sources
 from seedgraph.backends import kinds
+from seedgraph.backends.base import UniqueIndex
 from seedgraph.backends.kinds import kind_for
-from seedgraph.backends.reflect import LiveSchema, Partitioning
+from seedgraph.backends.reflect import (
+    LiveSchema,
+    Partitioning,
+    UniqueSet,
+    _add_unique_indexes,
+    unique_sets,
+)
+from seedgraph.backends.sqlite import _partial_where
 from seedgraph.columns import ColumnKind
 from seedgraph.cycles import CycleKey
 from seedgraph.infer import infer_pack, module_name
@@ -400,3 +409,40 @@ def test_cycle_placeholders_are_distinct_fit_their_column_and_take_no_real_key()
     ids = placeholder_uuids(3)
     assert ids[0] == "00000000-0000-0000-0000-000000000001"
     assert all(uuid.UUID(u).version is None and str(uuid.UUID(u)) == u for u in ids)
+
+
+def test_the_uniques_sqlalchemy_missed_are_added_once_and_listed_in_one_place() -> None:
+    """SQLite's own list of unique indexes completes the reflected table: a UNIQUE
+    constraint SQLAlchemy missed is added, one it saw (in any column order) or the
+    primary key's is not, a CREATE UNIQUE INDEX keeps its name and predicate."""
+    md = sa.MetaData()
+    t = sa.Table("t", md, sa.Column("id", sa.Integer, primary_key=True),
+                 *(sa.Column(c, sa.String(8)) for c in ("code", "a", "b", "label", "holder")),
+                 sa.Column("active", sa.Boolean), sa.UniqueConstraint("a", "b"))
+    found = [UniqueIndex("t", "sqlite_autoindex_t_1", ("code",), True, None),
+             UniqueIndex("t", "sqlite_autoindex_t_2", ("b", "a"), True, None),
+             UniqueIndex("t", "sqlite_autoindex_t_3", ("id",), True, None),
+             UniqueIndex("t", "ix_label", ("label",), False, None),
+             UniqueIndex("t", 'one "active"', ("holder",), False, "active"),
+             UniqueIndex("gone", "ix", ("x",), True, None),
+             UniqueIndex("t", "ix_expr", ("nope",), False, None)]
+    for _ in range(2):  # a second pass adds nothing
+        _add_unique_indexes(md, found, "sqlite")
+    assert unique_sets(t, "sqlite") == [
+        UniqueSet(("id",)), UniqueSet(("a", "b")), UniqueSet(("code",)),
+        UniqueSet(("label",)), UniqueSet(("holder",), "active")]
+    # inference makes a partial index's values distinct everywhere
+    assert unique_sets(t)[-1] == UniqueSet(("holder",))
+    ddl = str(CreateIndex(next(i for i in t.indexes if i.name == 'one "active"'))
+              .compile(dialect=sqlite.dialect()))
+    assert ddl == 'CREATE UNIQUE INDEX "one ""active""" ON t (holder) WHERE active'
+
+
+@pytest.mark.parametrize(("sql", "where"), [
+    ('CREATE UNIQUE INDEX "a "")where(" ON "t(" ("x) where y", b) WHERE b > 1;', "b > 1"),
+    ("create unique index i on t(c)where(c <> ')')", "(c <> ')')"),
+    ("CREATE UNIQUE INDEX [i(] ON t (c) WHERE c <> ''", "c <> ''"),
+    ("CREATE UNIQUE INDEX i ON t (c)", None),
+])
+def test_a_partial_index_predicate_is_read_outside_quotes(sql: str, where: str | None) -> None:
+    assert _partial_where(sql) == where

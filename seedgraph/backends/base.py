@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -28,11 +28,22 @@ from seedgraph.errors import DatabaseError, RunLockedError, SchemaMismatchError,
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "register_backend"]
+__all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "UniqueIndex",
+           "register_backend"]
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another program's lock (SQLite), then say so
 
 READ_ROWS = 50_000  # rows decoded at a time when reading columns
+
+
+class UniqueIndex(NamedTuple):
+    """A unique index the database enforces, as its catalog has it."""
+
+    table: str
+    name: str
+    columns: tuple[str, ...]
+    constraint: bool  # made for a UNIQUE constraint (not by CREATE UNIQUE INDEX)
+    where: str | None  # a partial index's predicate (SQL text): the rows it covers
 
 
 class Tx(abc.ABC):
@@ -290,6 +301,11 @@ class Database(abc.ABC):
     async def domain_types(self) -> dict[str, str]:
         """Each domain's base type with its size, e.g. ``character varying(8)``."""
         return {}
+
+    async def unique_indexes(self) -> list[UniqueIndex]:
+        """Every unique index on plain columns the database enforces, primary keys
+        aside, where SQLAlchemy's reflection may miss some (SQLite's)."""
+        return []
 
     async def reflect_spec(self, table: str) -> TableSpec:
         def reflect(conn: sa.Connection) -> sa.Table:

@@ -3,8 +3,12 @@
 SQLAlchemy's reflection gives tables, types (domains resolved, enums with their
 values), keys, uniques, partial unique indexes and CHECK text. What it does not
 give is asked of the catalog here: which tables are partitions (seeded through
-their parent), a partitioned table's key and bounds, and the columns a
-``BEFORE INSERT`` trigger fills.
+their parent), a partitioned table's key and bounds, the columns a
+``BEFORE INSERT`` trigger fills, and the unique indexes SQLAlchemy missed (SQLite's
+inline ``UNIQUE`` after a type such as ``VARCHAR(8)``).
+
+:func:`unique_sets` is the one list of what must be unique in a table, for inference
+(distinct values) and for ``verify`` (a check each).
 """
 
 from __future__ import annotations
@@ -17,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from seedgraph.backends.kinds import name_text_types, reference_kind
+from seedgraph.backends.kinds import DIALECTS, name_text_types, reference_kind
 from seedgraph.columns import ColumnKind
 
 if TYPE_CHECKING:
     from seedgraph.backends import Database
+    from seedgraph.backends.base import UniqueIndex
 
-__all__ = ["LiveSchema", "Partitioning", "mark_trigger_filled", "reflect_schema"]
+__all__ = ["LiveSchema", "Partitioning", "UniqueSet", "mark_trigger_filled", "reflect_schema",
+           "unique_sets"]
 
 BOOKKEEPING = frozenset({"seedgraph_runs", "seedgraph_tasks", "seedgraph_state",
                          "seedgraph_partitions"})  # checkpoints.META's tables
@@ -49,6 +55,46 @@ class LiveSchema:
     @property
     def tables(self) -> list[sa.Table]:
         return sorted(self.metadata.tables.values(), key=lambda t: t.name)
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueSet:
+    """Columns whose values the database keeps distinct (rows with a NULL in them aside);
+    *where*: a partial unique index's predicate as SQL, the rows it covers."""
+
+    columns: tuple[str, ...]
+    where: str | None = None
+
+
+def unique_sets(table: sa.Table, dialect: str = "") -> list[UniqueSet]:
+    """Every set of columns that must be unique in *table*: its primary key, its UNIQUE
+    constraints and columns, and its unique indexes on plain columns, each set once, in
+    a stable order. A partial index's predicate is the one for *dialect* (none given:
+    every set counts whole); one on a set already unique as a whole is left out."""
+    found = [UniqueSet(tuple(c.name for c in table.primary_key.columns))]
+    found += sorted((UniqueSet(tuple(c.name for c in k.columns)) for k in table.constraints
+                     if isinstance(k, sa.UniqueConstraint)), key=lambda u: u.columns)
+    found += [UniqueSet((c.name,)) for c in table.columns if c.unique]
+    partial: list[UniqueSet] = []
+    for ix in sorted(table.indexes, key=lambda ix: str(ix.name or "")):
+        if ix.unique and ix.expressions and all(isinstance(c, sa.Column)
+                                                for c in ix.expressions):
+            cols = tuple(c.name for c in ix.columns)
+            where = ix.dialect_kwargs.get(f"{dialect}_where") if dialect else None
+            if where is None:
+                found.append(UniqueSet(cols))
+            else:  # SQL text as reflected from PostgreSQL, or an expression a pack wrote
+                partial.append(UniqueSet(cols, where if isinstance(where, str) else str(
+                    where.compile(dialect=DIALECTS[dialect],
+                                  compile_kwargs={"literal_binds": True}))))
+    out: list[UniqueSet] = []
+    seen: set[tuple[frozenset[str], str | None]] = set()
+    for u in found + partial:  # the whole sets first: a partial one under them is implied
+        key = frozenset(u.columns)
+        if u.columns and (key, None) not in seen and (key, u.where) not in seen:
+            seen.add((key, u.where))
+            out.append(u)
+    return out
 
 
 def mark_trigger_filled(table: sa.Table, triggers: list[tuple[str, str]]) -> None:
@@ -93,6 +139,7 @@ async def reflect_schema(db: Database) -> LiveSchema:
     async with db.engine.connect() as conn:
         await conn.run_sync(reflect)
     _fold_partitions(metadata, await db.partition_roots())
+    _add_unique_indexes(metadata, await db.unique_indexes(), db.dialect)
     _sized_domains(metadata, await db.domain_types())
     filled: dict[str, frozenset[str]] = {}
     for table in metadata.tables.values():
@@ -122,6 +169,29 @@ def _fold_partitions(metadata: sa.MetaData, children: Mapping[str, str]) -> None
                         list(cols), [e.target_fullname for e in fk.elements]))
                     have.add(cols)
         metadata.remove(table)
+
+
+def _add_unique_indexes(metadata: sa.MetaData, indexes: list[UniqueIndex],
+                        dialect: str) -> None:
+    """Give each table the unique indexes of the catalog that SQLAlchemy's reflection
+    missed: a UNIQUE constraint as one, an index made by CREATE UNIQUE INDEX as itself
+    (with its predicate when partial). Those already reflected are not added twice."""
+    for ix in indexes:
+        table = metadata.tables.get(ix.table)
+        if table is None or not all(c in table.c for c in ix.columns):
+            continue
+        cols = frozenset(ix.columns)
+        if ix.constraint:
+            if cols == frozenset(c.name for c in table.primary_key.columns) or any(
+                    isinstance(k, sa.UniqueConstraint)
+                    and frozenset(c.name for c in k.columns) == cols
+                    for k in table.constraints):
+                continue
+            table.append_constraint(sa.UniqueConstraint(*ix.columns))
+        elif not any(i.name == ix.name for i in table.indexes):
+            index = sa.Index(ix.name, *(table.c[c] for c in ix.columns), unique=True)
+            if ix.where:
+                index.dialect_kwargs[f"{dialect}_where"] = sa.text(ix.where)
 
 
 def _trigger_columns(table: sa.Table, triggers: list[tuple[str, str]], *,

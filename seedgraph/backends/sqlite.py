@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -18,7 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from seedgraph.backends.base import Database, Tx, register_backend
+from seedgraph.backends.base import Database, Tx, UniqueIndex, register_backend
 from seedgraph.backends.sql import MERGE_ORDER, merge_statements
 from seedgraph.backends.sqlrows import param as _param
 from seedgraph.backends.sqlrows import sqlite_groups
@@ -33,6 +34,32 @@ __all__ = ["SqliteDatabase", "SqliteTx", "sqlite_groups"]
 
 
 # -- the backend ----------------------------------------------------------------
+
+
+def _partial_where(sql: str) -> str | None:
+    """The predicate of ``CREATE UNIQUE INDEX name ON t (cols) WHERE predicate``: the text
+    after the column list, found outside quoted names and strings."""
+    depth, quote_end, i = 0, "", 0
+    while i < len(sql):
+        ch = sql[i]
+        if quote_end:
+            if ch == quote_end:
+                if sql[i + 1:i + 2] == quote_end and quote_end != "]":
+                    i += 1  # a doubled quote inside the quotes
+                else:
+                    quote_end = ""
+        elif ch in "'\"`[":
+            quote_end = "]" if ch == "[" else ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                m = re.match(r"\s*WHERE\b(.+)", sql[i + 1:], re.IGNORECASE | re.DOTALL)
+                return (m[1].strip().rstrip(";").strip() or None) if m else None
+        i += 1
+    return None
+
 
 
 async def _run(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
@@ -329,6 +356,31 @@ class SqliteDatabase(Database):
     async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._reader.execute(sql, tuple(map(_param, params))) as cur:
             return [tuple(r) for r in await cur.fetchall()]
+
+    async def unique_indexes(self) -> list[UniqueIndex]:
+        # SQLAlchemy finds UNIQUE constraints by parsing the CREATE TABLE text, and misses
+        # some (an inline UNIQUE after VARCHAR(8)); SQLite's own list is complete. The
+        # PRAGMAs as table-valued functions take every name as a value, never as SQL.
+        rows = await self.query(
+            "SELECT m.name, il.name, il.origin, il.partial, ii.name, x.sql "
+            "FROM main.sqlite_master m "
+            "JOIN pragma_index_list(m.name, 'main') il "
+            "JOIN pragma_index_info(il.name, 'main') ii "
+            "LEFT JOIN main.sqlite_master x ON x.type = 'index' AND x.name = il.name "
+            "WHERE m.type = 'table' AND il.\"unique\" = 1 AND il.origin IN ('u', 'c') "
+            "ORDER BY m.name, il.name, ii.seqno")
+        found: dict[tuple[str, str], list[Any]] = {}
+        for table, index, origin, partial, column, sql in rows:
+            entry = found.setdefault((table, index), [origin, partial, sql, []])
+            entry[3].append(column)
+        out = []
+        for (table, index), (origin, partial, sql, columns) in found.items():
+            where = _partial_where(str(sql or "")) if partial else None
+            # an expression (NULL name) or a predicate it cannot read: not a column set
+            if None in columns or (partial and where is None):
+                continue
+            out.append(UniqueIndex(table, index, tuple(columns), origin == "u", where))
+        return out
 
     async def _row_batches(self, sql: str, size: int
                            ) -> AsyncIterator[Sequence[Sequence[Any]]]:

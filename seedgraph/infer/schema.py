@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from seedgraph.backends.kinds import DIALECTS as _DIALECT
-from seedgraph.backends.reflect import Partitioning
+from seedgraph.backends.reflect import Partitioning, unique_sets
 from seedgraph.checks import Range
 from seedgraph.columns import ColumnKind
 
@@ -39,16 +39,9 @@ def _type_sql(c: sa.Column[object], dialect: str) -> str:
 
 
 def _unique_sets(t: sa.Table) -> list[tuple[str, ...]]:
-    out: list[tuple[str, ...]] = []
-    if t.primary_key.columns:
-        out.append(tuple(c.name for c in t.primary_key.columns))
-    for k in t.constraints:
-        if isinstance(k, sa.UniqueConstraint):
-            out.append(tuple(c.name for c in k.columns))
-    for ix in t.indexes:
-        if ix.unique and all(isinstance(c, sa.Column) for c in ix.expressions):
-            out.append(tuple(c.name for c in ix.columns))
-    return list(dict.fromkeys(out))
+    """The sets :func:`unique_sets` lists, a partial unique index's as a whole one (its
+    values are made distinct everywhere, which satisfies it)."""
+    return [u.columns for u in unique_sets(t)]
 
 
 def _bounds(ranges: list[Range]) -> tuple[float | None, float | None]:
