@@ -47,3 +47,58 @@ def pg_admin(given: str | None) -> Iterator[str]:
         yield server.admin_url
     finally:
         server.stop()
+
+
+def _children(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            kids = []
+        out += kids
+        todo += kids
+    return out
+
+
+def _peak_mb(pid: int) -> tuple[str, int] | None:
+    """(command name, peak RSS in MB) of a live process, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            name = f.read().strip()
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return name, int(line.split()[1]) // 1024
+    except OSError:
+        return None
+    return None
+
+
+def child_tree(cmd: list[str], cwd: Path = REPO, env: dict[str, str] | None = None
+               ) -> tuple[float, list[int], str]:
+    """Wall seconds, the peak RSS (MB) of the child and of each process it started
+    (largest first; PostgreSQL's own processes left out), and the child's stdout.
+    Peaks are read from /proc every 0.2 s while the processes live."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, text=True)
+    peaks: dict[int, int] = {}
+    import threading
+
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout
+                                                        else ""))
+    reader.start()
+    while proc.poll() is None:
+        for pid in [proc.pid, *_children(proc.pid)]:
+            seen = _peak_mb(pid)
+            if seen is not None and seen[0] != "postgres":
+                peaks[pid] = max(peaks.get(pid, 0), seen[1])
+        time.sleep(0.2)
+    reader.join()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return wall, sorted(peaks.values(), reverse=True), "".join(out)
