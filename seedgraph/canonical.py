@@ -207,7 +207,8 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
     if k in (ColumnKind.JSON, ColumnKind.JSONB):
         if isinstance(values, np.ndarray) and values.ndim == 2:
             out = np.empty(n, dtype=object)
-            out[:] = [json.dumps(r) for r in values.tolist()]
+            # row by row: a whole table of Python floats would take 32 bytes per number
+            out[:] = [json.dumps(r.tolist()) for r in values]
             return out, None
         obj = _objects(values, n)
         out = np.empty(n, dtype=object)

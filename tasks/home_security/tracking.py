@@ -154,15 +154,16 @@ async def entities(ctx: TaskContext) -> None:
         else:
             meta.append({"species": str(species[e])})
     ids = entity_ids(ctx, n)
-    await ctx.write({
-        "id": ids[keep], "entity_type": np.array(types, dtype=object)[keep],
-        "trust_status": np.array(trust, dtype=object)[keep],
-        "embedding_vector": np.round(centroids[keep], 4),
-        "first_seen_at": first[keep], "last_seen_at": last[keep],
-        "detection_count": counts[keep],
-        "entity_metadata": [m for m, k in zip(meta, keep.tolist(), strict=True) if k],
-        "primary_detection_id": best[keep],
-    })
+    kept = np.flatnonzero(keep)
+    kinds, trusts = np.array(types, dtype=object), np.array(trust, dtype=object)
+    for start in range(0, len(kept), 2048):  # 512-float vectors: a few thousand at a time
+        k = kept[start:start + 2048]
+        await ctx.write({
+            "id": ids[k], "entity_type": kinds[k], "trust_status": trusts[k],
+            "embedding_vector": np.round(centroids[k], 4), "first_seen_at": first[k],
+            "last_seen_at": last[k], "detection_count": counts[k],
+            "entity_metadata": [meta[i] for i in k.tolist()], "primary_detection_id": best[k],
+        })
 
 
 def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> list[dict[str, Any]]:
