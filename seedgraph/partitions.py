@@ -107,6 +107,7 @@ async def load_partition(db: Database, task: TaskDef, part: Partition, *, run_id
     """Run *task*'s body for one partition and commit its rows with its checkpoint."""
     spec = await db.spec(task.table)
     async with db.transaction() as tx:
+        tx.check_keys_per_row()
         try:
             writer = await run_body(
                 tx, task, spec, reader=db, dialect=db.dialect, seed=seed, as_of=as_of,

@@ -139,6 +139,32 @@ def test_an_interrupted_partition_or_table_step_is_resumed_safely(
     assert checksums(db_url, TABLES) == done
 
 
+def test_a_partition_referring_to_a_missing_row_is_refused(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite checks each partition's keys before it commits, row by row (a check of the
+    whole table after each partition grew with the table): the bad partition rolls back
+    alone. PostgreSQL loads partitions with the table's foreign keys dropped and checks
+    them all when finish adds them back: the table is refused there, never marked done.
+    Either way a fixed rerun completes the table."""
+    monkeypatch.setenv("PARTS_ORPHAN", "readings:2")
+    failed = run_engine(db_url, pack=PARTS, concurrency=1)
+    outcome = {o.table: o for o in failed.outcomes}["readings"]
+    assert outcome.status == "failed"
+    assert "foreign key" in (outcome.error or "").lower(), outcome.error
+    assert "readings" not in {r[0] for r in query(
+        db_url, "SELECT table_name FROM seedgraph_state")}
+    if db_url.startswith("sqlite"):
+        assert query(db_url, "SELECT COUNT(*) FROM readings WHERE sensor_id = 999") == [(0,)]
+        committed = query(db_url, "SELECT part FROM seedgraph_partitions WHERE "
+                                  "table_name = 'readings' AND part <> ''")
+        assert committed == [("1",)]  # one at a time: the first committed, the rest never ran
+    monkeypatch.delenv("PARTS_ORPHAN")
+    fixed = run_engine(db_url, pack=PARTS, resume=db_url.startswith("sqlite"),
+                       force=not db_url.startswith("sqlite"))
+    assert fixed.status == "done", fixed.outcomes
+    assert query(db_url, "SELECT COUNT(*) FROM readings") == [(18_000,)]
+
+
 def test_a_dask_cluster_gives_the_same_bytes(pg_url: str) -> None:
     """A Dask LocalCluster of 2 worker processes (started here); each worker connects
     to PostgreSQL and loads its partitions itself."""

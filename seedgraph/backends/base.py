@@ -127,6 +127,12 @@ class Tx(abc.ABC):
         """Hook run before commit once a table is loaded (PostgreSQL advances sequences)."""
         return None  # a hook: nothing to do unless a backend overrides it
 
+    def check_keys_per_row(self) -> None:
+        """Have the database check foreign keys as the rows arrive, where it would
+        otherwise check the whole table once in :meth:`after_load` (SQLite): a
+        partition's check of the whole table would grow with every partition loaded."""
+        return None  # a hook: nothing to do unless a backend overrides it
+
     @abc.abstractmethod
     async def open_unit(self, keys: Sequence[tuple[str, str]]) -> None:
         """Before the tables of a cycle load in this transaction: stop checking the

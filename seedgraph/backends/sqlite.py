@@ -82,6 +82,7 @@ class SqliteTx(Tx):
         self._db = db
         self._began = False
         self._deferred_fk = False
+        self._per_row = False  # foreign keys checked per row (a partition), not after load
         self._unit = False  # loading the tables of a cycle: keys are checked at its end
         self._restart: str | None = None
 
@@ -148,7 +149,7 @@ class SqliteTx(Tx):
 
     async def consume(self, table: str, columns: Sequence[str],
                       chunks: MemoryObjectReceiveStream[Any]) -> None:
-        if not self._began:
+        if not self._began and not self._per_row:
             # a bulk load checks its foreign keys once, in after_load, instead of per row
             await _run(self.conn, "PRAGMA foreign_keys=OFF")
             self._deferred_fk = True
@@ -197,6 +198,9 @@ class SqliteTx(Tx):
                 return
         await _run(self.conn, f"UPDATE sqlite_sequence SET seq = COALESCE((SELECT MAX(rowid) "
                               f"FROM {quote(table)}), 0) WHERE name = ?", (table,))
+
+    def check_keys_per_row(self) -> None:
+        self._per_row = True
 
     async def after_load(self, spec: TableSpec) -> None:
         if not self._deferred_fk or self._unit:

@@ -5,7 +5,8 @@ fixed partitions of key ranges, ``daily`` (not partitioned) reading both.
 own process (SIGKILL) once, after its rows reached the database and before its commit
 (``PARTS_KILL=daily``: the worker loading the whole ``daily`` table): the marker file
 ``PARTS_KILL_MARK`` records that it happened, so a resume runs through.
-``PARTS_FAIL=ticks:2`` makes partition 2 of ``ticks`` raise.
+``PARTS_FAIL=ticks:2`` makes partition 2 of ``ticks`` raise; ``PARTS_ORPHAN=readings:2``
+makes partition 2 of ``readings`` write a row of a sensor that does not exist.
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ def _maybe_kill(ctx: TaskContext) -> None:
 async def seed_readings(ctx: TaskContext) -> None:
     n = int(ctx.params["per_sensor"])
     sid = int(ctx.partition)
-    await ctx.write({"id": sid * 1_000_000 + np.arange(n), "sensor_id": np.full(n, sid),
+    orphan = os.environ.get("PARTS_ORPHAN") == f"{ctx.table}:{ctx.partition}"
+    sensor_ids = np.full(n, sid)
+    sensor_ids[-1] = 999 if orphan else sid
+    await ctx.write({"id": sid * 1_000_000 + np.arange(n), "sensor_id": sensor_ids,
                      "value": ctx.rng.normal(20.0, 2.0, n)})
     await ctx.flush()
     _maybe_kill(ctx)
