@@ -29,7 +29,7 @@ from seedgraph.backends import Database, Tx
 from seedgraph.body import first_error, run_body
 from seedgraph.context import Reader
 from seedgraph.cycles import CycleKey, fill_in
-from seedgraph.errors import TaskFailed, UsageError
+from seedgraph.errors import TaskFailed
 from seedgraph.events import (
     Listener,
     RunFinished,
@@ -130,7 +130,7 @@ class _Execution:
         try:
             try:
                 task: TaskDef = self.graph.nodes[head]["task"]
-                if len(names) == 1 and task.partitions is not None:
+                if len(names) == 1 and task.partitions is not None and not self.s.append:
                     loaded = {head: await self._load_partitioned(task, started_at, t0)}
                 else:
                     loaded = await self._load(names, started_at, t0)
@@ -219,10 +219,6 @@ class _Execution:
         """Load the partitions that have not committed (each in its own transaction,
         wherever the executor runs them), then the table-level finish step."""
         name, fp = task.table, self.plan.fingerprints[task.table]
-        if self.s.append:
-            raise UsageError(f"table '{name}' is partitioned, and partitioned tables cannot "
-                             "be appended to yet; run without --append, or leave it out "
-                             f"with --exclude '{name}'")
         keys = await partitions.partition_keys(self.db, task)
         done = await partitions.done_partitions(self.db, name, fp)
         await partitions.prepare(self.db, name, self.s.run_id)
@@ -259,20 +255,34 @@ class _Execution:
         task: TaskDef = self.graph.nodes[name]["task"]
         spec = await self.db.spec(name)
 
-        def progress(rows: int) -> None:
-            self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
+        def progress(before: int) -> Callable[[int], None]:
+            def on_rows(rows: int) -> None:
+                self.emit(TaskProgress(name, before + rows, time.perf_counter() - t0))
+            return on_rows
 
         await tx.before_load(spec)
-        writer = await run_body(
-            tx, task, spec, reader=reader, dialect=self.db.dialect, seed=self.s.seed,
-            as_of=self.s.as_of, params=self.params.get(name, {}), chunk_rows=self.s.chunk_rows,
-            on_rows=progress, append=self.s.append, key=task.key, update=self.s.force,
-            bulk_rows=min(self.s.chunk_rows, BULK_ROWS))
+        # a partitioned table appended to: every partition, in order, in this transaction
+        # (the contexts and random streams of a partitioned run), so it is all or nothing
+        parts: list[Any] = [None]
+        count = None
+        if task.partitions is not None:
+            parts = await partitions.partition_keys(reader, task)
+            count = len(parts)
+        rows = inserted = updated = 0
+        for part in parts:
+            writer = await run_body(
+                tx, task, spec, reader=reader, dialect=self.db.dialect, seed=self.s.seed,
+                as_of=self.s.as_of, params=self.params.get(name, {}),
+                chunk_rows=self.s.chunk_rows, on_rows=progress(rows),
+                append=self.s.append, key=task.key, update=self.s.force,
+                bulk_rows=min(self.s.chunk_rows, BULK_ROWS), partition=part, partitions=count)
+            rows, inserted, updated = (rows + writer.rows, inserted + writer.inserted,
+                                       updated + writer.updated)
         if not task.key:
-            return writer.rows, None
-        kept = writer.rows - writer.inserted - writer.updated
-        return writer.rows, (f"{writer.inserted} new, {writer.updated} updated, {kept} kept"
-                             if self.s.force else f"{writer.inserted} new, {kept} kept")
+            return rows, None
+        kept = rows - inserted - updated
+        return rows, (f"{inserted} new, {updated} updated, {kept} kept"
+                      if self.s.force else f"{inserted} new, {kept} kept")
 
 
     async def watch_signals(self, tg: TaskGroup) -> None:

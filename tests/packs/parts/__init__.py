@@ -59,7 +59,11 @@ def _maybe_kill(ctx: TaskContext) -> None:
 async def seed_readings(ctx: TaskContext) -> None:
     n = int(ctx.params["per_sensor"])
     sid = int(ctx.partition)
-    await ctx.write({"id": sid * 1_000_000 + np.arange(n), "sensor_id": np.full(n, sid),
+    there = 0
+    if ctx.append:  # an append numbers the sensor's new readings after the ones there
+        there = (await ctx.query("SELECT COUNT(*) FROM readings WHERE sensor_id = ?",
+                                 (sid,)))[0][0]
+    await ctx.write({"id": sid * 1_000_000 + there + np.arange(n), "sensor_id": np.full(n, sid),
                      "value": ctx.rng.normal(20.0, 2.0, n)})
     await ctx.flush()
     _maybe_kill(ctx)
