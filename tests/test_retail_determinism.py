@@ -47,13 +47,13 @@ def test_an_append_is_reproducible_from_the_seed(tmp_path: Path) -> None:
 
 def test_partitions_by_store_give_the_same_bytes_however_they_run(
         db_url: str, another_db: Callable[[], str]) -> None:
-    """The daily tables are partitioned by store, each store simulated from its own
-    stream: concurrency 1 and 4 and two worker processes give the same tables."""
+    """The daily tables load in 8 partitions of stores, each group simulated from its
+    own stream: concurrency 1 and 4 and two worker processes give the same tables."""
     one = run_engine(db_url, pack=PACK, sets=BASE, seed=7, concurrency=1)
     assert one.status == "done", one.outcomes
     assert query(db_url, "SELECT table_name, COUNT(*) FROM seedgraph_partitions "
                          "WHERE part <> '' GROUP BY table_name ORDER BY 1") == [
-        ("inventory_snapshot_daily", 2), ("sales_daily", 2)]
+        ("inventory_snapshot_daily", 8), ("sales_daily", 8)]  # 6 of them hold no store
     reference = checksums(db_url, TABLES)
     four = another_db()
     assert run_engine(four, pack=PACK, sets=BASE, seed=7, concurrency=4).status == "done"
@@ -68,25 +68,26 @@ def test_partitions_by_store_give_the_same_bytes_however_they_run(
 
 def test_a_failed_store_partition_resumes_to_the_same_database(
         db_url: str, another_db: Callable[[], str]) -> None:
-    """One store's sales partition fails (a trigger refuses its rows): what committed
-    stays, and --resume runs only the rest, to the database a clean run gives."""
+    """The sales partition of one store's group fails (a trigger refuses its rows): what
+    committed stays, and --resume runs only the rest, to the database a clean run gives."""
     sets = {**BASE, "stores": 3}
     clean = another_db()
     assert run_engine(clean, pack=PACK, sets=sets, seed=7).status == "done"
     assert run_engine(db_url, pack=PACK, sets=sets, seed=7, only="store").status == "done"
     _fail_store(db_url, 2)
-    # one partition at a time: store 1 commits, store 2 fails, store 3 never starts
+    # one partition at a time: group 0 (store 1) commits, group 1 (store 2) fails, the
+    # others (store 3, and five empty groups) never start
     failed = run_engine(db_url, pack=PACK, sets=sets, seed=7, concurrency=1)
     assert {o.table: o.status for o in failed.outcomes}["sales_daily"] == "failed"
     assert query(db_url, "SELECT part FROM seedgraph_partitions WHERE "
-                         "table_name = 'sales_daily' AND part <> ''") == [("1",)]
+                         "table_name = 'sales_daily' AND part <> ''") == [("0",)]
     assert query(db_url, "SELECT COUNT(*) FROM sales_daily WHERE store_id = 2") == [(0,)]
     execute(db_url, "DROP TRIGGER sg_fail" + ("" if db_url.startswith("sqlite")
                                               else " ON sales_daily"))
     resumed = run_engine(db_url, pack=PACK, resume=True)
     assert resumed.status == "done", resumed.outcomes
     sales = {o.table: o for o in resumed.outcomes}["sales_daily"]
-    assert sales.note == "3 partitions, 2 run now"  # only the rest ran
+    assert sales.note == "8 partitions, 7 run now"  # only the rest ran
     assert checksums(db_url, TABLES) == checksums(clean, TABLES)
 
 

@@ -19,6 +19,10 @@ CATEGORY_PRICE = {"Beverage": 2.5, "Snack": 3.0, "Dairy": 3.5, "Frozen": 6.0, "B
 ITEMS = ("Classic", "Original", "Light", "Family Pack", "Organic", "Zero", "Deluxe", "Mini")
 PROMO_NAMES = ("Weekend Deal", "Buy More Save More", "Manager's Special", "Clearance",
                "Holiday Special", "Flash Sale")
+# the daily tables load in this many partitions, each every STORE_GROUPS-th store with its
+# own random stream: a group's rows do not depend on the worker that runs it, and one
+# simulation vectorised over a group's stores keeps the per-day Python loop cheap
+STORE_GROUPS = 8
 SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
               "weekly_seasonality", "weekend_spike", "monthly_seasonality", "holidays",
               "noise_sigma",
@@ -255,40 +259,39 @@ def _locate(keys: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos, keys[pos] == key
 
 
-async def _windows(ctx: TaskContext, table: str, value: str, store: int, product_id: np.ndarray,
+async def _windows(ctx: TaskContext, table: str, value: str, keys: np.ndarray, width: int,
                    start: np.datetime64, end: np.datetime64) -> gen.Windows:
-    """A window table's rows of *store* overlapping [start, end], as day offsets per
-    series; *product_id* are the store's series' products in ascending order."""
+    """A window table's rows overlapping [start, end], as day offsets per series; *keys*
+    are the series' ``store_id * width + product_id`` in ascending order."""
     lo, hi = ("valid_from", "valid_to") if table == "price_history" else ("start_date",
                                                                           "end_date")
-    rows = await ctx.query(f"SELECT product_id, {lo}, {hi}, {value} FROM {table} "
-                           f"WHERE store_id = ? AND {hi} >= ? AND {lo} <= ? "
-                           f"ORDER BY product_id, {lo}", (store, start, end))
-    pid, first, last, val = (list(c) for c in zip(*rows, strict=True)) if rows else ([],) * 4
-
-    def days(values: list[Any]) -> np.ndarray:
-        return (np.array([str(v)[:10] for v in values], dtype="datetime64[D]")
-                - start).astype(np.int64)
-
-    pos, found = _locate(product_id, np.array(pid, dtype=np.int64))
-    return gen.Windows(series=pos[found], first=days(first)[found], last=days(last)[found],
-                       value=np.array(val, dtype=float)[found])
+    data = await ctx.read(table, ["store_id", "product_id", lo, hi, value])
+    pos, found = _locate(keys, data["store_id"].astype(np.int64) * width + data["product_id"])
+    keep = found & (data[hi] >= start) & (data[lo] <= end)
+    return gen.Windows(series=pos[keep], first=(data[lo][keep] - start).astype(np.int64),
+                       last=(data[hi][keep] - start).astype(np.int64),
+                       value=data[value][keep].astype(float))
 
 
 async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[sim.Chunk, np.ndarray,
                                                               np.ndarray]]:
-    """The shared inventory and sales simulation of one store (the task's partition),
-    chunk by chunk of days, with each series' store and product ids. Its randomness is
-    the store's own stream (``rng_for("retail-sim", start, store)``), which both tables
-    reach, so they agree whichever worker runs either."""
+    """The shared inventory and sales simulation of the task's partition — every
+    ``STORE_GROUPS``-th store — chunk by chunk of days, with each series' store and
+    product ids. Its randomness is the group's own stream, which both tables reach, so
+    they agree whichever worker runs either."""
     s = gen.settings(ctx.params)
-    store = int(ctx.partition)
     stores = await ctx.read("store", ["id", "size_factor", "opened_on",
                                       "competitor_opened_on"])
     prods = await ctx.read("product", ["id", "base_price", "launch_date", "eol_date",
                                        "category"])
-    store_id, product = carried(ctx, np.array([store]), len(prods["id"]), s.sparsity)
+    group = int(ctx.partition)
+    mine = stores["id"][group::STORE_GROUPS]
+    if not len(mine):
+        return  # fewer stores than groups
+    store_id, product = carried(ctx, mine, len(prods["id"]), s.sparsity)
     product_id = prods["id"][product]
+    width = int(prods["id"].max()) + 1
+    keys = store_id.astype(np.int64) * width + product_id
     popularity = ctx.rng_for("popularity").lognormal(0, 0.6, len(prods["id"]))
     at = np.searchsorted(stores["id"], store_id)
     size = stores["size_factor"][at]
@@ -303,46 +306,43 @@ async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[sim.Chunk, np.ndar
         store_id=store_id, product=product, scale=s.base_demand * size * popularity[product],
         base_price=base_price, launch=offset(prods["launch_date"][product]),
         eol=offset(prods["eol_date"][product]),
-        prices=await _windows(ctx, "price_history", "price", store, product_id, s.start,
-                              s.end),
-        promos=await _windows(ctx, "promotion", "discount_pct", store, product_id, s.start,
-                              s.end),
+        prices=await _windows(ctx, "price_history", "price", keys, width, s.start, s.end),
+        promos=await _windows(ctx, "promotion", "discount_pct", keys, width, s.start, s.end),
         opened=opened,
         competitor=offset(stores["competitor_opened_on"][at]),
         season=sim.category_season(s, prods["category"][product]))
     first_day = await ctx.query("SELECT MIN(date) FROM calendar")
     origin = gen._date(first_day[0][0], "calendar date") if first_day[0][0] else s.start
-    carry = await _start_state(ctx, s.start, store, product_id)
-    for chunk in sim.simulate(s, series, ctx.rng_for("retail-sim", str(s.start), str(store)),
+    carry = await _start_state(ctx, s.start, keys, width)
+    for chunk in sim.simulate(s, series, ctx.rng_for("retail-sim", str(s.start), "stores", group,
+                                                      STORE_GROUPS),
                               origin=origin, start=carry):
         yield chunk, store_id, product_id
 
 
-async def _start_state(ctx: TaskContext, start: np.datetime64, store: int,
-                       product_id: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Appending: each series of *store* continues from the last snapshot before the new
-    range."""
+async def _start_state(ctx: TaskContext, start: np.datetime64, keys: np.ndarray, width: int
+                       ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Appending: each series continues from its last snapshot before the new range."""
     if not ctx.append:
         return None
     rows = await ctx.query(
-        "SELECT product_id, on_hand_qty, on_order_qty FROM inventory_snapshot_daily "
-        "WHERE date = (SELECT MAX(date) FROM inventory_snapshot_daily WHERE date < ?) "
-        "AND store_id = ?", (start, store))
-    n = len(product_id)
-    hand, order = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        "SELECT store_id, product_id, on_hand_qty, on_order_qty FROM inventory_snapshot_daily "
+        "WHERE date = (SELECT MAX(date) FROM inventory_snapshot_daily WHERE date < ?)",
+        (start,))
+    hand, order = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
     if rows:
-        pid, h, o = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
-        pos, ok = _locate(product_id, pid)
+        sid, pid, h, o = (np.array(c, dtype=np.int64) for c in zip(*rows, strict=True))
+        pos, ok = _locate(keys, sid * width + pid)
         hand[pos[ok]], order[pos[ok]] = h[ok], o[ok]
     return hand, order
 
 
 @task("inventory_snapshot_daily", upstream=["store", "product", "calendar", "price_history",
                                              "promotion"],
-      tags=["facts"], params=SIM_PARAMS, partitions="store.id")
+      tags=["facts"], params=SIM_PARAMS, partitions=STORE_GROUPS)
 async def inventory_snapshot_daily(ctx: TaskContext) -> None:
     """End-of-day stock per store and product, from the replenishment simulation (one
-    partition per store)."""
+    partition per group of stores)."""
     if not await _appends(ctx, "inventory_snapshot_daily", "date", "date"):
         return
     async for c, store_id, product_id in simulation(ctx):
@@ -359,10 +359,10 @@ async def inventory_snapshot_daily(ctx: TaskContext) -> None:
 
 @task("sales_daily", upstream=["store", "product", "calendar", "price_history", "promotion",
                                 "inventory_snapshot_daily"],
-      tags=["facts"], params=SIM_PARAMS, partitions="store.id")
+      tags=["facts"], params=SIM_PARAMS, partitions=STORE_GROUPS)
 async def sales_daily(ctx: TaskContext) -> None:
     """Daily units and revenue per store and product (data gaps leave rows out; one
-    partition per store, replaying the inventory's simulation of it)."""
+    partition per group of stores, replaying the inventory's simulation of it)."""
     if not await _appends(ctx, "sales_daily", "date", "date"):
         return
     async for c, store_id, product_id in simulation(ctx):
