@@ -1,6 +1,7 @@
 """The headline benchmark: `pgbench -i -s 10` vs seedgraph seeding 1,000,000 sales_daily rows.
 
     .venv/bin/python bench/retail.py [--pg-url postgresql://user@host:port/db]   # or: make bench
+    .venv/bin/python bench/retail.py --executor processes -j 2   # partitions in 2 workers
 
 Both run against the same PostgreSQL server (without --pg-url a throwaway server is
 started from the machine's binaries). seedgraph seeds the retail pack with every
@@ -35,9 +36,9 @@ SETS = ["stores=50", "products=100", "start_date=2024-01-01", "end_date=2024-07-
 
 
 
-def seed(db: str) -> tuple[float, int, dict[str, tuple[int, float]]]:
+def seed(db: str, run_args: list[str]) -> tuple[float, int, dict[str, tuple[int, float]]]:
     cmd = [sys.executable, "-m", "seedgraph", "run", "--pack", PACK, "--db", db, "--seed", "42",
-           "--json"]
+           "--json", *run_args]
     for s in SETS:
         cmd += ["--set", s]
     wall, rss, out = child(cmd)
@@ -55,7 +56,13 @@ def main() -> None:
     ap.add_argument("--pg-url", help="admin URL of a running server")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each measurement; the median run is reported (default 3)")
+    ap.add_argument("--executor", default="local",
+                    help="where partitioned tables' partitions run (seedgraph run --executor)")
+    ap.add_argument("-j", "--jobs", type=int, default=None,
+                    help="seedgraph run -j: partitions (or worker processes) at once")
     args = ap.parse_args()
+    run_args = ["--executor", args.executor] + ([] if args.jobs is None else
+                                                ["-j", str(args.jobs)])
     with pg_admin(args.pg_url) as admin:
         bindir = find_bindir()
         assert bindir is not None, "PostgreSQL binaries not found"
@@ -65,13 +72,14 @@ def main() -> None:
                    "-U", "postgres", pgbench_db.rsplit("/", 1)[1]]
         pg_wall = median([child(pgbench) for _ in range(args.repeat)])[0]
         sg_wall, sg_rss, tasks = median(
-            [seed(asyncio.run(fresh_db(admin, "sg_bench_retail"))) for _ in range(args.repeat)])
+            [seed(asyncio.run(fresh_db(admin, "sg_bench_retail")), run_args)
+             for _ in range(args.repeat)])
         sales_rows, sales_s = tasks["sales_daily"]
         with tempfile.TemporaryDirectory() as tmp:
             lite_wall, lite_rss, lite_tasks = median(
-                [seed(f"sqlite:///{tmp}/retail{i}.db") for i in range(args.repeat)])
+                [seed(f"sqlite:///{tmp}/retail{i}.db", run_args) for i in range(args.repeat)])
         lite_rows, lite_s = lite_tasks["sales_daily"]
-        print(f"median of {args.repeat} runs each")
+        print(f"median of {args.repeat} runs each; seedgraph run {' '.join(run_args)}")
         print(f"pgbench -i -s 10 (1,000,000 rows)           {pg_wall:7.2f} s")
         print(f"seedgraph retail -> PostgreSQL, whole run    {sg_wall:7.2f} s   "
               f"ratio {sg_wall / pg_wall:.2f}x   peak RSS {sg_rss} MB")

@@ -54,19 +54,30 @@ async def run_body(tx: Tx, task: TaskDef, spec: TableSpec, *, reader: Reader, di
 async def load_table(tx: Tx, task: TaskDef, spec: TableSpec, *, reader: Reader, dialect: str,
                      seed: int, as_of: datetime, params: Mapping[str, Any], chunk_rows: int,
                      on_rows: Callable[[int], None] | None = None, append: bool = False,
-                     update: bool = False) -> tuple[int, str | None]:
-    """Load a whole (unpartitioned) table in *tx*: the rows written and, for an upsert,
-    what became of them (the run's note). The caller commits its checkpoint with it."""
+                     update: bool = False, parts: Sequence[Any] = (None,)
+                     ) -> tuple[int, str | None]:
+    """Load a whole table in *tx*: the rows written and, for an upsert, what became of
+    them (the run's note). The caller commits its checkpoint with it. *parts*: the
+    partitions of a partitioned table appended to, run one after another here."""
     await tx.before_load(spec)
-    writer = await run_body(
-        tx, task, spec, reader=reader, dialect=dialect, seed=seed, as_of=as_of,
-        params=params, chunk_rows=chunk_rows, on_rows=on_rows, append=append, key=task.key,
-        update=update, bulk_rows=min(chunk_rows, BULK_ROWS))
+    rows = inserted = updated = 0
+    for part in parts:
+        def counted(n: int, before: int = rows) -> None:
+            if on_rows is not None:
+                on_rows(before + n)
+
+        writer = await run_body(
+            tx, task, spec, reader=reader, dialect=dialect, seed=seed, as_of=as_of,
+            params=params, chunk_rows=chunk_rows, on_rows=counted, append=append,
+            key=task.key, update=update, bulk_rows=min(chunk_rows, BULK_ROWS), partition=part,
+            partitions=None if part is None else len(parts))
+        rows, inserted, updated = (rows + writer.rows, inserted + writer.inserted,
+                                   updated + writer.updated)
     if not task.key:
-        return writer.rows, None
-    kept = writer.rows - writer.inserted - writer.updated
-    return writer.rows, (f"{writer.inserted} new, {writer.updated} updated, {kept} kept"
-                         if update else f"{writer.inserted} new, {kept} kept")
+        return rows, None
+    kept = rows - inserted - updated
+    return rows, (f"{inserted} new, {updated} updated, {kept} kept"
+                  if update else f"{inserted} new, {kept} kept")
 
 
 def first_error(group: BaseExceptionGroup) -> BaseException:

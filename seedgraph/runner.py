@@ -29,7 +29,7 @@ from seedgraph.backends import Database, Tx
 from seedgraph.body import first_error, load_table
 from seedgraph.context import Reader
 from seedgraph.cycles import CycleKey, fill_in
-from seedgraph.errors import TaskFailed, UsageError
+from seedgraph.errors import TaskFailed
 from seedgraph.events import (
     Listener,
     RunFinished,
@@ -133,9 +133,10 @@ class _Execution:
         try:
             try:
                 task: TaskDef = self.graph.nodes[head]["task"]
-                if len(names) == 1 and task.partitions is not None:
+                if len(names) == 1 and task.partitions is not None and not self.s.append:
                     loaded = {head: await self._load_partitioned(task, started_at, t0)}
-                elif len(names) == 1 and self.executor.remote and self.db.concurrent_writers:
+                elif len(names) == 1 and task.partitions is None and self.executor.remote \
+                        and self.db.concurrent_writers:
                     loaded = {head: await self.executor.load_table(self._job(task, started_at))}
                 else:
                     loaded = await self._load(names, started_at, t0)
@@ -224,10 +225,6 @@ class _Execution:
         """Load the partitions that have not committed (each in its own transaction,
         wherever the executor runs them), then the table-level finish step."""
         name, fp = task.table, self.plan.fingerprints[task.table]
-        if self.s.append:
-            raise UsageError(f"table '{name}' is partitioned, and partitioned tables cannot "
-                             "be appended to yet; run without --append, or leave it out "
-                             f"with --exclude '{name}'")
         keys = await partitions.partition_keys(self.db, task)
         done = await partitions.done_partitions(self.db, name, fp)
         await partitions.prepare(self.db, name, self.s.run_id)
@@ -272,11 +269,16 @@ class _Execution:
         def progress(rows: int) -> None:
             self.emit(TaskProgress(name, rows, time.perf_counter() - t0))
 
+        task: TaskDef = self.graph.nodes[name]["task"]
+        # a partitioned table appended to: every partition, in order, in this transaction
+        # (the contexts and random streams of a partitioned run), so it is all or nothing
+        parts = [None] if task.partitions is None else \
+            await partitions.partition_keys(reader, task)
         return await load_table(
-            tx, self.graph.nodes[name]["task"], await self.db.spec(name), reader=reader,
-            dialect=self.db.dialect, seed=self.s.seed, as_of=self.s.as_of,
-            params=self.params.get(name, {}), chunk_rows=self.s.chunk_rows, on_rows=progress,
-            append=self.s.append, update=self.s.force)
+            tx, task, await self.db.spec(name), reader=reader, dialect=self.db.dialect,
+            seed=self.s.seed, as_of=self.s.as_of, params=self.params.get(name, {}),
+            chunk_rows=self.s.chunk_rows, on_rows=progress, append=self.s.append,
+            update=self.s.force, parts=parts)
 
     async def watch_signals(self, tg: TaskGroup) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:

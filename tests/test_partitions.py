@@ -5,9 +5,11 @@ database, and an interrupted table-level step repeated safely."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from seedgraph.events import TaskProgress
 from tests.helpers import REPO, checksums, cli, query, run_engine
 
 PARTS = str(REPO / "tests" / "packs" / "parts")
@@ -199,12 +201,37 @@ def test_partial_partitions_of_an_old_setting_are_rebuilt_without_confirm(
                          "WHERE table_name = 'ticks' AND part <> ''") == [(4, 8000)]
 
 
-def test_an_append_to_a_partitioned_table_is_refused_by_name(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
-    assert run_engine(url, pack=PARTS).status == "done"
-    before = checksums(url, TABLES)
-    appended = run_engine(url, pack=PARTS, append=True, only="ticks")
-    outcome = {o.table: o for o in appended.outcomes}["ticks"]
-    assert outcome.status == "failed"
-    assert "partitioned tables cannot be appended to yet" in (outcome.error or "")
-    assert checksums(url, TABLES) == before
+def test_an_append_runs_the_partitions_in_order_in_one_transaction(
+        db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--append runs a partitioned task's body once per partition, in order, inside the
+    table's one transaction, with the contexts and random streams of a normal run: it
+    adds exactly the partitions' rows, and one failing partition rolls back them all."""
+    assert run_engine(db_url, pack=PARTS).status == "done"
+    before = checksums(db_url, TABLES)
+    parts = query(db_url, "SELECT part, rows, run_id FROM seedgraph_partitions "
+                          "WHERE part <> '' ORDER BY table_name, part")
+    monkeypatch.setenv("PARTS_FAIL", "readings:4")
+    failed = run_engine(db_url, pack=PARTS, append=True, only="readings")
+    outcome = {o.table: o for o in failed.outcomes}["readings"]
+    assert failed.status == "failed" and "partition 4 of readings" in (outcome.error or "")
+    assert checksums(db_url, TABLES) == before  # partitions 1-3 rolled back with it
+    monkeypatch.delenv("PARTS_FAIL")
+    seen: list[Any] = []
+    appended = run_engine(db_url, pack=PARTS, append=True, only="readings", events=seen)
+    assert appended.status == "done", appended.outcomes
+    assert {o.table: o.rows for o in appended.outcomes} == {"readings": 18_000}
+    assert query(db_url, "SELECT COUNT(*) FROM readings") == [(36_000,)]
+    assert checksums(db_url, ["sensor", "ticks"]) == {t: before[t] for t in ("sensor",
+                                                                              "ticks")}
+    # the partitions' own streams, as in a normal run: each sensor's appended readings
+    # repeat its first ones; the progress counted the partitions' rows one after another
+    old = query(db_url, "SELECT sensor_id, value FROM readings WHERE id % 1000000 < 3000 "
+                        "ORDER BY id")
+    new = query(db_url, "SELECT sensor_id, value FROM readings WHERE id % 1000000 >= 3000 "
+                        "ORDER BY id")
+    assert new == old
+    progress = [e.rows for e in seen if isinstance(e, TaskProgress)]
+    assert progress == sorted(progress) and progress[-1] == 18_000
+    # the append kept the partitions' checkpoints of the run that loaded them
+    assert query(db_url, "SELECT part, rows, run_id FROM seedgraph_partitions "
+                         "WHERE part <> '' ORDER BY table_name, part") == parts

@@ -216,7 +216,8 @@ def simulate(s: Settings, series: Series, rng: np.random.Generator, *, origin: n
             want = demand[i] + (backlog if s.stockout_behavior == "backlog" else 0)
             short = np.maximum(want - on_hand, 0).astype(np.int64)
             # running down: deliver no more than the demand due before the outage begins
-            until = np.clip(due[i] - day0, i, cum.shape[0] - 1)
+            # (np.clip's dispatch costs more than the work on one store's few series)
+            until = np.minimum(np.maximum(due[i] - day0, i), cum.shape[0] - 1)
             cap = np.maximum(cum[until, column] - cum[i] - on_hand, 0)
             delivered = np.where(due[i] >= 0, np.minimum(regular, cap), regular)
             arrived = np.where(outage[i], 0, np.maximum(delivered, short))

@@ -19,6 +19,10 @@ CATEGORY_PRICE = {"Beverage": 2.5, "Snack": 3.0, "Dairy": 3.5, "Frozen": 6.0, "B
 ITEMS = ("Classic", "Original", "Light", "Family Pack", "Organic", "Zero", "Deluxe", "Mini")
 PROMO_NAMES = ("Weekend Deal", "Buy More Save More", "Manager's Special", "Clearance",
                "Holiday Special", "Flash Sale")
+# the daily tables load in this many partitions, each every STORE_GROUPS-th store with its
+# own random stream: a group's rows do not depend on the worker that runs it, and one
+# simulation vectorised over a group's stores keeps the per-day Python loop cheap
+STORE_GROUPS = 8
 SIM_PARAMS = ["start_date", "end_date", "base_demand", "trend", "trend_slope",
               "weekly_seasonality", "weekend_spike", "monthly_seasonality", "holidays",
               "noise_sigma",
@@ -271,14 +275,20 @@ async def _windows(ctx: TaskContext, table: str, value: str, keys: np.ndarray, w
 
 async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[sim.Chunk, np.ndarray,
                                                               np.ndarray]]:
-    """The shared inventory and sales simulation, chunk by chunk of days, with each
-    series' store and product ids."""
+    """The shared inventory and sales simulation of the task's partition — every
+    ``STORE_GROUPS``-th store — chunk by chunk of days, with each series' store and
+    product ids. Its randomness is the group's own stream, which both tables reach, so
+    they agree whichever worker runs either."""
     s = gen.settings(ctx.params)
     stores = await ctx.read("store", ["id", "size_factor", "opened_on",
                                       "competitor_opened_on"])
     prods = await ctx.read("product", ["id", "base_price", "launch_date", "eol_date",
                                        "category"])
-    store_id, product = carried(ctx, stores["id"], len(prods["id"]), s.sparsity)
+    group = int(ctx.partition)
+    mine = stores["id"][group::STORE_GROUPS]
+    if not len(mine):
+        return  # fewer stores than groups
+    store_id, product = carried(ctx, mine, len(prods["id"]), s.sparsity)
     product_id = prods["id"][product]
     width = int(prods["id"].max()) + 1
     keys = store_id.astype(np.int64) * width + product_id
@@ -304,7 +314,8 @@ async def simulation(ctx: TaskContext) -> AsyncIterator[tuple[sim.Chunk, np.ndar
     first_day = await ctx.query("SELECT MIN(date) FROM calendar")
     origin = gen._date(first_day[0][0], "calendar date") if first_day[0][0] else s.start
     carry = await _start_state(ctx, s.start, keys, width)
-    for chunk in sim.simulate(s, series, ctx.rng_for("retail-sim", str(s.start)),
+    for chunk in sim.simulate(s, series, ctx.rng_for("retail-sim", str(s.start), "stores", group,
+                                                      STORE_GROUPS),
                               origin=origin, start=carry):
         yield chunk, store_id, product_id
 
@@ -328,9 +339,10 @@ async def _start_state(ctx: TaskContext, start: np.datetime64, keys: np.ndarray,
 
 @task("inventory_snapshot_daily", upstream=["store", "product", "calendar", "price_history",
                                              "promotion"],
-      tags=["facts"], params=SIM_PARAMS)
+      tags=["facts"], params=SIM_PARAMS, partitions=STORE_GROUPS)
 async def inventory_snapshot_daily(ctx: TaskContext) -> None:
-    """End-of-day stock per store and product, from the replenishment simulation."""
+    """End-of-day stock per store and product, from the replenishment simulation (one
+    partition per group of stores)."""
     if not await _appends(ctx, "inventory_snapshot_daily", "date", "date"):
         return
     async for c, store_id, product_id in simulation(ctx):
@@ -347,9 +359,10 @@ async def inventory_snapshot_daily(ctx: TaskContext) -> None:
 
 @task("sales_daily", upstream=["store", "product", "calendar", "price_history", "promotion",
                                 "inventory_snapshot_daily"],
-      tags=["facts"], params=SIM_PARAMS)
+      tags=["facts"], params=SIM_PARAMS, partitions=STORE_GROUPS)
 async def sales_daily(ctx: TaskContext) -> None:
-    """Daily units and revenue per store and product (data gaps leave rows out)."""
+    """Daily units and revenue per store and product (data gaps leave rows out; one
+    partition per group of stores, replaying the inventory's simulation of it)."""
     if not await _appends(ctx, "sales_daily", "date", "date"):
         return
     async for c, store_id, product_id in simulation(ctx):

@@ -68,10 +68,14 @@ def _maybe_kill(ctx: TaskContext) -> None:
 async def seed_readings(ctx: TaskContext) -> None:
     n = int(ctx.params["per_sensor"])
     sid = int(ctx.partition)
+    there = 0
+    if ctx.append:  # an append numbers the sensor's new readings after the ones there
+        there = (await ctx.query("SELECT COUNT(*) FROM readings WHERE sensor_id = ?",
+                                 (sid,)))[0][0]
     orphan = os.environ.get("PARTS_ORPHAN") == f"{ctx.table}:{ctx.partition}"
     sensor_ids = np.full(n, sid)
     sensor_ids[-1] = 999 if orphan else sid
-    await ctx.write({"id": sid * 1_000_000 + np.arange(n), "sensor_id": sensor_ids,
+    await ctx.write({"id": sid * 1_000_000 + there + np.arange(n), "sensor_id": sensor_ids,
                      "value": ctx.rng.normal(20.0, 2.0, n)})
     await ctx.flush()
     _maybe_kill(ctx)
