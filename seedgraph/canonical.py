@@ -33,6 +33,7 @@ BYTEA          object array of bytes
 from __future__ import annotations
 
 import json
+import re
 import uuid as _uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
@@ -95,7 +96,7 @@ def _json_text(v: Any) -> str:
         return v
     if isinstance(v, np.ndarray):
         v = v.tolist()
-    return json.dumps(v, default=_json_default, separators=(", ", ": "))
+    return _ENCODER.encode(v)
 
 
 def _json_default(v: Any) -> Any:
@@ -110,6 +111,12 @@ def _json_default(v: Any) -> Any:
     if isinstance(v, _uuid.UUID):
         return str(v)
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+# json.dumps with these arguments builds an encoder per call: one for every value
+_ENCODER = json.JSONEncoder(default=_json_default, separators=(", ", ": "))
+# the text str(uuid.UUID(v)) gives: a value already in this form is kept as it is
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def normalize(values: Any, col: ColumnSpec, n: int) -> Column:
@@ -200,9 +207,10 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
     if k is ColumnKind.UUID:
         obj = _objects(values, n)
         out = np.empty(n, dtype=object)
+        canonical = _CANONICAL_UUID.fullmatch
         for i, v in enumerate(obj):
-            out[i] = None if v is None else str(v) if isinstance(v, _uuid.UUID) else str(
-                _uuid.UUID(str(v)))
+            out[i] = None if v is None else v if isinstance(v, str) and canonical(v) else \
+                str(v) if isinstance(v, _uuid.UUID) else str(_uuid.UUID(str(v)))
         return out, _null_mask(out)
     if k in (ColumnKind.JSON, ColumnKind.JSONB):
         if isinstance(values, np.ndarray) and values.ndim == 2:

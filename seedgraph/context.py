@@ -8,7 +8,6 @@ concurrency 1 or 8, fully, resumed, or partially rerun.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 from seedgraph.backends.url import quote
 from seedgraph.datafile import Records, read_records, resolve_refs
 from seedgraph.errors import DataFileError, UsageError, did_you_mean
+from seedgraph.gen.values import uuid_texts
 from seedgraph.load import CHUNK_BYTES, WriteBuffer, Writer
 
 if TYPE_CHECKING:
@@ -163,10 +163,7 @@ class TaskContext:
         raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
         raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
         raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-        out = np.empty(n, dtype=object)
-        for i in range(n):
-            out[i] = str(uuid.UUID(bytes=raw[i].tobytes()))
-        return out
+        return uuid_texts(raw)
 
     # -- reading upstream --------------------------------------------------
 

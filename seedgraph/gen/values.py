@@ -57,7 +57,15 @@ def uuids(rng: Rng, n: int) -> np.ndarray:
     raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexed = np.frombuffer(raw.tobytes().hex().encode("ascii"), dtype=np.uint8)
+    return uuid_texts(raw)
+
+
+def uuid_texts(raw: np.ndarray) -> np.ndarray:
+    """UUIDs given as an (n, 16) array of bytes, as canonical hyphenated strings (what
+    ``str(uuid.UUID(bytes=row))`` gives, without a UUID object per row)."""
+    n = len(raw)
+    hexed = np.frombuffer(np.ascontiguousarray(raw, dtype=np.uint8).tobytes().hex()
+                          .encode("ascii"), dtype=np.uint8)
     text = np.full((n, 36), ord("-"), dtype=np.uint8)
     text[:, _UUID_HEX_AT] = hexed.reshape(n, 32)
     return _objects([b.decode() for b in text.view("S36").ravel().tolist()])

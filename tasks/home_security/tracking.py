@@ -3,12 +3,11 @@ changes and heatmaps, all derived from the detections."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import numpy as np
 
-from seedgraph import TaskContext, VerifyContext, invariant, task
+from seedgraph import TaskContext, VerifyContext, gen, invariant, task
 
 from . import sim, vocab
 
@@ -101,7 +100,7 @@ def entity_ids(ctx: TaskContext, n: int) -> np.ndarray:
     raw = ctx.rng_for("entity-ids").integers(0, 256, (n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    return np.array([str(uuid.UUID(bytes=r.tobytes())) for r in raw], dtype=object)
+    return gen.uuid_texts(raw)
 
 
 def entity_centroids(ctx: TaskContext, n: int) -> np.ndarray:
