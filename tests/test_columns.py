@@ -259,3 +259,21 @@ def test_wide_rows_make_smaller_chunks_that_still_count_as_big() -> None:
     asyncio.run(ctx.write({"id": np.arange(n), "v": np.ones((n, 2))}))
     asyncio.run(ctx.flush())
     assert [(c[0], c[1]) for c in narrow.chunks] == [(4000, True), (4000, True), (2000, False)]
+
+
+def test_uuid_values_are_stored_in_canonical_text_whatever_form_they_come_in() -> None:
+    col = ColumnSpec("uid", ColumnKind.UUID, nullable=True)
+    u = uuid.UUID("12345678-9abc-4def-8123-456789abcdef")
+    forms = [str(u), str(u).upper(), u.hex, "{" + str(u) + "}", u, None]
+    out, mask = normalize(np.array(forms, dtype=object), col, len(forms))
+    assert out.tolist() == [str(u)] * 5 + [None]
+    assert mask is not None and mask.tolist() == [False] * 5 + [True]
+    with pytest.raises(ValueError):
+        normalize(np.array(["12345678-9abc-4def-8123-456789abcdeg"], dtype=object), col, 1)
+
+
+def test_uuid_texts_match_the_uuid_module() -> None:
+    from seedgraph.gen import uuid_texts
+
+    raw = np.random.default_rng(3).integers(0, 256, (200, 16), dtype=np.uint8)
+    assert uuid_texts(raw).tolist() == [str(uuid.UUID(bytes=r.tobytes())) for r in raw]
