@@ -110,7 +110,7 @@ def entity_centroids(ctx: TaskContext, n: int) -> np.ndarray:
 async def _detections(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
     return await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type",
                                          "confidence", "bbox_x", "bbox_y", "bbox_width",
-                                         "bbox_height", "file_path"])
+                                         "bbox_height"])
 
 
 @task("entities", upstream=["detections"], tags=["pipeline"])
@@ -155,8 +155,8 @@ async def entities(ctx: TaskContext) -> None:
     ids = entity_ids(ctx, n)
     kept = np.flatnonzero(keep)
     kinds, trusts = np.array(types, dtype=object), np.array(trust, dtype=object)
-    for start in range(0, len(kept), 2048):  # 512-float vectors: a few thousand at a time
-        k = kept[start:start + 2048]
+    for start in range(0, len(kept), 1024):  # 512-float vectors: a thousand at a time
+        k = kept[start:start + 1024]
         await ctx.write({
             "id": ids[k], "entity_type": kinds[k], "trust_status": trusts[k],
             "embedding_vector": np.round(centroids[k], 4), "first_seen_at": first[k],
