@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import resource
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,3 +104,11 @@ def child_tree(cmd: list[str], cwd: Path = REPO, env: dict[str, str] | None = No
     if proc.returncode != 0:
         raise subprocess.CalledProcessError(proc.returncode, cmd)
     return wall, sorted(peaks.values(), reverse=True), "".join(out)
+
+
+def report_same_bytes(results: list[dict[str, object]]) -> None:
+    """Print whether every run gave the same checksum; exit 1 if not."""
+    same = len({r["checksum"] for r in results}) == 1
+    print(json.dumps({"same_bytes": same}))
+    if not same:
+        sys.exit(1)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.common import REPO, child_tree, fresh_db, pg_admin
+from bench.common import REPO, child_tree, fresh_db, pg_admin, report_same_bytes
 
 
 async def digest(url: str) -> str:
@@ -69,10 +69,7 @@ def main() -> None:
                 "wall_seconds": round(wall, 1), "rows_per_s": round(run["rows"] / run["seconds"]),
                 "peak_rss_mb": peaks, "checksum": asyncio.run(digest(url))})
             print(json.dumps(results[-1]), flush=True)
-    same = len({r["checksum"] for r in results}) == 1
-    print(json.dumps({"same_bytes": same}))
-    if not same:
-        sys.exit(1)
+    report_same_bytes(results)
 
 
 if __name__ == "__main__":

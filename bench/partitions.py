@@ -17,7 +17,7 @@ import sys
 
 import asyncpg
 
-from bench.common import REPO, child, fresh_db, pg_admin
+from bench.common import REPO, child, fresh_db, pg_admin, report_same_bytes
 
 PACK = str(REPO / "bench" / "packs" / "cpu")
 
@@ -47,10 +47,7 @@ def main() -> None:
                             "rows_per_s": round(args.rows / wall), "peak_rss_mb": rss,
                             "checksum": asyncio.run(digest(url))})
             print(json.dumps(results[-1]), flush=True)
-    same = len({r["checksum"] for r in results}) == 1
-    print(json.dumps({"same_bytes": same}))
-    if not same:
-        sys.exit(1)
+    report_same_bytes(results)
 
 
 if __name__ == "__main__":

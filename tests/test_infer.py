@@ -291,14 +291,14 @@ def test_types_read_from_text_get_text_generators() -> None:
     (postgresql.DATERANGE, "gen.date_range_texts(rng, n, ctx.as_of)"),
     (postgresql.TSRANGE, "gen.time_range_texts(rng, n, ctx.as_of)"),
     (postgresql.TSTZRANGE, "gen.time_range_texts(rng, n, ctx.as_of)"),
-    (kinds.POINT, "gen.point_texts(rng, n)"),
-    (kinds.BOX, "gen.box_texts(rng, n)"),
-    (kinds.CIRCLE, "gen.circle_texts(rng, n)"),
-    (kinds.LSEG, "gen.lseg_texts(rng, n)"),
-    (kinds.LINE, "gen.line_texts(rng, n)"),
-    (kinds.PATH, "gen.path_texts(rng, n)"),
-    (kinds.POLYGON, "gen.polygon_texts(rng, n)"),
-    (kinds.XML, "gen.xml_texts(rng, faker, n)"),
+    (kinds.PG_TEXT_TYPES["point"], "gen.point_texts(rng, n)"),
+    (kinds.PG_TEXT_TYPES["box"], "gen.box_texts(rng, n)"),
+    (kinds.PG_TEXT_TYPES["circle"], "gen.circle_texts(rng, n)"),
+    (kinds.PG_TEXT_TYPES["lseg"], "gen.lseg_texts(rng, n)"),
+    (kinds.PG_TEXT_TYPES["line"], "gen.line_texts(rng, n)"),
+    (kinds.PG_TEXT_TYPES["path"], "gen.path_texts(rng, n)"),
+    (kinds.PG_TEXT_TYPES["polygon"], "gen.polygon_texts(rng, n)"),
+    (kinds.PG_TEXT_TYPES["xml"], "gen.xml_texts(rng, faker, n)"),
 ])
 def test_ranges_geometric_types_and_xml_get_text_generators(
         type_: type[sa.types.TypeEngine[object]], expected: str) -> None:
@@ -320,7 +320,8 @@ def test_a_unique_column_cast_from_text_drops_repeated_rows() -> None:
     md = sa.MetaData()
     sa.Table("slot", md, sa.Column("id", sa.Integer, primary_key=True),
              sa.Column("span", postgresql.INT4RANGE, nullable=False, unique=True),
-             sa.Column("addr", postgresql.INET, unique=True), sa.Column("at", kinds.POINT))
+             sa.Column("addr", postgresql.INET, unique=True),
+             sa.Column("at", kinds.PG_TEXT_TYPES["point"]))
     code = code_for(md, "slot")
     assert "cols = gen.drop_duplicates(cols, ['span'])  # unique (span)" in code
     assert "cols = gen.drop_duplicates(cols, ['addr'])  # unique (addr)" in code

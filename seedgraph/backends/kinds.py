@@ -38,42 +38,11 @@ class _PgTextType(sa.types.UserDefinedType[str]):
         return self.name
 
 
-class POINT(_PgTextType):
-    name = "point"
-
-
-class LINE(_PgTextType):
-    name = "line"
-
-
-class LSEG(_PgTextType):
-    name = "lseg"
-
-
-class BOX(_PgTextType):
-    name = "box"
-
-
-class PATH(_PgTextType):
-    name = "path"
-
-
-class POLYGON(_PgTextType):
-    name = "polygon"
-
-
-class CIRCLE(_PgTextType):
-    name = "circle"
-
-
-class XML(_PgTextType):
-    name = "xml"
-
-
 # reflected by name (see name_text_types); the range types SQLAlchemy knows already
 # (INT4RANGE, TSTZRANGE, ...) and they are OTHER as they are
 PG_TEXT_TYPES: dict[str, type[_PgTextType]] = {
-    t.name: t for t in (POINT, LINE, LSEG, BOX, PATH, POLYGON, CIRCLE, XML)}
+    name: type(name.upper(), (_PgTextType,), {"name": name})
+    for name in ("point", "line", "lseg", "box", "path", "polygon", "circle", "xml")}
 
 
 def name_text_types(dialect: Dialect) -> None:
