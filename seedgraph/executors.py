@@ -32,6 +32,7 @@ import anyio
 from seedgraph import checkpoints
 from seedgraph.backends import Database, parse_url
 from seedgraph.body import load_table
+from seedgraph.context import Reader
 from seedgraph.errors import TaskFailed, UsageError
 from seedgraph.partitions import Partition, load_partition
 from seedgraph.readcache import ReadCache
@@ -75,8 +76,8 @@ class Executor(Protocol):
     workers: int
     remote: bool  # runs jobs outside the run's process (whole tables too)
 
-    async def load(self, task: TaskDef, job: PartitionJob,
-                   on_rows: Callable[[int], None]) -> int: ...
+    async def load(self, task: TaskDef, job: PartitionJob, on_rows: Callable[[int], None],
+                   reader: Reader) -> int: ...
 
     async def load_table(self, job: TableJob) -> tuple[int, str | None]: ...
 
@@ -92,10 +93,11 @@ class LocalExecutor:
         self.db = db
         self.workers = workers
 
-    async def load(self, task: TaskDef, job: PartitionJob,
-                   on_rows: Callable[[int], None]) -> int:
+    async def load(self, task: TaskDef, job: PartitionJob, on_rows: Callable[[int], None],
+                   reader: Reader) -> int:
         return await load_partition(
-            self.db, task, Partition(job.key, job.count), run_id=job.run_id, seed=job.seed,
+            self.db, task, Partition(job.key, job.count), reader=reader, run_id=job.run_id,
+            seed=job.seed,
             as_of=job.as_of, params=job.params, fingerprint=job.fingerprint,
             chunk_rows=job.chunk_rows, on_rows=on_rows)
 
@@ -116,8 +118,8 @@ class ProcessExecutor:
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
 
-    async def load(self, task: TaskDef, job: PartitionJob,
-                   on_rows: Callable[[int], None]) -> int:
+    async def load(self, task: TaskDef, job: PartitionJob, on_rows: Callable[[int], None],
+                   reader: Reader) -> int:
         rows: int = await self._result(job, f"partition {job.key}", "that partition rolled "
                                        "back: `seedgraph run --resume` runs it and the others "
                                        "that did not commit")
@@ -161,8 +163,8 @@ class DaskExecutor:
                              "(dask scheduler) or check the address") from None
         self.workers = workers or max(1, len(self._client.scheduler_info()["workers"]))
 
-    async def load(self, task: TaskDef, job: PartitionJob,
-                   on_rows: Callable[[int], None]) -> int:
+    async def load(self, task: TaskDef, job: PartitionJob, on_rows: Callable[[int], None],
+                   reader: Reader) -> int:
         rows: int = await self._result(job, f"seedgraph-{job.table}-{job.key}-{job.run_id}")
         on_rows(rows)
         return rows
@@ -217,17 +219,23 @@ async def _run_job(job: PartitionJob) -> Any:
         db.register(pack.metadata)
         if isinstance(job, TableJob):
             return await _load_table(db, task, job)
-        return await LocalExecutor(db, 1).load(task, job, lambda rows: None)
+        return await LocalExecutor(db, 1).load(task, job, lambda rows: None,
+                                               _cache(job).reader(db, job.table))
     finally:
         await db.close()
 
 
-async def _load_table(db: Database, task: TaskDef, job: TableJob) -> tuple[int, str | None]:
-    """Load a whole table and commit its checkpoint with it, as the runner does."""
+def _cache(job: PartitionJob) -> ReadCache:
+    """This worker's cache for the job's run (a new run starts an empty one)."""
     global _worker_cache
     if _worker_cache is None or _worker_cache[0] != (job.url, job.run_id):
         _worker_cache = ((job.url, job.run_id), ReadCache(None, budget=WORKER_CACHE))
-    reader = _worker_cache[1].reader(db, job.table)
+    return _worker_cache[1]
+
+
+async def _load_table(db: Database, task: TaskDef, job: TableJob) -> tuple[int, str | None]:
+    """Load a whole table and commit its checkpoint with it, as the runner does."""
+    reader = _cache(job).reader(db, job.table)
     t0 = time.perf_counter()
     spec = await db.spec(job.table)
     for name in sorted(task.upstream):  # reflected before the transaction locks anything

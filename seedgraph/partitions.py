@@ -100,7 +100,8 @@ async def prepare(db: Database, table: str, run_id: int) -> None:
             (table, PREPARED, json.dumps(restore), run_id, _now()))
 
 
-async def load_partition(db: Database, task: TaskDef, part: Partition, *, run_id: int,
+async def load_partition(db: Database, task: TaskDef, part: Partition, *, reader: Reader,
+                         run_id: int,
                          seed: int, as_of: datetime, params: Mapping[str, Any],
                          fingerprint: str, chunk_rows: int,
                          on_rows: Callable[[int], None] | None = None) -> int:
@@ -110,7 +111,7 @@ async def load_partition(db: Database, task: TaskDef, part: Partition, *, run_id
         tx.check_keys_per_row()
         try:
             writer = await run_body(
-                tx, task, spec, reader=db, dialect=db.dialect, seed=seed, as_of=as_of,
+                tx, task, spec, reader=reader, dialect=db.dialect, seed=seed, as_of=as_of,
                 params=params, chunk_rows=chunk_rows, on_rows=on_rows, bulk_rows=NO_BULK,
                 partition=part.key, partitions=part.count)
             missing = [c for c in spec.primary_key if c not in writer.written]

@@ -245,7 +245,8 @@ class _Execution:
                 job = PartitionJob(pack, base, url, name, key, len(keys), self.s.run_id,
                                    self.s.seed, self.s.as_of, fp, self.s.chunk_rows,
                                    dict(self.params.get(name, {})), self.data)
-                await self.executor.load(task, job, progress(key))
+                await self.executor.load(task, job, progress(key),
+                                         self.cache.reader(self.db, name))
 
         async with anyio.create_task_group() as tg:
             for key in todo:
