@@ -142,3 +142,30 @@ def test_a_run_decodes_an_upstream_table_once_for_all_its_readers(concurrency: i
     calls = anyio.run(main)
     assert calls == [("parent", ("id",))]
     assert seen == {c: [1, 2, 3, 4, 5] for c in ("c1", "c2", "c3")}
+
+
+def test_the_partitions_of_a_table_decode_its_upstream_table_once() -> None:
+    async def parent(ctx: TaskContext) -> None:
+        await ctx.write({"id": np.arange(1, 6)})
+
+    async def child(ctx: TaskContext) -> None:
+        ids = (await ctx.read("parent", ["id"]))["id"]
+        k = int(ctx.partition)
+        await ctx.write({"id": ids[ids % 3 == k] * 10 + k})
+
+    tasks = [task("parent")(parent), task("child", upstream=["parent"], partitions=3)(child)]
+
+    async def main() -> tuple[list[tuple[str, tuple[str, ...]]], int]:
+        db, (graph, plan), run_id = await open_db(tasks)
+        calls = _counting(db)
+        with anyio.fail_after(LIMIT):
+            result = await execute(db, graph, plan, run_id=run_id, params={}, seed=1,
+                                   as_of=AS_OF, concurrency=3, handle_signals=False)
+        assert {o.status.value for o in result.outcomes} == {"done"}, result.outcomes
+        rows = await db.count_rows("child")
+        await db.close()
+        return calls, rows
+
+    calls, rows = anyio.run(main)
+    assert rows == 5
+    assert [c for c in calls if c[0] == "parent"] == [("parent", ("id",))]
