@@ -48,8 +48,15 @@ async def demographics_results(ctx: TaskContext) -> None:
     })
 
 
-def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> list[list[list[float]]]:
-    """COCO 17-point skeletons inside each person's box (pixels, with a visibility score)."""
+# one skeleton as JSON text: %r is float.__repr__, which is what json.dumps writes for a
+# float, so the text is exactly json.dumps(pts.tolist()[i]) (", " separators)
+_SKELETON_JSON = "[" + ", ".join(["[%r, %r, %r]"] * 17) + "]"
+
+
+def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> list[str]:
+    """COCO 17-point skeletons inside each person's box (pixels, with a visibility score),
+    as JSON text for the jsonb column: one C-level %-format per row instead of nested
+    Python lists that the writer then JSON-encodes (the same text, so the same jsonb)."""
     n = len(p["id"])
     # template positions (fraction of box width, height) for a standing person
     tx = np.array([.5, .45, .55, .4, .6, .3, .7, .25, .75, .22, .78, .38, .62, .38, .62, .38, .62])
@@ -61,8 +68,8 @@ def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> list[list[l
     ys = p["bbox_y"][:, None] + jy * p["bbox_height"][:, None]
     score = np.round(rng.beta(6, 2, (n, 17)), 2)
     pts = np.stack([np.round(xs, 1), np.round(ys, 1), score], axis=2)
-    out: list[list[list[float]]] = pts.tolist()
-    return out
+    flat = pts.reshape(n, 51).tolist()
+    return [_SKELETON_JSON % tuple(row) for row in flat]
 
 
 @task("pose_results", upstream=["detections"], tags=["enrichment"])
