@@ -3,6 +3,7 @@ raise alerts and collect feedback and audits."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -73,14 +74,28 @@ async def events(ctx: TaskContext) -> None:
     cams = await ctx.read("cameras", ["id", "name"])
     cam_name = dict(zip(cams["id"].tolist(), cams["name"].tolist(), strict=True))
     batches = sim.batch_events(det)
-    batches.sort(key=lambda b: (det["detected_at"][b.detection_index[0]], b.camera_id))
+    # by (time of the first detection, camera), stable: the cameras as numbers in their
+    # (text) order, the times as integers
+    at = det["detected_at"].astype("datetime64[us]")
+    names = sorted({b.camera_id for b in batches})
+    code = dict(zip(names, range(len(names)), strict=True))
+    first = np.array([b.detection_index[0] for b in batches], dtype=np.int64)
+    cam_code = np.array([code[b.camera_id] for b in batches], dtype=np.int64)
+    batches = [batches[k] for k in np.lexsort((cam_code, at[first].astype(np.int64))).tolist()]
     n = len(batches)
     rng = ctx.rng
-    started = np.array([det["detected_at"][list(b.detection_index)].min() for b in batches],
-                       dtype="datetime64[us]")
-    ended = np.array([det["detected_at"][list(b.detection_index)].max() for b in batches],
-                     dtype="datetime64[us]")
-    classes = [[str(det["object_type"][i]) for i in b.detection_index] for b in batches]
+    # the batches' detections end to end, and where each batch's run starts
+    sizes = np.array([len(b.detection_index) for b in batches], dtype=np.int64)
+    flat = np.fromiter((i for b in batches for i in b.detection_index), dtype=np.int64,
+                       count=int(sizes.sum()))
+    runs = np.cumsum(sizes) - sizes
+    us = at[flat].astype(np.int64)
+    started = (np.minimum.reduceat(us, runs) if n else us[:0]).astype("datetime64[us]")
+    ended = (np.maximum.reduceat(us, runs) if n else us[:0]).astype("datetime64[us]")
+    bounds = [*runs.tolist(), len(flat)]
+    kinds = det["object_type"][flat].astype(str).tolist()
+    ids = det["id"][flat].tolist()
+    classes = [kinds[a:b] for a, b in itertools.pairwise(bounds)]
     hours = sim.hour_of(started)
     score = rng.beta(1.6, 5.5, n) * 100
     person = np.array(["person" in c for c in classes])
@@ -107,8 +122,8 @@ async def events(ctx: TaskContext) -> None:
         "camera_id": [b.camera_id for b in batches], "started_at": started, "ended_at": ended,
         "risk_score": score, "risk_level": level,
         "summary": [t[0] for t in texts], "reasoning": [t[1] for t in texts],
-        "detection_ids": [json.dumps(sorted(int(det["id"][i]) for i in b.detection_index))
-                          for b in batches],
+        "detection_ids": [json.dumps(sorted(ids[a:b]))
+                          for a, b in itertools.pairwise(bounds)],
         "object_types": [sorted(set(c)) for c in classes],
         "reviewed": reviewed, "notes": notes,
         "is_fast_path": [b.fast_path for b in batches],
