@@ -227,10 +227,15 @@ def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     det_cam = img_cam[det_img]
     in_zone = rng.random(n) < IN_ZONE_SHARE
     zone_cam = zones["camera_id"]
+    # the camera's detections placed in a zone, by camera (det_cam: camera positions)
+    placed = np.flatnonzero(in_zone)
+    placed = placed[np.argsort(det_cam[placed], kind="stable")]
+    per_cam = np.split(placed, np.searchsorted(det_cam[placed], np.arange(1, ncam)))
     for ci, cam_id in enumerate(cams["id"]):
         polys = [p for z, p in zip(zone_cam, zones["polygon_coords"], strict=True) if z == cam_id]
+        mine = per_cam[ci]
         for zi, poly in enumerate(polys):
-            pick = np.flatnonzero(in_zone & (det_cam == ci) & (np.arange(n) % len(polys) == zi))
+            pick = mine[mine % len(polys) == zi]
             if len(pick):
                 px, py = sim.sample_in_polygon(rng, poly, len(pick))
                 cx[pick], cy[pick] = px, py
