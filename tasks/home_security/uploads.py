@@ -247,8 +247,11 @@ def box_sizes(rng: np.random.Generator, cls: np.ndarray) -> tuple[np.ndarray, np
     """Box widths and heights in pixels, by class."""
     w = np.empty(len(cls), dtype=np.int64)
     h = np.empty(len(cls), dtype=np.int64)
-    for c, ((w0, w1), (h0, h1)) in sim.BOX_SIZES.items():
-        m = cls == c
+    # the classes as numbers (-1: not in BOX_SIZES), compared as integers
+    code = {c: k for k, c in enumerate(sim.BOX_SIZES)}
+    cls_code = np.array([code.get(c, -1) for c in cls.tolist()], dtype=np.int64)
+    for k, ((w0, w1), (h0, h1)) in enumerate(sim.BOX_SIZES.values()):
+        m = cls_code == k
         w[m] = rng.integers(w0, w1, int(m.sum()))
         h[m] = rng.integers(h0, h1, int(m.sum()))
     return w, h
