@@ -201,13 +201,23 @@ async def event_facts(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
     ev = await ctx.read("events", ["id", "camera_id", "started_at", "ended_at", "risk_score",
                                    "object_types", "detection_ids"])
     det = await ctx.read("detections", ["id", "confidence"])
-    conf = dict(zip(det["id"].tolist(), det["confidence"].tolist(), strict=True))
-    hours = sim.hour_of(ev["started_at"])
-    return [{"id": int(ev["id"][i]), "camera_id": str(ev["camera_id"][i]),
-             "risk_score": int(ev["risk_score"][i]), "object_types": list(ev["object_types"][i]),
-             "max_confidence": max(conf[d] for d in json.loads(ev["detection_ids"][i])),
-             "hour": int(hours[i]), "ended_at": ev["ended_at"][i]}
-            for i in range(len(ev["id"]))]
+    hours = sim.hour_of(ev["started_at"]).tolist()
+    # every event's detection ids parsed in one go (each is a JSON array of ints), and
+    # the highest confidence of each event's detections (detections are in id order)
+    lists = json.loads("[" + ",".join(ev["detection_ids"].tolist()) + "]")
+    sizes = np.array([len(x) for x in lists], dtype=np.int64)
+    flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
+                       count=int(sizes.sum()))
+    at = np.minimum(np.searchsorted(det["id"], flat), max(len(det["id"]) - 1, 0))
+    if (sizes == 0).any() or (len(flat) and (det["id"][at] != flat).any()):
+        raise ValueError("an event without detections, or of an unknown detection")
+    conf = det["confidence"][at]
+    top = np.maximum.reduceat(conf, np.cumsum(sizes) - sizes).tolist() if len(flat) else []
+    return [{"id": i, "camera_id": str(cam), "risk_score": score, "object_types": list(types),
+             "max_confidence": best, "hour": hour, "ended_at": ended}
+            for i, cam, score, types, best, hour, ended in zip(
+                ev["id"].tolist(), ev["camera_id"].tolist(), ev["risk_score"].tolist(),
+                ev["object_types"], top, hours, ev["ended_at"], strict=True)]
 
 
 async def read_rules(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
