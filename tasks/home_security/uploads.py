@@ -11,8 +11,10 @@ that the zone baselines were learned from, so both describe the same household.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -248,8 +250,9 @@ def box_sizes(rng: np.random.Generator, cls: np.ndarray) -> tuple[np.ndarray, np
     w = np.empty(len(cls), dtype=np.int64)
     h = np.empty(len(cls), dtype=np.int64)
     # the classes as numbers (-1: not in BOX_SIZES), compared as integers
-    code = {c: k for k, c in enumerate(sim.BOX_SIZES)}
-    cls_code = np.array([code.get(c, -1) for c in cls.tolist()], dtype=np.int64)
+    code: defaultdict[Any, int] = defaultdict(lambda: -1,
+                                              {c: k for k, c in enumerate(sim.BOX_SIZES)})
+    cls_code = np.fromiter(map(code.__getitem__, cls.tolist()), dtype=np.int64, count=len(cls))
     for k, ((w0, w1), (h0, h1)) in enumerate(sim.BOX_SIZES.values()):
         m = cls_code == k
         w[m] = rng.integers(w0, w1, int(m.sum()))
