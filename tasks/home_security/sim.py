@@ -215,10 +215,18 @@ def batch_events(det: Mapping[str, np.ndarray]) -> list[EventBatch]:
     return [batches[k] for k in np.argsort(emitted, kind="stable").tolist()]
 
 
+def camera_codes(camera_id: np.ndarray) -> np.ndarray:
+    """The cameras as numbers in their (text) order, what ``np.unique(camera_id,
+    return_inverse=True)[1]`` gives: sorting numbers is much faster than sorting the text,
+    and a dict lookup per row is much faster than np.unique's sort of objects."""
+    values = camera_id.tolist()
+    code = {c: k for k, c in enumerate(sorted(set(values)))}
+    return np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
+
+
 def visits(det: Mapping[str, np.ndarray]) -> np.ndarray:
     """A visit number per detection: a camera's detections with no gap over 60 s."""
-    # the cameras as numbers in their (text) order: sorting numbers is much faster
-    _, camera = np.unique(det["camera_id"], return_inverse=True)
+    camera = camera_codes(det["camera_id"])
     order = np.lexsort((det["id"], det["detected_at"], camera))
     t = det["detected_at"][order].astype("datetime64[s]").astype(np.int64)
     cam = camera[order]
