@@ -173,11 +173,7 @@ def batch_events(det: Mapping[str, np.ndarray]) -> list[EventBatch]:
     n = len(det["id"])
     if n == 0:
         return []
-    # the cameras as numbers in their (text) order: sorting numbers is much faster
-    names = sorted(set(det["camera_id"].tolist()))
-    code = dict(zip(names, range(len(names)), strict=True))
-    camera = np.array([code[c] for c in det["camera_id"].tolist()], dtype=np.int64)
-    order = np.lexsort((det["id"], det["detected_at"], camera))
+    order = np.lexsort((det["id"], det["detected_at"], camera_codes(det["camera_id"])))
     cams = det["camera_id"][order]
     times = det["detected_at"][order].astype("datetime64[us]").astype(np.int64) // 1_000_000
     paths = det["file_path"][order]
