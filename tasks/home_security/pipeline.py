@@ -57,7 +57,9 @@ async def detections(ctx: TaskContext) -> None:
         "file_type": np.full(n, "image/jpeg", dtype=object), "detected_at": det_time,
         "object_type": cls, "confidence": conf, "bbox_x": x, "bbox_y": y,
         "bbox_width": w, "bbox_height": h, "thumbnail_path": thumbs,
-        "enrichment_data": [{"model": "rtdetr-v2", "inference_ms": float(t)}
+        # JSON text, as the writer would encode {"model": ..., "inference_ms": t}: json.dumps
+        # writes a float as its repr (!r), with ", " and ": " separators
+        "enrichment_data": [f'{{"model": "rtdetr-v2", "inference_ms": {t!r}}}'
                             for t in inference.tolist()],
     })
 
