@@ -136,11 +136,13 @@ async def events(ctx: TaskContext) -> None:
 async def event_detections(ctx: TaskContext) -> None:
     """The event-detection junction, exactly what events.detection_ids lists."""
     ev = await ctx.read("events", ["id", "detection_ids", "ended_at"])
-    lists = [json.loads(s) for s in ev["detection_ids"]]
-    counts = np.array([len(x) for x in lists])
+    # every event's JSON array of ids parsed in one go
+    lists = json.loads("[" + ",".join(ev["detection_ids"].tolist()) + "]")
+    counts = np.array([len(x) for x in lists], dtype=np.int64)
     await ctx.write({
         "event_id": np.repeat(ev["id"], counts),
-        "detection_id": np.array([d for x in lists for d in x], dtype=np.int64),
+        "detection_id": np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
+                                    count=int(counts.sum())),
         "created_at": np.repeat(ev["ended_at"], counts) + np.timedelta64(2, "s"),
     })
 
