@@ -39,12 +39,18 @@ def count_in_zones(zones: Mapping[str, np.ndarray], camera_id: np.ndarray, at: n
     centred in each zone (id, camera_id, polygon_coords), by day of ``[start, start + days)``."""
     secs = ((at - start) / np.timedelta64(1, "s")).astype(np.int64)
     inside = (secs >= 0) & (secs < days * sim.DAY)
-    day, hour = secs // sim.DAY, sim.hour_of(at)
+    # the window's detections by camera; each zone tests only its camera's points
+    slot = (secs // sim.DAY * 24 + sim.hour_of(at))[inside]
+    cam_of, cx, cy = np.asarray(camera_id)[inside], cx[inside], cy[inside]
+    rows: dict[object, np.ndarray] = {}
     counts = np.zeros((len(zones["id"]), days, 24), dtype=np.int64)
     for z, (cam, poly) in enumerate(zip(zones["camera_id"], zones["polygon_coords"],
                                         strict=True)):
-        m = inside & (camera_id == cam) & sim.point_in_polygon(cx, cy, poly)
-        np.add.at(counts[z], (day[m], hour[m]), 1)
+        if cam not in rows:
+            rows[cam] = np.flatnonzero(cam_of == cam)
+        r = rows[cam]
+        hit = r[sim.point_in_polygon(cx[r], cy[r], poly)]
+        counts[z] = np.bincount(slot[hit], minlength=days * 24).reshape(days, 24)
     return counts
 
 

@@ -3,6 +3,7 @@ raise alerts and collect feedback and audits."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -56,7 +57,9 @@ async def detections(ctx: TaskContext) -> None:
         "file_type": np.full(n, "image/jpeg", dtype=object), "detected_at": det_time,
         "object_type": cls, "confidence": conf, "bbox_x": x, "bbox_y": y,
         "bbox_width": w, "bbox_height": h, "thumbnail_path": thumbs,
-        "enrichment_data": [{"model": "rtdetr-v2", "inference_ms": float(t)}
+        # JSON text, as the writer would encode {"model": ..., "inference_ms": t}: json.dumps
+        # writes a float as its repr (!r), with ", " and ": " separators
+        "enrichment_data": [f'{{"model": "rtdetr-v2", "inference_ms": {t!r}}}'
                             for t in inference.tolist()],
     })
 
@@ -73,14 +76,28 @@ async def events(ctx: TaskContext) -> None:
     cams = await ctx.read("cameras", ["id", "name"])
     cam_name = dict(zip(cams["id"].tolist(), cams["name"].tolist(), strict=True))
     batches = sim.batch_events(det)
-    batches.sort(key=lambda b: (det["detected_at"][b.detection_index[0]], b.camera_id))
+    # by (time of the first detection, camera), stable: the cameras as numbers in their
+    # (text) order, the times as integers
+    at = det["detected_at"].astype("datetime64[us]")
+    names = sorted({b.camera_id for b in batches})
+    code = dict(zip(names, range(len(names)), strict=True))
+    first = np.array([b.detection_index[0] for b in batches], dtype=np.int64)
+    cam_code = np.array([code[b.camera_id] for b in batches], dtype=np.int64)
+    batches = [batches[k] for k in np.lexsort((cam_code, at[first].astype(np.int64))).tolist()]
     n = len(batches)
     rng = ctx.rng
-    started = np.array([det["detected_at"][list(b.detection_index)].min() for b in batches],
-                       dtype="datetime64[us]")
-    ended = np.array([det["detected_at"][list(b.detection_index)].max() for b in batches],
-                     dtype="datetime64[us]")
-    classes = [[str(det["object_type"][i]) for i in b.detection_index] for b in batches]
+    # the batches' detections end to end, and where each batch's run starts
+    sizes = np.array([len(b.detection_index) for b in batches], dtype=np.int64)
+    flat = np.fromiter((i for b in batches for i in b.detection_index), dtype=np.int64,
+                       count=int(sizes.sum()))
+    runs = np.cumsum(sizes) - sizes
+    us = at[flat].astype(np.int64)
+    started = (np.minimum.reduceat(us, runs) if n else us[:0]).astype("datetime64[us]")
+    ended = (np.maximum.reduceat(us, runs) if n else us[:0]).astype("datetime64[us]")
+    bounds = [*runs.tolist(), len(flat)]
+    kinds = det["object_type"][flat].astype(str).tolist()
+    ids = det["id"][flat].tolist()
+    classes = [kinds[a:b] for a, b in itertools.pairwise(bounds)]
     hours = sim.hour_of(started)
     score = rng.beta(1.6, 5.5, n) * 100
     person = np.array(["person" in c for c in classes])
@@ -107,8 +124,8 @@ async def events(ctx: TaskContext) -> None:
         "camera_id": [b.camera_id for b in batches], "started_at": started, "ended_at": ended,
         "risk_score": score, "risk_level": level,
         "summary": [t[0] for t in texts], "reasoning": [t[1] for t in texts],
-        "detection_ids": [json.dumps(sorted(int(det["id"][i]) for i in b.detection_index))
-                          for b in batches],
+        "detection_ids": [json.dumps(sorted(ids[a:b]))
+                          for a, b in itertools.pairwise(bounds)],
         "object_types": [sorted(set(c)) for c in classes],
         "reviewed": reviewed, "notes": notes,
         "is_fast_path": [b.fast_path for b in batches],
@@ -119,11 +136,13 @@ async def events(ctx: TaskContext) -> None:
 async def event_detections(ctx: TaskContext) -> None:
     """The event-detection junction, exactly what events.detection_ids lists."""
     ev = await ctx.read("events", ["id", "detection_ids", "ended_at"])
-    lists = [json.loads(s) for s in ev["detection_ids"]]
-    counts = np.array([len(x) for x in lists])
+    # every event's JSON array of ids parsed in one go
+    lists = json.loads("[" + ",".join(ev["detection_ids"].tolist()) + "]")
+    counts = np.array([len(x) for x in lists], dtype=np.int64)
     await ctx.write({
         "event_id": np.repeat(ev["id"], counts),
-        "detection_id": np.array([d for x in lists for d in x], dtype=np.int64),
+        "detection_id": np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
+                                    count=int(counts.sum())),
         "created_at": np.repeat(ev["ended_at"], counts) + np.timedelta64(2, "s"),
     })
 
@@ -186,13 +205,23 @@ async def event_facts(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
     ev = await ctx.read("events", ["id", "camera_id", "started_at", "ended_at", "risk_score",
                                    "object_types", "detection_ids"])
     det = await ctx.read("detections", ["id", "confidence"])
-    conf = dict(zip(det["id"].tolist(), det["confidence"].tolist(), strict=True))
-    hours = sim.hour_of(ev["started_at"])
-    return [{"id": int(ev["id"][i]), "camera_id": str(ev["camera_id"][i]),
-             "risk_score": int(ev["risk_score"][i]), "object_types": list(ev["object_types"][i]),
-             "max_confidence": max(conf[d] for d in json.loads(ev["detection_ids"][i])),
-             "hour": int(hours[i]), "ended_at": ev["ended_at"][i]}
-            for i in range(len(ev["id"]))]
+    hours = sim.hour_of(ev["started_at"]).tolist()
+    # every event's detection ids parsed in one go (each is a JSON array of ints), and
+    # the highest confidence of each event's detections (detections are in id order)
+    lists = json.loads("[" + ",".join(ev["detection_ids"].tolist()) + "]")
+    sizes = np.array([len(x) for x in lists], dtype=np.int64)
+    flat = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64,
+                       count=int(sizes.sum()))
+    at = np.minimum(np.searchsorted(det["id"], flat), max(len(det["id"]) - 1, 0))
+    if (sizes == 0).any() or (len(flat) and (det["id"][at] != flat).any()):
+        raise ValueError("an event without detections, or of an unknown detection")
+    conf = det["confidence"][at]
+    top = np.maximum.reduceat(conf, np.cumsum(sizes) - sizes).tolist() if len(flat) else []
+    return [{"id": i, "camera_id": str(cam), "risk_score": score, "object_types": list(types),
+             "max_confidence": best, "hour": hour, "ended_at": ended}
+            for i, cam, score, types, best, hour, ended in zip(
+                ev["id"].tolist(), ev["camera_id"].tolist(), ev["risk_score"].tolist(),
+                ev["object_types"], top, hours, ev["ended_at"], strict=True)]
 
 
 async def read_rules(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:

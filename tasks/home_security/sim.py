@@ -170,44 +170,59 @@ def batch_events(det: Mapping[str, np.ndarray]) -> list[EventBatch]:
     the batch closes and a new one opens. A lone high-confidence person detection
     takes the fast path: an event of its own, immediately.
     """
-    order = np.lexsort((det["id"], det["detected_at"], det["camera_id"]))
+    n = len(det["id"])
+    if n == 0:
+        return []
+    order = np.lexsort((det["id"], det["detected_at"], camera_codes(det["camera_id"])))
     cams = det["camera_id"][order]
     times = det["detected_at"][order].astype("datetime64[us]").astype(np.int64) // 1_000_000
     paths = det["file_path"][order]
-    kinds = det["object_type"][order]
-    confs = det["confidence"][order]
-    out: list[EventBatch] = []
-    current: list[int] = []
-    cur_cam: str | None = None
-    start = last = 0
-    i = 0
-    n = len(order)
-    while i < n:
-        j = i + 1
-        while j < n and paths[j] == paths[i]:
-            j += 1
-        cam, t = str(cams[i]), int(times[i])
-        if j - i == 1 and kinds[i] == "person" and confs[i] >= FAST_PATH_CONFIDENCE:
-            out.append(EventBatch(cam, (int(order[i]),), True))
-            i = j
-            continue
-        if current and (cam != cur_cam or t - start > BATCH_WINDOW_S or t - last > BATCH_IDLE_S):
-            out.append(EventBatch(str(cur_cam), tuple(current), False))
-            current = []
-        if not current:
-            cur_cam, start = cam, t
-        current.extend(int(k) for k in order[i:j])
-        last = t
-        i = j
-    if current:
-        out.append(EventBatch(str(cur_cam), tuple(current), False))
-    return out
+    # images: runs of equal file paths in that order (first row, size)
+    first = np.flatnonzero(np.concatenate([[True], paths[1:] != paths[:-1]]))
+    size = np.diff(np.append(first, n))
+    fast = (size == 1) & (det["object_type"][order][first] == "person") \
+        & (det["confidence"][order][first] >= FAST_PATH_CONFIDENCE)
+    # the other images, in order, open a batch on a new camera, after 30 s idle, or
+    # once the open batch is over 90 s old (only that last rule needs the loop)
+    slow = np.flatnonzero(~fast)
+    t = times[first[slow]]
+    cam = cams[first[slow]]
+    opens = np.ones(len(slow), dtype=bool)
+    opens[1:] = (cam[1:] != cam[:-1]) | (np.diff(t) > BATCH_IDLE_S)
+    flags = opens.tolist()
+    start = 0
+    for k, tk in enumerate(t.tolist()):
+        if flags[k] or tk - start > BATCH_WINDOW_S:
+            flags[k] = True
+            start = tk
+    opens = np.array(flags, dtype=bool)
+    # a batch's rows: its images' rows in order; a batch is emitted when the next one
+    # opens (or at the end), a fast-path event at its image: sort by that position
+    heads = slow[opens]
+    batch_rows = order[np.repeat(~fast, size)].tolist()
+    cuts = np.cumsum(size[slow])[np.flatnonzero(opens)[1:] - 1].tolist()
+    bounds = [0, *cuts, len(batch_rows)] if len(heads) else [0]
+    emitted = np.concatenate([np.append(heads[1:], len(first))[:len(heads)],
+                              np.flatnonzero(fast)])
+    batches = [EventBatch(str(cams[first[g]]), tuple(batch_rows[a:b]), False)
+               for g, a, b in zip(heads.tolist(), bounds[:-1], bounds[1:], strict=True)]
+    batches += [EventBatch(str(cams[first[g]]), (int(order[first[g]]),), True)
+                for g in np.flatnonzero(fast).tolist()]
+    return [batches[k] for k in np.argsort(emitted, kind="stable").tolist()]
+
+
+def camera_codes(camera_id: np.ndarray) -> np.ndarray:
+    """The cameras as numbers in their (text) order, what ``np.unique(camera_id,
+    return_inverse=True)[1]`` gives: sorting numbers is much faster than sorting the text,
+    and a dict lookup per row is much faster than np.unique's sort of objects."""
+    values = camera_id.tolist()
+    code = {c: k for k, c in enumerate(sorted(set(values)))}
+    return np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
 
 
 def visits(det: Mapping[str, np.ndarray]) -> np.ndarray:
     """A visit number per detection: a camera's detections with no gap over 60 s."""
-    # the cameras as numbers in their (text) order: sorting numbers is much faster
-    _, camera = np.unique(det["camera_id"], return_inverse=True)
+    camera = camera_codes(det["camera_id"])
     order = np.lexsort((det["id"], det["detected_at"], camera))
     t = det["detected_at"][order].astype("datetime64[s]").astype(np.int64)
     cam = camera[order]

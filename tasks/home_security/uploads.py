@@ -11,8 +11,10 @@ that the zone baselines were learned from, so both describe the same household.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -227,10 +229,15 @@ def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     det_cam = img_cam[det_img]
     in_zone = rng.random(n) < IN_ZONE_SHARE
     zone_cam = zones["camera_id"]
+    # the camera's detections placed in a zone, by camera (det_cam: camera positions)
+    placed = np.flatnonzero(in_zone)
+    placed = placed[np.argsort(det_cam[placed], kind="stable")]
+    per_cam = np.split(placed, np.searchsorted(det_cam[placed], np.arange(1, ncam)))
     for ci, cam_id in enumerate(cams["id"]):
         polys = [p for z, p in zip(zone_cam, zones["polygon_coords"], strict=True) if z == cam_id]
+        mine = per_cam[ci]
         for zi, poly in enumerate(polys):
-            pick = np.flatnonzero(in_zone & (det_cam == ci) & (np.arange(n) % len(polys) == zi))
+            pick = mine[mine % len(polys) == zi]
             if len(pick):
                 px, py = sim.sample_in_polygon(rng, poly, len(pick))
                 cx[pick], cy[pick] = px, py
@@ -242,8 +249,12 @@ def box_sizes(rng: np.random.Generator, cls: np.ndarray) -> tuple[np.ndarray, np
     """Box widths and heights in pixels, by class."""
     w = np.empty(len(cls), dtype=np.int64)
     h = np.empty(len(cls), dtype=np.int64)
-    for c, ((w0, w1), (h0, h1)) in sim.BOX_SIZES.items():
-        m = cls == c
+    # the classes as numbers (-1: not in BOX_SIZES), compared as integers
+    code: defaultdict[Any, int] = defaultdict(lambda: -1,
+                                              {c: k for k, c in enumerate(sim.BOX_SIZES)})
+    cls_code = np.fromiter(map(code.__getitem__, cls.tolist()), dtype=np.int64, count=len(cls))
+    for k, ((w0, w1), (h0, h1)) in enumerate(sim.BOX_SIZES.values()):
+        m = cls_code == k
         w[m] = rng.integers(w0, w1, int(m.sum()))
         h[m] = rng.integers(h0, h1, int(m.sum()))
     return w, h
