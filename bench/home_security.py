@@ -33,8 +33,8 @@ async def digest(url: str) -> str:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
         h = hashlib.sha256()
         for t in tables:
-            rows = await conn.fetch(f'SELECT md5(string_agg(x::text, \'|\' ORDER BY x::text)) '
-                                    f'FROM "{t}" x')
+            rows = await conn.fetch(f'SELECT md5(string_agg(h, \'\' ORDER BY h)) FROM '
+                                    f'(SELECT md5(x::text) AS h FROM "{t}" x) r')
             h.update(f"{t}:{rows[0][0]};".encode())
     finally:
         await conn.close()

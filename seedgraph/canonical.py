@@ -44,6 +44,7 @@ import numpy as np
 
 from seedgraph.columns import _INT_KINDS, Column, ColumnKind, ColumnSpec
 from seedgraph.errors import UsageError
+from seedgraph.jsonarrays import json_rows
 
 __all__ = ["decode", "normalize"]
 
@@ -213,17 +214,16 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
                 str(v) if isinstance(v, _uuid.UUID) else str(_uuid.UUID(str(v)))
         return out, _null_mask(out)
     if k in (ColumnKind.JSON, ColumnKind.JSONB):
-        if isinstance(values, np.ndarray) and values.ndim == 2:
+        if isinstance(values, np.ndarray) and values.ndim >= 2:
             out = np.empty(n, dtype=object)
-            # row by row: a whole table of Python floats would take 32 bytes per number
-            out[:] = [json.dumps(r.tolist()) for r in values]
+            out[:] = json_rows(values)
             return out, None
         obj = _objects(values, n)
         out = np.empty(n, dtype=object)
         out[:] = [None if v is None else _json_text(v) for v in obj]
         return out, _null_mask(out)
     if k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY):
-        if isinstance(values, np.ndarray) and values.ndim == 2:
+        if isinstance(values, np.ndarray) and values.ndim >= 2:
             return values.astype(np.float64, copy=False), None
         obj = _objects(values, n)
         mask = _null_mask(obj)

@@ -1,0 +1,69 @@
+"""JSON text for the rows of a numeric array (a JSON column given as a 2-D or deeper
+numpy array): exactly ``json.dumps(row.tolist())``, made faster for numbers rounded to
+a few decimals, which is what generated data usually holds.
+
+``json.dumps`` writes a float as ``float.__repr__``, the costly part of encoding
+thousands of numbers per row. A number rounded with ``np.round(v, d)`` is
+``rint(v * 10**d) / 10**d``, i.e. exactly ``k / 10**d`` for an integer *k*; when every
+number of the array is such a value (checked), its text is looked up in a table of
+``repr(k / 10**d)`` and each row is filled into one ``%``-format, in C. Anything else
+(more decimals, NaN, infinities, integers, huge values) takes ``json.dumps``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+__all__ = ["json_rows"]
+
+MOST_DECIMALS = 6
+MOST_STEPS = 1 << 20  # largest |k| looked up: the table holds one string per step
+
+
+def json_rows(values: np.ndarray) -> list[str]:
+    """``json.dumps(row.tolist())`` for each row of *values* (ndim >= 2)."""
+    texts = _texts(values)
+    if texts is None:
+        return [json.dumps(r.tolist()) for r in values]
+    template = _template(values.shape[1:])
+    flat = texts.reshape(len(values), -1).tolist()
+    return [template % tuple(row) for row in flat]
+
+
+def _template(shape: tuple[int, ...]) -> str:
+    """The %-format of one row of *shape*, as json.dumps nests it."""
+    if not shape:
+        return "%s"
+    inner = _template(shape[1:])
+    return "[" + ", ".join([inner] * shape[0]) + "]"
+
+
+def _texts(values: np.ndarray) -> np.ndarray | None:
+    """repr() of every number, by table lookup; None when they are not all k / 10**d."""
+    if values.dtype.kind != "f" or values.size == 0:
+        return None
+    v = values.astype(np.float64, copy=False)
+    if not np.isfinite(v).all():
+        return None
+    for d in range(MOST_DECIMALS + 1):
+        scale = 10.0 ** d
+        k = np.rint(v * scale)
+        if np.abs(k).max() > MOST_STEPS:
+            return None
+        if (k / scale == v).all():
+            break
+    else:
+        return None
+    k = k.astype(np.int64)
+    low, high = int(k.min()), int(k.max())
+    if high - low < k.size:  # a table of every step between the smallest and the largest
+        table = np.array([repr(j / scale) for j in range(low, high + 1)], dtype=object)
+        out: np.ndarray = table[k - low]
+    else:  # few numbers far apart: only the ones there
+        steps, at = np.unique(k, return_inverse=True)
+        out = np.array([repr(j / scale) for j in steps.tolist()], dtype=object)[at]
+        out = out.reshape(k.shape)
+    out[np.signbit(v) & (v == 0)] = "-0.0"  # rounded to zero from below: repr(-0.0)
+    return out

@@ -1,0 +1,39 @@
+"""JSON text of numeric array rows (seedgraph/jsonarrays.py) is exactly what json.dumps
+writes, on the fast path (numbers rounded to a few decimals) and off it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from seedgraph.jsonarrays import json_rows
+
+RNG = np.random.default_rng(7)
+CASES = {
+    "embedding, 4 decimals (with -0.0)": np.round(RNG.normal(0, 0.044, (300, 64)), 4),
+    "skeletons, 1 decimal, 3-D": np.round(RNG.random((40, 17, 3)) * 1000, 1),
+    "large values far apart, 2 decimals": np.round(RNG.normal(0, 1e5, (30, 4)), 2),
+    "whole numbers as floats": np.arange(12, dtype=float).reshape(2, 3, 2) - 5,
+    "full precision": RNG.random((20, 3)),
+    "6 decimals": np.round(RNG.normal(0, 1, (20, 5)), 6),
+    "NaN and infinity": np.array([[1.5, np.nan], [np.inf, -np.inf]]),
+    "integers": np.array([[1, -2], [3, 4]]),
+    "float32": np.round(RNG.random((10, 3)), 2).astype(np.float32),
+    "negative zero alone": np.array([[-0.0, 0.0], [0.5, -0.5]]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_rows_are_what_json_dumps_writes(name: str) -> None:
+    values = CASES[name]
+    assert json_rows(values) == [json.dumps(r.tolist()) for r in values]
+
+
+def test_the_fast_path_is_taken_for_rounded_numbers() -> None:
+    from seedgraph import jsonarrays
+
+    assert jsonarrays._texts(CASES["embedding, 4 decimals (with -0.0)"]) is not None
+    assert jsonarrays._texts(CASES["full precision"]) is None
+    assert jsonarrays._texts(CASES["NaN and infinity"]) is None
