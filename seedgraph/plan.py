@@ -289,11 +289,18 @@ class Schedule:
         }
         self._started: set[str] = set()
         self._finished: set[str] = set()
+        # the longest chain of tasks each one holds up, and how many tasks wait on it
+        depth: dict[str, int] = {}
+        for n in reversed(list(nx.topological_sort(graph))):
+            depth[n] = 1 + max((depth[d] for d in graph.successors(n)), default=0)
+        self._priority = {n: (-depth[n], -len(nx.descendants(graph, n)), n) for n in graph}
 
     def ready(self) -> list[str]:
-        """Tasks that may start now (each handed out once), in a stable order."""
-        out = sorted(n for n, deps in self._waiting.items()
-                     if not deps and n not in self._started)
+        """Tasks that may start now (each handed out once), those heading the longest
+        chains of tasks first (they bound the run), then those holding up the most
+        tasks, then by name: a task started first takes a free slot first."""
+        out = sorted((n for n, deps in self._waiting.items()
+                      if not deps and n not in self._started), key=self._priority.__getitem__)
         self._started.update(out)
         return out
 

@@ -130,6 +130,16 @@ def test_schedule_hands_out_ready_tasks_and_skips_descendants_of_failures() -> N
     assert s.ready() == [] and s.finished
 
 
+def test_schedule_hands_out_the_heads_of_the_longest_chains_first() -> None:
+    import networkx as nx
+
+    # z heads a chain of 3 (z -> m -> n); y holds up two tasks; a and b hold up nothing
+    g = nx.DiGraph([("z", "m"), ("m", "n"), ("y", "p"), ("y", "q")])
+    g.add_nodes_from(["a", "b"])
+    s = Schedule(g, list(g.nodes))
+    assert s.ready() == ["z", "y", "a", "b"]
+
+
 def test_schedule_does_not_wait_for_unrelated_tasks() -> None:
     s = Schedule(GRAPH, ["a", "b", "c", "x"])
     s.ready()
