@@ -22,7 +22,9 @@ wrong and what to type instead.
 from __future__ import annotations
 
 import difflib
+import pickle
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "DataFileError",
@@ -115,6 +117,25 @@ class TaskFailed(SeedgraphError):
         self.table = table
         self.cause = cause
         super().__init__(f"task '{table}' failed: {type(cause).__name__}: {cause}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # a worker process's failure crosses back pickled: the cause goes along when it
+        # can be, else as text (an exception whose __init__ takes other arguments than
+        # its args cannot be rebuilt); the message stays the original
+        try:
+            cause = pickle.loads(pickle.dumps(self.cause))
+            rebuilt = type(cause) is type(self.cause) and str(cause) == str(self.cause)
+        except Exception:
+            rebuilt = False
+        if not rebuilt:
+            cause = RuntimeError(f"{type(self.cause).__name__}: {self.cause}")
+        return (_task_failed, (self.table, cause, str(self)))
+
+
+def _task_failed(table: str, cause: BaseException, message: str) -> TaskFailed:
+    failed = TaskFailed(table, cause)
+    failed.args = (message,)
+    return failed
 
 
 class VerificationFailed(SeedgraphError):

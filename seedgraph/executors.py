@@ -40,7 +40,7 @@ from seedgraph.task import TaskDef
 
 __all__ = ["Executor", "LocalExecutor", "PartitionJob", "TableJob", "make_executor", "run_job"]
 
-WORKER_CACHE = 64 << 20  # bytes a worker keeps of the run's finished tables
+WORKER_CACHE = 32 << 20  # bytes a worker keeps of the run's finished tables
 
 
 @dataclass(frozen=True, slots=True)

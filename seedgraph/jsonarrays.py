@@ -20,10 +20,22 @@ __all__ = ["json_rows"]
 
 MOST_DECIMALS = 6
 MOST_STEPS = 1 << 20  # largest |k| looked up: the table holds one string per step
+BLOCK = 1 << 16  # numbers handled at once: the temporaries stay small
 
 
 def json_rows(values: np.ndarray) -> list[str]:
     """``json.dumps(row.tolist())`` for each row of *values* (ndim >= 2)."""
+    per_row = max(1, int(np.prod(values.shape[1:])))
+    step = max(1, BLOCK // per_row)
+    if len(values) <= step:
+        return _rows(values)
+    out: list[str] = []
+    for start in range(0, len(values), step):
+        out += _rows(values[start:start + step])
+    return out
+
+
+def _rows(values: np.ndarray) -> list[str]:
     texts = _texts(values)
     if texts is None:
         return [json.dumps(r.tolist()) for r in values]

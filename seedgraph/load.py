@@ -28,7 +28,7 @@ from seedgraph.errors import UsageError
 
 __all__ = ["BULK_ROWS", "CHUNK_BYTES", "TableWriter", "WriteBuffer", "Writer"]
 
-CHUNK_BYTES = 8 * 2**20  # a chunk also stops at about this many bytes of column data
+CHUNK_BYTES = 4 * 2**20  # a chunk also stops at about this many bytes of column data
 _SAMPLE = 8  # values of an object column whose size is measured to estimate the rest
 
 # A first chunk this big (or a whole chunk_rows chunk, if that is smaller) loads as a bulk

@@ -92,13 +92,13 @@ class ReadCache:
         keep = {c for c in cols if c in spec.by_name
                 and spec.by_name[c].kind not in _MUTABLE}
         have = {c: self._columns[(table, c)][0] for c in cols if (table, c) in self._columns}
+        for c in have:  # used now: the last to make room for others
+            self._columns.move_to_end((table, c))
         missing = [c for c in cols if c not in have]
         read = await db.read_columns(table, missing) if missing else {}
         for c, arr in read.items():
             if c in keep:
-                self._put((table, c), arr)
-        for c in have:
-            self._columns.move_to_end((table, c))
+                self._put((table, c), arr)  # may evict what *have* holds: it keeps its own
         return {c: have[c].copy() if c in have else read[c] for c in cols}
 
     def _put(self, key: tuple[str, str], arr: np.ndarray) -> None:

@@ -22,6 +22,7 @@ CASES = {
     "integers": np.array([[1, -2], [3, 4]]),
     "float32": np.round(RNG.random((10, 3)), 2).astype(np.float32),
     "negative zero alone": np.array([[-0.0, 0.0], [0.5, -0.5]]),
+    "more numbers than one block": np.round(RNG.normal(0, 1, (300, 512)), 3),
 }
 
 

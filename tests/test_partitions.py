@@ -104,6 +104,18 @@ def test_a_worker_killed_loading_a_whole_table_is_resumed_to_the_identical_datab
     assert query(pg_url, "SELECT MIN(id), MAX(id) FROM daily") == [(1, 6)]
 
 
+def test_a_task_failing_in_a_worker_reports_its_own_error(pg_url: str) -> None:
+    """The failure crosses back from the worker process whole (not as "a worker died"),
+    and the other tables the workers committed stay done."""
+    out = cli("run", "--pack", PARTS, "--db", pg_url, "--seed", "7", "--as-of", "2026-01-15",
+              "-q", "--executor", "processes", "-j", "2", env={"PARTS_FAIL": "daily"})
+    assert out.returncode != 0
+    assert "task 'daily' failed: RuntimeError: partition None of daily failed" in out.stderr
+    assert "worker process died" not in out.stderr and "Traceback" not in out.stderr
+    states = dict(query(pg_url, "SELECT table_name, status FROM seedgraph_tasks"))
+    assert states["daily"] == "failed" and states["readings"] == "done", states
+
+
 @pytest.mark.parametrize("where", ["partition", "finish"])
 def test_an_interrupted_partition_or_table_step_is_resumed_safely(
         db_url: str, where: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,6 +106,9 @@ def test_a_table_is_forgotten_when_its_last_reader_ends_or_past_the_budget() -> 
         assert 0 < tiny.bytes <= 20
         await tiny.reader(db, "x").read_columns("parent", ["id"])
         assert len(calls) == 4  # id made room for rank, and is read again
+        # a read whose new column evicts the cached one it also returns
+        both = await tiny.reader(db, "x").read_columns("parent", ["id", "rank"])
+        assert both["id"].tolist() == [1, 2] and both["rank"].tolist() == [10, 20]
         await db.close()
 
     anyio.run(main)

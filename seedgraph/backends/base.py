@@ -33,7 +33,7 @@ __all__ = ["BACKENDS", "LOCK_TIMEOUT", "READ_ROWS", "Database", "Tx", "UniqueInd
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another program's lock (SQLite), then say so
 
-READ_ROWS = 50_000  # rows decoded at a time when reading columns
+READ_ROWS = 10_000  # rows decoded at a time when reading columns
 
 
 class UniqueIndex(NamedTuple):

@@ -355,7 +355,8 @@ def dedup_key(template: str, rule_id: str, event: Mapping[str, Any]) -> str:
 
 def unit_vectors(rng: np.random.Generator, n: int, dim: int = 512) -> np.ndarray:
     v = rng.standard_normal((n, dim))
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)  # in place: 11,606 x 512 is 47 MB
+    return v
 
 
 def around(rng: np.random.Generator, centroids: np.ndarray, spread: float) -> np.ndarray:
