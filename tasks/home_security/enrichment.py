@@ -3,7 +3,6 @@ embeddings for person and vehicle detections (000: "person/vehicle appearance ma
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -49,31 +48,10 @@ async def demographics_results(ctx: TaskContext) -> None:
     })
 
 
-# one skeleton as JSON text: json.dumps writes a float as float.__repr__, so with each
-# number's repr the text is exactly json.dumps(pts.tolist()[i]) (", " separators)
-_SKELETON_JSON = "[" + ", ".join(["[%s, %s, %s]"] * 17) + "]"
-
-
-def _reprs(values: np.ndarray, scale: int) -> np.ndarray:
-    """repr() of each of *values*, numbers rounded to 1/scale (np.round(v, 1 or 2)), as an
-    object array, looked up in a table of repr(k / scale) rather than formatted one by one.
-    np.round(v, d) is rint(v * scale) / scale, so a value equals k / scale for k its
-    rint(v * scale); that equality is checked, and anything else is formatted itself."""
-    k = np.rint(values * scale)
-    ok = (k >= 0) & (k <= 1_000_000) & (k / scale == values) & ~np.signbit(values)
-    k = np.where(ok, k, 0).astype(np.int64)
-    top = int(k.max()) if k.size else 0
-    table = np.array([repr(j / scale) for j in range(top + 1)], dtype=object)
-    out: np.ndarray = table[k]
-    if not ok.all():
-        out[~ok] = [json.dumps(v) for v in values[~ok].tolist()]
-    return out
-
-
-def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> list[str]:
+def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> np.ndarray:
     """COCO 17-point skeletons inside each person's box (pixels, with a visibility score),
-    as JSON text for the jsonb column: one C-level %-format per row instead of nested
-    Python lists that the writer then JSON-encodes (the same text, so the same jsonb)."""
+    an (n, 17, 3) array: the writer turns each row into JSON text for the jsonb column
+    (numbers rounded to a few decimals take its fast path, seedgraph/jsonarrays.py)."""
     n = len(p["id"])
     # template positions (fraction of box width, height) for a standing person
     tx = np.array([.5, .45, .55, .4, .6, .3, .7, .25, .75, .22, .78, .38, .62, .38, .62, .38, .62])
@@ -84,9 +62,7 @@ def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> list[str]:
     xs = p["bbox_x"][:, None] + jx * p["bbox_width"][:, None]
     ys = p["bbox_y"][:, None] + jy * p["bbox_height"][:, None]
     score = np.round(rng.beta(6, 2, (n, 17)), 2)
-    text = np.stack([_reprs(np.round(xs, 1), 10), _reprs(np.round(ys, 1), 10),
-                     _reprs(score, 100)], axis=2)
-    return [_SKELETON_JSON % tuple(row) for row in text.reshape(n, 51).tolist()]
+    return np.stack([np.round(xs, 1), np.round(ys, 1), score], axis=2)
 
 
 @task("pose_results", upstream=["detections"], tags=["enrichment"])
