@@ -18,7 +18,7 @@ import numpy as np
 from seedgraph.backends.url import quote
 from seedgraph.datafile import Records, read_records, resolve_refs
 from seedgraph.errors import DataFileError, UsageError, did_you_mean
-from seedgraph.gen.values import uuid_texts
+from seedgraph.gen.values import uuid4_texts
 from seedgraph.load import CHUNK_BYTES, WriteBuffer, Writer
 
 if TYPE_CHECKING:
@@ -160,10 +160,7 @@ class TaskContext:
     def uuids(self, n: int, *key: str | int) -> np.ndarray:
         """``n`` deterministic UUID4 strings drawn from (seed, table, key)."""
         rng = np.random.default_rng(derive_seed(self.seed, *self._stream, "uuid", *key))
-        raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-        return uuid_texts(raw)
+        return uuid4_texts(rng.integers(0, 256, size=(n, 16), dtype=np.uint8))
 
     # -- reading upstream --------------------------------------------------
 

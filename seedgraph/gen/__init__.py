@@ -12,7 +12,7 @@ so a million rows cost one pool and one index draw.
     foreign_keys, children_per_parent               fan-out from parent keys
     timestamps, dates, ordered_pairs, times         times at or before ``as_of``
     with_nulls                                      a share of NULLs in any column
-    uuids, uuid_texts, json_documents, text_arrays, int_arrays, strings
+    uuids, uuid_texts, uuid4_texts, json_documents, text_arrays, int_arrays, strings
     by_meaning, emails_for, meaning_for, MEANINGS   realistic text by meaning (email, city, ...)
     int_range_texts, time_range_texts, point_texts, polygon_texts, xml_texts, ...
                                                     PostgreSQL text forms: ranges, geometry, xml
@@ -84,6 +84,7 @@ from seedgraph.gen.values import (
     int_arrays,
     json_documents,
     text_arrays,
+    uuid4_texts,
     uuid_texts,
     uuids,
     with_nulls,
@@ -135,6 +136,7 @@ __all__ = [
     "unique_choice",
     "unique_integers",
     "unique_pairs",
+    "uuid4_texts",
     "uuid_texts",
     "uuids",
     "with_nulls",

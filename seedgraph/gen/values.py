@@ -55,6 +55,12 @@ _UUID_HEX_AT = [i for i in range(36) if i not in (8, 13, 18, 23)]
 def uuids(rng: Rng, n: int) -> np.ndarray:
     """``n`` random (version 4) UUIDs as canonical hyphenated strings."""
     raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    return uuid4_texts(raw)
+
+
+def uuid4_texts(raw: np.ndarray) -> np.ndarray:
+    """Random bytes, an (n, 16) uint8 array, as version-4 UUIDs in canonical text: the
+    version and variant bits are set in *raw* itself."""
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
     return uuid_texts(raw)

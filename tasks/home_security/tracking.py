@@ -97,10 +97,7 @@ def reid_entities(ctx: TaskContext, det: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def entity_ids(ctx: TaskContext, n: int) -> np.ndarray:
-    raw = ctx.rng_for("entity-ids").integers(0, 256, (n, 16), dtype=np.uint8)
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    return gen.uuid_texts(raw)
+    return gen.uuid4_texts(ctx.rng_for("entity-ids").integers(0, 256, (n, 16), dtype=np.uint8))
 
 
 def entity_centroids(ctx: TaskContext, n: int) -> np.ndarray:
