@@ -97,8 +97,7 @@ class LocalExecutor:
                    reader: Reader) -> int:
         return await load_partition(
             self.db, task, Partition(job.key, job.count), reader=reader, run_id=job.run_id,
-            seed=job.seed,
-            as_of=job.as_of, params=job.params, fingerprint=job.fingerprint,
+            seed=job.seed, as_of=job.as_of, params=job.params, fingerprint=job.fingerprint,
             chunk_rows=job.chunk_rows, on_rows=on_rows)
 
     async def load_table(self, job: TableJob) -> tuple[int, str | None]:

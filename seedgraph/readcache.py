@@ -64,9 +64,10 @@ class ReadCache:
     def ended(self, table: str) -> None:
         """*table*'s task has ended (done, failed or skipped): forget what only it read."""
         for t, waiting in (self._pending or {}).items():
-            waiting.discard(table)
-            if not waiting:
-                self._forget(t)
+            if table in waiting:
+                waiting.discard(table)
+                if not waiting:
+                    self._forget(t)
 
     @property
     def bytes(self) -> int:

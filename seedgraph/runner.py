@@ -95,8 +95,8 @@ class _Execution:
                         for t in plan.to_run}
         self.schedule = Schedule(_units_graph(graph), self.members)
         self.outcomes: dict[str, TaskOutcome] = {}
-        self.cache = ReadCache({t: set(graph.successors(t)) & set(plan.to_run)
-                                    for t in graph})
+        to_run = set(plan.to_run)
+        self.cache = ReadCache({t: set(graph.successors(t)) & to_run for t in graph})
         self.interrupted = False
         self.failed = False
 
@@ -230,7 +230,6 @@ class _Execution:
         await partitions.prepare(self.db, name, self.s.run_id)
         todo = [k for k in keys if str(k) not in done]
         loaded = {k: rows for k, rows in done.items()}
-        pack, base, url = self.locate
 
         def progress(key: Any) -> Callable[[int], None]:
             def on_rows(rows: int) -> None:
@@ -242,9 +241,7 @@ class _Execution:
 
         async def one(key: Any) -> None:
             async with limiter:
-                job = PartitionJob(pack, base, url, name, key, len(keys), self.s.run_id,
-                                   self.s.seed, self.s.as_of, fp, self.s.chunk_rows,
-                                   dict(self.params.get(name, {})), self.data)
+                job = PartitionJob(**self._job_fields(task, key, len(keys)))
                 await self.executor.load(task, job, progress(key),
                                          self.cache.reader(self.db, name))
 
@@ -259,11 +256,17 @@ class _Execution:
 
     def _job(self, task: TaskDef, started_at: str) -> TableJob:
         """*task*'s whole table as a job for a worker (which commits its checkpoint)."""
+        return TableJob(**self._job_fields(task, None, 0), append=self.s.append,
+                        force=self.s.force, started_at=started_at)
+
+    def _job_fields(self, task: TaskDef, key: Any, count: int) -> dict[str, Any]:
+        """What a worker needs for a job of *task* (a :class:`PartitionJob`'s fields)."""
         pack, base, url = self.locate
-        return TableJob(pack, base, url, task.table, None, 0, self.s.run_id, self.s.seed,
-                        self.s.as_of, self.plan.fingerprints[task.table], self.s.chunk_rows,
-                        dict(self.params.get(task.table, {})), self.data,
-                        append=self.s.append, force=self.s.force, started_at=started_at)
+        return {"pack": pack, "base_dir": base, "url": url, "table": task.table, "key": key,
+                "count": count, "run_id": self.s.run_id, "seed": self.s.seed,
+                "as_of": self.s.as_of, "fingerprint": self.plan.fingerprints[task.table],
+                "chunk_rows": self.s.chunk_rows, "params": dict(self.params.get(task.table, {})),
+                "data": self.data}
 
     async def _load_table(self, tx: Tx, name: str, t0: float,
                           reader: Reader) -> tuple[int, str | None]:

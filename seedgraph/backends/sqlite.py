@@ -61,7 +61,6 @@ def _partial_where(sql: str) -> str | None:
     return None
 
 
-
 async def _run(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """Execute and close the cursor at once (an open cursor keeps SQLite locks)."""
     async with conn.execute(sql, tuple(params)) as cur:
