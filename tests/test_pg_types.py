@@ -70,3 +70,23 @@ def test_text_a_type_cannot_take_fails_the_table_naming_the_value(
     assert outcome["hosts"].status == "failed" and outcome["films"].status == "done"
     assert "not-an-address" in (outcome["hosts"].error or "")
     assert query(typed_db, "SELECT COUNT(*) FROM hosts")[0][0] == 0
+
+
+WIDE = "INSERT INTO docs SELECT 1, jsonb_agg(i) FROM generate_series(1, 3000) i"
+
+
+def test_wide_values_are_compressed_with_lz4(pg_url: str) -> None:
+    """seedgraph's connections compress wide values with lz4 (pglz, the server's default,
+    spends seconds on 100,000 embeddings): the values are the same, only cheaper to store."""
+    execute(pg_url, "CREATE TABLE docs (id integer, body jsonb)")
+    execute(pg_url, WIDE)
+    assert query(pg_url, "SELECT pg_column_compression(body), jsonb_array_length(body) "
+                         "FROM docs") == [("lz4", 3000)]
+
+
+def test_a_compression_the_owner_chose_is_kept(pg_url: str) -> None:
+    execute(pg_url, "CREATE TABLE docs (id integer, body jsonb)")
+    name = query(pg_url, "SELECT current_database()")[0][0]
+    execute(pg_url, f'ALTER DATABASE "{name}" SET default_toast_compression = pglz')
+    execute(pg_url, WIDE)
+    assert query(pg_url, "SELECT pg_column_compression(body) FROM docs") == [("pglz",)]
