@@ -264,13 +264,27 @@ class Database(abc.ABC):
                 raise UsageError(
                     f"table '{table}' has no column '{c}'.{did_you_mean(c, spec.by_name)}"
                 )
+        return await self._read(spec, cols, fetch)
+
+    async def _read(self, spec: TableSpec, cols: list[str], fetch: Any
+                    ) -> dict[str, np.ndarray]:
+        """:meth:`read_columns` once *cols* are known to exist: through the driver."""
+        sql = self._select_sql(spec, cols)
+        batches = self._row_batches(sql, READ_ROWS) if fetch is None else _one(fetch, sql)
+        return await self._decoded(spec, cols, batches)
+
+    @staticmethod
+    def _select_sql(spec: TableSpec, cols: Sequence[str]) -> str:
         order = spec.primary_key or tuple(cols)
-        sql = (f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(table)} "
-               f"ORDER BY {', '.join(quote(c) for c in order)}")
+        return (f"SELECT {', '.join(quote(c) for c in cols)} FROM {quote(spec.name)} "
+                f"ORDER BY {', '.join(quote(c) for c in order)}")
+
+    async def _decoded(self, spec: TableSpec, cols: Sequence[str],
+                       batches: AsyncIterator[Sequence[Sequence[Any]]]
+                       ) -> dict[str, np.ndarray]:
         # decoded a batch at a time: the driver's row objects take several times the
         # memory of the numpy columns they become
         parts: list[list[np.ndarray]] = [[] for _ in cols]
-        batches = self._row_batches(sql, READ_ROWS) if fetch is None else _one(fetch, sql)
         async for rows in batches:
             for i, c in enumerate(cols):
                 parts[i].append(decode([r[i] for r in rows], spec.by_name[c], self.dialect))
