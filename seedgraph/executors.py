@@ -116,6 +116,10 @@ class ProcessExecutor:
         self.workers = workers
         self._pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        # each worker starts now and imports seedgraph (about a second) while the run
+        # plans and creates the schema, instead of before its first table
+        for _ in range(workers):
+            self._pool.submit(_started)
 
     async def load(self, task: TaskDef, job: PartitionJob, on_rows: Callable[[int], None],
                    reader: Reader) -> int:
@@ -192,6 +196,10 @@ def make_executor(spec: str, db: Database, workers: int) -> Executor:
         return DaskExecutor("tcp://" + spec.split("://", 1)[1], workers)
     raise UsageError(f"unknown --executor '{spec}'; use local, processes (with -j N), or "
                      "dask://HOST:PORT")
+
+
+def _started() -> None:
+    """A worker's first job: nothing (importing this module, to unpickle it, is the work)."""
 
 
 def run_job(job: PartitionJob) -> Any:
