@@ -143,6 +143,31 @@ def box_centres(det: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return cx, cy
 
 
+def py_round(values: Any, decimals: int) -> np.ndarray:
+    """``round(v, decimals)`` of Python for every float of *values*, as a float64 array.
+
+    Python rounds the exact binary value to the nearest multiple of 10**-decimals (ties
+    to even) and returns the double nearest that decimal: ``k / 10**decimals`` for the
+    integer *k* it picked, a correctly rounded division. ``np.rint(v * 10**decimals)``
+    picks the same *k* except where the rounding error of the product (at most half an
+    ulp) may put it on the other side of a half step: those few values, and anything
+    not finite or too large, take Python's ``round`` itself. (``np.round`` alone differs
+    from ``round`` on such values.)
+    """
+    if decimals < 0:
+        raise ValueError("decimals must be >= 0")
+    v = np.asarray(values, dtype=np.float64)
+    scale = 10.0 ** decimals
+    p = v * scale
+    out: np.ndarray = np.rint(p) / scale
+    with np.errstate(invalid="ignore"):
+        doubt = np.abs(p - np.floor(p) - 0.5) <= np.maximum(1e-6, 4 * np.abs(np.spacing(p)))
+    doubt |= np.isfinite(v) & ~(np.abs(p) < 2.0 ** 50)
+    if doubt.any():
+        out[doubt] = [round(x, decimals) for x in v[doubt].tolist()]
+    return out
+
+
 def hour_of(ts: np.ndarray) -> np.ndarray:
     return (ts.astype("datetime64[h]").astype(np.int64) % 24).astype(np.int64)
 

@@ -162,8 +162,45 @@ async def entities(ctx: TaskContext) -> None:
         })
 
 
-def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """One track per (visit, entity): the box centres over the visit."""
+def _float_texts(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``repr()`` of every float of *values* (``round(v, decimals)`` results), what JSON
+    writes for them: by table lookup of ``repr(k / 10**decimals)``, one string per step
+    present (a value that is not such a ``k / 10**decimals`` takes ``repr`` itself)."""
+    scale = 10.0 ** decimals
+    k = np.rint(values * scale)
+    exact = np.isfinite(values) & (k / scale == values) & (np.abs(k) < 2.0 ** 52)
+    steps, at = np.unique(np.where(exact, k, 0).astype(np.int64), return_inverse=True)
+    out: np.ndarray = np.array([repr(j / scale) for j in steps.tolist()], dtype=object)[at]
+    out[exact & (values == 0) & np.signbit(values)] = "-0.0"
+    if not exact.all():
+        out[~exact] = [repr(v) for v in values[~exact].tolist()]
+    return out
+
+
+def _json_rows_by_length(texts: np.ndarray, count: np.ndarray, template: str) -> np.ndarray:
+    """JSON text of each run of *count* items (rows of *texts*, one ``%s`` of *template*
+    each) as a list, the way ``json.dumps`` writes it: one %-format per run length."""
+    out = np.empty(len(count), dtype=object)
+    begin = np.cumsum(count) - count
+    per = texts.shape[1]
+    for m in np.unique(count).tolist():
+        which = np.flatnonzero(count == m)
+        if m == 0:
+            out[which] = "[]"
+            continue
+        rows = texts[begin[which][:, None] + np.arange(m)].reshape(len(which), m * per)
+        fmt = "[" + ", ".join([template] * m) + "]"
+        out[which] = [fmt % tuple(row) for row in rows.tolist()]
+    return out
+
+
+def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One track per (visit, entity): the box centres over the visit.
+
+    Column arrays, one row per track in the tracks table's order (by first sighting,
+    then entity id), and ``points``: each track's (x, y, seconds) points, rounded to
+    4, 4 and 2 decimals, track after track (``count`` of them each).
+    """
     entity_of, types, _ = assign_entities(ctx, det)
     visit = sim.visits(det)
     cx, cy = sim.box_centres(det)
@@ -171,30 +208,43 @@ def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> list[dict[str, Any]
     at = det["detected_at"]
     # each (visit, entity)'s detections together, in time order
     r = rows[np.lexsort((det["id"][rows], at[rows], entity_of[rows], visit[rows]))]
+    vr, er, atr = visit[r], entity_of[r], at[r]
     group = np.ones(len(r), dtype=bool)
-    group[1:] = (visit[r][1:] != visit[r][:-1]) | (entity_of[r][1:] != entity_of[r][:-1])
+    group[1:] = (vr[1:] != vr[:-1]) | (er[1:] != er[:-1])
     starts = np.flatnonzero(group)
-    ends = np.append(starts[1:], len(r))
-    t0 = np.repeat(at[r][starts], ends - starts)
-    xs = [round(x, 4) for x in cx[r].tolist()]
-    ys = [round(y, 4) for y in cy[r].tolist()]
-    dts = [round(d, 2) for d in ((at[r] - t0) / np.timedelta64(1, "s")).tolist()]
+    size = np.diff(np.append(starts, len(r)))
+    t0 = np.repeat(atr[starts], size)
+    # round() of each number, as Python's round would (not np.round: see sim.py_round)
+    xs = sim.py_round(cx[r], 4)
+    ys = sim.py_round(cy[r], 4)
+    dts = sim.py_round((atr - t0) / np.timedelta64(1, "s"), 2)
     seg = np.sqrt(np.diff(xs) ** 2 + np.diff(ys) ** 2) if len(r) > 1 else np.zeros(0)
-    points = [[x, y, d] for x, y, d in zip(xs, ys, dts, strict=True)]
+    # a track's length: the sum of its slice of seg; summed for all tracks of one
+    # length at once, row by row (numpy sums a row exactly as it sums a 1-D slice)
+    distance = np.zeros(len(starts))
+    for m in np.unique(size).tolist():
+        if m > 1:
+            which = np.flatnonzero(size == m)
+            distance[which] = seg[starts[which][:, None] + np.arange(m - 1)].sum(axis=1)
+    distance = sim.py_round(distance, 4)
     ids = entity_ids(ctx, len(types))
-    out = []
-    # the order tracks were found in (by their first detection's row), before sorting
+    # the order tracks were found in (by their first detection's row), then sorted by
+    # first sighting and entity id (a stable sort, as list.sort is)
     found = np.argsort(np.minimum.reduceat(r, starts) if len(r) else r, kind="stable")
-    for k in found.tolist():
-        a, b = int(starts[k]), int(ends[k])
-        first = int(r[a])
-        out.append({"camera_id": str(det["camera_id"][first]),
-                    "entity_id": ids[int(entity_of[first])],
-                    "object_type": str(det["object_type"][first]), "trajectory": points[a:b],
-                    "first": at[first], "last": at[r[b - 1]],
-                    "distance": round(float(seg[a:b - 1].sum()), 4)})
-    out.sort(key=lambda t: (t["first"], t["entity_id"]))
-    return out
+    first_at = atr[starts]
+    ent = er[starts]
+    id_rank = np.unique(ids.astype(str), return_inverse=True)[1].reshape(-1)
+    final = found[np.lexsort((id_rank[ent[found]], first_at[found].view(np.int64)))]
+    count = size[final]
+    # the points of the tracks in that order
+    point = np.repeat(starts[final] - (np.cumsum(count) - count), count) + np.arange(len(r))
+    head = r[starts[final]]
+    return {
+        "camera_id": det["camera_id"][head], "entity_id": ids[ent[final]],
+        "object_type": det["object_type"][head], "first": first_at[final],
+        "last": atr[starts[final] + count - 1], "distance": distance[final], "count": count,
+        "x": xs[point], "y": ys[point], "t": dts[point],
+    }
 
 
 @task("tracks", upstream=["detections", "entities"], tags=["pipeline"])
@@ -202,15 +252,17 @@ async def tracks(ctx: TaskContext) -> None:
     """Movement trajectories: one per entity per visit, in normalised frame coordinates."""
     det = await _detections(ctx)
     tr = _tracks(ctx, det)
-    n = len(tr)
+    n = len(tr["count"])
+    # each trajectory's JSON text, [[x, y, t], ...], made here by table lookup
+    texts = np.stack([_float_texts(tr["x"], 4), _float_texts(tr["y"], 4),
+                      _float_texts(tr["t"], 2)], axis=1)
     await ctx.write({
-        "id": np.arange(1, n + 1), "camera_id": [t["camera_id"] for t in tr],
-        "entity_id": [t["entity_id"] for t in tr], "object_type": [t["object_type"] for t in tr],
-        "trajectory": [t["trajectory"] for t in tr],
-        "first_seen_at": np.array([t["first"] for t in tr], dtype="datetime64[us]"),
-        "last_seen_at": np.array([t["last"] for t in tr], dtype="datetime64[us]"),
-        "point_count": [len(t["trajectory"]) for t in tr],
-        "total_distance": [t["distance"] for t in tr],
+        "id": np.arange(1, n + 1), "camera_id": tr["camera_id"], "entity_id": tr["entity_id"],
+        "object_type": tr["object_type"],
+        "trajectory": _json_rows_by_length(texts, tr["count"], "[%s, %s, %s]"),
+        "first_seen_at": tr["first"].astype("datetime64[us]"),
+        "last_seen_at": tr["last"].astype("datetime64[us]"),
+        "point_count": tr["count"], "total_distance": tr["distance"],
     })
 
 
@@ -221,30 +273,39 @@ async def dwell_time_records(ctx: TaskContext) -> None:
     det = await _detections(ctx)
     tr = _tracks(ctx, det)
     zones = await ctx.read("camera_zones", ["id", "camera_id", "polygon_coords"])
-    counts = np.array([len(t["trajectory"]) for t in tr], dtype=np.int64)
-    owner = np.repeat(np.arange(len(tr)), counts)
-    pts = np.array([p for t in tr for p in t["trajectory"]], dtype=float).reshape(-1, 3)
-    track_cam = np.array([t["camera_id"] for t in tr], dtype=object)
-    rows = []
-    for zid, zcam, poly in zip(zones["id"], zones["camera_id"], zones["polygon_coords"],
-                               strict=True):
-        on_cam = track_cam[owner] == zcam
-        inside = np.zeros(len(owner), dtype=bool)
-        inside[on_cam] = sim.point_in_polygon(pts[on_cam, 0], pts[on_cam, 1], poly)
-        enter = np.full(len(tr), np.inf)
-        leave = np.full(len(tr), -np.inf)
-        np.minimum.at(enter, owner[inside], pts[inside, 2])
-        np.maximum.at(leave, owner[inside], pts[inside, 2])
-        for k in np.flatnonzero(np.isfinite(enter)).tolist():
-            t = tr[k]
-            total = round(float(leave[k] + 2.0 - enter[k]), 2)
-            rows.append((zid, k + 1, t["camera_id"], t["object_type"],
-                         t["first"] + np.timedelta64(int(enter[k] * 1e6), "us"),
-                         t["first"] + np.timedelta64(int((leave[k] + 2.0) * 1e6), "us"),
-                         total, total > 30 and t["object_type"] == "person"))
-    rows.sort(key=lambda r: (r[1], str(r[0])))
-    await ctx.write_rows(["zone_id", "track_id", "camera_id", "object_class", "entry_time",
-                          "exit_time", "total_seconds", "triggered_alert"], rows)
+    n = len(tr["count"])
+    owner = np.repeat(np.arange(n), tr["count"])
+    cams = {c: k for k, c in enumerate(sorted(set(tr["camera_id"].tolist())))}
+    point_cam = np.array([cams[c] for c in tr["camera_id"].tolist()], dtype=np.int64)[owner]
+    found: list[tuple[np.ndarray, ...]] = []
+    for z, (zcam, poly) in enumerate(zip(zones["camera_id"], zones["polygon_coords"],
+                                         strict=True)):
+        on_cam = np.flatnonzero(point_cam == cams.get(zcam, -1))
+        inside = on_cam[sim.point_in_polygon(tr["x"][on_cam], tr["y"][on_cam], poly)]
+        enter = np.full(n, np.inf)
+        leave = np.full(n, -np.inf)
+        np.minimum.at(enter, owner[inside], tr["t"][inside])
+        np.maximum.at(leave, owner[inside], tr["t"][inside])
+        k = np.flatnonzero(np.isfinite(enter))
+        found.append((np.full(len(k), z), k, enter[k], leave[k]))
+    zone, k, enter, leave = (np.concatenate(parts) for parts in zip(*found, strict=True)) \
+        if found else (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 2
+    # by track, then zone id (as text)
+    zone_rank = np.unique(np.array([str(i) for i in zones["id"]], dtype=str),
+                          return_inverse=True)[1].reshape(-1)
+    order = np.lexsort((zone_rank[zone], k))
+    zone, k, enter, leave = zone[order], k[order], enter[order], leave[order]
+    end = leave + 2.0
+    total = sim.py_round(end - enter, 2)
+    first = tr["first"][k].astype("datetime64[us]")
+    kind = tr["object_type"][k]
+    await ctx.write({
+        "zone_id": zones["id"][zone], "track_id": k + 1, "camera_id": tr["camera_id"][k],
+        "object_class": kind,
+        "entry_time": first + (enter * 1e6).astype(np.int64).astype("timedelta64[us]"),
+        "exit_time": first + (end * 1e6).astype(np.int64).astype("timedelta64[us]"),
+        "total_seconds": total, "triggered_alert": (total > 30) & (kind == "person"),
+    })
 
 
 @task("face_detection_events", upstream=["detections", "entities", "known_persons"],
