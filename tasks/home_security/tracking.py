@@ -321,19 +321,20 @@ async def face_detection_events(ctx: TaskContext) -> None:
     idx = np.flatnonzero(face)
     n = len(idx)
     ent = entity_of[idx]
-    known = np.array([trust[e] == "trusted" and e < RESIDENTS for e in ent.tolist()], dtype=bool)
+    known = (np.array(trust, dtype=object)[ent] == "trusted") & (ent < RESIDENTS)
     person = np.where(known, kp["id"][np.minimum(ent, len(kp["id"]) - 1) % len(kp["id"])], 0)
     fw = (det["bbox_width"][idx] * 0.4).astype(np.int64)
+    w, h = det["bbox_width"][idx], det["bbox_height"][idx]
+    # the face box [x, y, w, h] as JSON text (what json.dumps gives for a list of ints)
+    box = np.stack([(det["bbox_x"][idx] + w * 0.3).astype(np.int64),
+                    (det["bbox_y"][idx] + h * 0.02).astype(np.int64), fw,
+                    (fw * 1.25).astype(np.int64)], axis=1)
     await ctx.write({
         "camera_id": det["camera_id"][idx], "detection_id": det["id"][idx],
-        "known_person_id": [int(p) if k else None for p, k in zip(person.tolist(),
-                                                                  known.tolist(), strict=True)],
+        "known_person_id": np.where(known, person, np.nan),  # NaN: NULL
         "match_confidence": np.where(known, np.round(rng.beta(8, 2, n), 3), np.nan),
         "face_quality": np.round(rng.beta(5, 2, n), 3),
-        "bbox": [[int(x + w * 0.3), int(y + h * 0.02), int(f), int(f * 1.25)] for x, y, w, h, f
-                 in zip(det["bbox_x"][idx].tolist(), det["bbox_y"][idx].tolist(),
-                        det["bbox_width"][idx].tolist(), det["bbox_height"][idx].tolist(),
-                        fw.tolist(), strict=True)],
+        "bbox": [f"[{x}, {y}, {bw}, {bh}]" for x, y, bw, bh in box.tolist()],
         "is_unknown": ~known, "detected_at": det["detected_at"][idx] + np.timedelta64(1, "s"),
     })
 
@@ -381,12 +382,13 @@ async def scene_changes(ctx: TaskContext) -> None:
     noisy = before + spread[:, None] * rng.standard_normal(before.shape) / np.sqrt(512)
     after = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
     similarity = np.round(np.einsum("ij,ij->i", before, after), 4)
+    # the first event (by id) of the camera starting within 10 minutes of the change
     event_id: list[int | None] = []
-    for c, t in zip(cam, when, strict=True):
-        near = [int(e) for e, ec, et in zip(ev["id"], ev["camera_id"], ev["started_at"],
-                                            strict=True)
-                if ec == c and abs((et - t) / np.timedelta64(1, "s")) < 600]
-        event_id.append(near[0] if near else None)
+    ev_cam = ev["camera_id"]
+    for c, t in zip(cam.tolist(), when, strict=True):
+        near = np.flatnonzero((ev_cam == c) & (
+            np.abs((ev["started_at"] - t) / np.timedelta64(1, "s")) < 600))
+        event_id.append(int(ev["id"][near[0]]) if len(near) else None)
     resolved = rng.random(n) < 0.7
     await ctx.write({
         "camera_id": cam, "event_id": event_id, "change_type": change,
@@ -408,19 +410,23 @@ async def heatmap_data(ctx: TaskContext) -> None:
     cx, cy = sim.box_centres(det)
     gx = np.clip((cx * 16).astype(np.int64), 0, 15)
     gy = np.clip((cy * 9).astype(np.int64), 0, 8)
-    bucket = det["detected_at"].astype("datetime64[h]")
-    keys = sorted({(str(c), b) for c, b in zip(det["camera_id"], bucket, strict=True)},
-                  key=lambda k: (k[1], k[0]))
-    index = {k: i for i, k in enumerate(keys)}
-    grids = np.zeros((len(keys), 9, 16), dtype=np.int64)
-    for c, b, x, y in zip(det["camera_id"], bucket, gx.tolist(), gy.tolist(), strict=True):
-        grids[index[(str(c), b)], y, x] += 1
+    hour = det["detected_at"].astype("datetime64[h]").view(np.int64)
+    cams = np.array(sorted(set(det["camera_id"].tolist())), dtype=object)
+    code = sim.camera_codes(det["camera_id"])  # the camera's place in that (text) order
+    # a grid per (hour, camera), in that order
+    keys, at = np.unique(hour * max(len(cams), 1) + code, return_inverse=True)
     n = len(keys)
+    grids = np.bincount(at.reshape(-1) * 144 + gy * 16 + gx, minlength=n * 144).reshape(n, 9, 16)
+    digits = np.array([str(j) for j in range(int(grids.max(initial=0)) + 1)], dtype=object)
+    row = "[" + ", ".join(["%s"] * 16) + "]"
+    template = "[" + ", ".join([row] * 9) + "]"  # the JSON text of the 9 rows of counts
     await ctx.write({
-        "camera_id": [k[0] for k in keys],
-        "bucket_start": np.array([k[1] for k in keys], dtype="datetime64[us]"),
+        "camera_id": cams[keys % max(len(cams), 1)],
+        "bucket_start": (keys // max(len(cams), 1)).astype("datetime64[h]").astype(
+            "datetime64[us]"),
         "resolution": np.full(n, "hour", dtype=object), "grid_width": np.full(n, 16),
-        "grid_height": np.full(n, 9), "grid": [g.tolist() for g in grids],
+        "grid_height": np.full(n, 9),
+        "grid": [template % tuple(g) for g in digits[grids.reshape(n, 144)].tolist()],
         "total_detections": grids.sum(axis=(1, 2)),
     })
 
