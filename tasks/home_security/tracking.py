@@ -136,7 +136,6 @@ async def entities(ctx: TaskContext) -> None:
     best = np.full(n, -1, dtype=np.int64)
     best[ent[order][head]] = det["id"][rows[order][head]]
     rng = ctx.rng
-    centroids = entity_centroids(ctx, n)
     meta: list[Any] = []
     for e in range(n):
         if types[e] == "person":
@@ -152,11 +151,21 @@ async def entities(ctx: TaskContext) -> None:
     ids = entity_ids(ctx, n)
     kept = np.flatnonzero(keep)
     kinds, trusts = np.array(types, dtype=object), np.array(trust, dtype=object)
+    # the centroids (entity_centroids(ctx, n)) drawn a block at a time, as the rows
+    # written need them: a Generator's normals drawn in pieces are the numbers of one
+    # draw, and each row is normalised on its own, so the vectors are the same, without
+    # all n x 512 of them (and their temporaries) at once
+    stream = ctx.rng_for("entity-centroids")
+    drawn = 0
     for start in range(0, len(kept), 1024):  # 512-float vectors: a thousand at a time
         k = kept[start:start + 1024]
+        block = sim.unit_vectors(stream, int(k[-1]) + 1 - drawn)
+        vectors = np.round(block[k - drawn], 4)
+        drawn += len(block)
+        del block
         await ctx.write({
             "id": ids[k], "entity_type": kinds[k], "trust_status": trusts[k],
-            "embedding_vector": np.round(centroids[k], 4), "first_seen_at": first[k],
+            "embedding_vector": vectors, "first_seen_at": first[k],
             "last_seen_at": last[k], "detection_count": counts[k],
             "entity_metadata": [meta[i] for i in k.tolist()], "primary_detection_id": best[k],
         })
