@@ -104,16 +104,20 @@ def entity_centroids(ctx: TaskContext, n: int) -> np.ndarray:
     return sim.unit_vectors(ctx.rng_for("entity-centroids"), n)
 
 
-async def _detections(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
-    return await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type",
-                                         "confidence", "bbox_x", "bbox_y", "bbox_width",
-                                         "bbox_height"])
+ENTITY_COLUMNS = ("id", "camera_id", "detected_at", "object_type")  # what assign_entities reads
+BOX_COLUMNS = ("bbox_x", "bbox_y", "bbox_width", "bbox_height")
+
+
+async def _detections(ctx: TaskContext | VerifyContext, *more: str) -> dict[str, np.ndarray]:
+    """The detections' columns :func:`assign_entities` needs, and *more* (only what a task
+    uses: each column read costs a decode of every row)."""
+    return await ctx.read("detections", [*ENTITY_COLUMNS, *more])
 
 
 @task("entities", upstream=["detections"], tags=["pipeline"])
 async def entities(ctx: TaskContext) -> None:
     """Unique people, vehicles and pets for re-identification across cameras."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, "confidence")
     entity_of, types, trust = assign_entities(ctx, det)
     n = len(types)
     seen = entity_of >= 0
@@ -165,7 +169,7 @@ async def entities(ctx: TaskContext) -> None:
         del block
         await ctx.write({
             "id": ids[k], "entity_type": kinds[k], "trust_status": trusts[k],
-            "embedding_vector": vectors, "first_seen_at": first[k],
+            "embedding_vector": sim.json_float_rows(vectors, 4), "first_seen_at": first[k],
             "last_seen_at": last[k], "detection_count": counts[k],
             "entity_metadata": [meta[i] for i in k.tolist()], "primary_detection_id": best[k],
         })
@@ -259,7 +263,7 @@ def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> dict[str, np.ndarra
 @task("tracks", upstream=["detections", "entities"], tags=["pipeline"])
 async def tracks(ctx: TaskContext) -> None:
     """Movement trajectories: one per entity per visit, in normalised frame coordinates."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, *BOX_COLUMNS)
     tr = _tracks(ctx, det)
     n = len(tr["count"])
     # each trajectory's JSON text, [[x, y, t], ...], made here by table lookup
@@ -279,7 +283,7 @@ async def tracks(ctx: TaskContext) -> None:
       tags=["pipeline"])
 async def dwell_time_records(ctx: TaskContext) -> None:
     """How long each tracked object stayed inside each zone it entered."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, *BOX_COLUMNS)
     tr = _tracks(ctx, det)
     zones = await ctx.read("camera_zones", ["id", "camera_id", "polygon_coords"])
     n = len(tr["count"])
@@ -321,7 +325,7 @@ async def dwell_time_records(ctx: TaskContext) -> None:
       tags=["pipeline"])
 async def face_detection_events(ctx: TaskContext) -> None:
     """Faces found in person detections; residents match a known person, strangers do not."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, *BOX_COLUMNS)
     kp = await ctx.read("known_persons", ["id"])
     entity_of, _, trust = assign_entities(ctx, det)
     rng = ctx.rng
@@ -415,7 +419,7 @@ async def scene_changes(ctx: TaskContext) -> None:
 @task("heatmap_data", upstream=["detections", "cameras"], tags=["pipeline"])
 async def heatmap_data(ctx: TaskContext) -> None:
     """Hourly 16x9 grids of detection box centres per camera."""
-    det = await _detections(ctx)
+    det = await ctx.read("detections", ["camera_id", "detected_at", *BOX_COLUMNS])
     cx, cy = sim.box_centres(det)
     gx = np.clip((cx * 16).astype(np.int64), 0, 15)
     gy = np.clip((cy * 9).astype(np.int64), 0, 8)
