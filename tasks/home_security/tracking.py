@@ -20,6 +20,8 @@ MAX = RESIDENTS + HOME_VEHICLES  # Max's entity number; the neighbours' cats fol
 VEHICLES = ("car", "truck", "motorcycle")
 CLOTHING = ("black jacket", "blue jeans", "red hoodie", "grey coat", "white t-shirt",
             "high-visibility vest", "green raincoat")
+COLORS = ("silver", "black", "white", "blue", "red")  # a vehicle's
+BODIES = ("sedan", "suv", "pickup", "van")
 ACTION_SUSPICIOUS = {"loitering", "climbing", "looking_around"}
 
 
@@ -141,13 +143,16 @@ async def entities(ctx: TaskContext) -> None:
     best[ent[order][head]] = det["id"][rows[order][head]]
     rng = ctx.rng
     meta: list[Any] = []
+    # rng.choice(a) of a Generator (no p, one value) is a[rng.integers(0, len(a))]: the
+    # same draw, without making an array of *a* each time
+    draw = rng.integers
     for e in range(n):
         if types[e] == "person":
-            meta.append({"clothing": str(rng.choice(CLOTHING)),
-                         "height_cm": int(rng.integers(120, 200))})
+            meta.append({"clothing": CLOTHING[draw(0, len(CLOTHING))],
+                         "height_cm": int(draw(120, 200))})
         elif types[e] == "vehicle":
-            meta.append({"color": str(rng.choice(["silver", "black", "white", "blue", "red"])),
-                         "body": str(rng.choice(["sedan", "suv", "pickup", "van"]))})
+            meta.append({"color": COLORS[draw(0, len(COLORS))],
+                         "body": BODIES[draw(0, len(BODIES))]})
         elif e == MAX:
             meta.append({"species": "dog", "name": "Max"})
         else:
