@@ -216,8 +216,8 @@ def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> dict[str, np.ndarra
     """One track per (visit, entity): the box centres over the visit.
 
     Column arrays, one row per track in the tracks table's order (by first sighting,
-    then entity id), and ``points``: each track's (x, y, seconds) points, rounded to
-    4, 4 and 2 decimals, track after track (``count`` of them each).
+    then entity id), and the points ``x``, ``y``, ``t`` (seconds since the track's first
+    point), rounded to 4, 4 and 2 decimals, track after track (``count`` of them each).
     """
     entity_of, types, _ = assign_entities(ctx, det)
     visit = sim.visits(det)
