@@ -20,6 +20,8 @@ MAX = RESIDENTS + HOME_VEHICLES  # Max's entity number; the neighbours' cats fol
 VEHICLES = ("car", "truck", "motorcycle")
 CLOTHING = ("black jacket", "blue jeans", "red hoodie", "grey coat", "white t-shirt",
             "high-visibility vest", "green raincoat")
+COLORS = ("silver", "black", "white", "blue", "red")  # a vehicle's
+BODIES = ("sedan", "suv", "pickup", "van")
 ACTION_SUSPICIOUS = {"loitering", "climbing", "looking_around"}
 
 
@@ -104,16 +106,20 @@ def entity_centroids(ctx: TaskContext, n: int) -> np.ndarray:
     return sim.unit_vectors(ctx.rng_for("entity-centroids"), n)
 
 
-async def _detections(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
-    return await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type",
-                                         "confidence", "bbox_x", "bbox_y", "bbox_width",
-                                         "bbox_height"])
+ENTITY_COLUMNS = ("id", "camera_id", "detected_at", "object_type")  # what assign_entities reads
+BOX_COLUMNS = ("bbox_x", "bbox_y", "bbox_width", "bbox_height")
+
+
+async def _detections(ctx: TaskContext | VerifyContext, *more: str) -> dict[str, np.ndarray]:
+    """The detections' columns :func:`assign_entities` needs, and *more* (only what a task
+    uses: each column read costs a decode of every row)."""
+    return await ctx.read("detections", [*ENTITY_COLUMNS, *more])
 
 
 @task("entities", upstream=["detections"], tags=["pipeline"])
 async def entities(ctx: TaskContext) -> None:
     """Unique people, vehicles and pets for re-identification across cameras."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, "confidence")
     entity_of, types, trust = assign_entities(ctx, det)
     n = len(types)
     seen = entity_of >= 0
@@ -136,15 +142,17 @@ async def entities(ctx: TaskContext) -> None:
     best = np.full(n, -1, dtype=np.int64)
     best[ent[order][head]] = det["id"][rows[order][head]]
     rng = ctx.rng
-    centroids = entity_centroids(ctx, n)
     meta: list[Any] = []
+    # rng.choice(a) of a Generator (no p, one value) is a[rng.integers(0, len(a))]: the
+    # same draw, without making an array of *a* each time
+    draw = rng.integers
     for e in range(n):
         if types[e] == "person":
-            meta.append({"clothing": str(rng.choice(CLOTHING)),
-                         "height_cm": int(rng.integers(120, 200))})
+            meta.append({"clothing": CLOTHING[draw(0, len(CLOTHING))],
+                         "height_cm": int(draw(120, 200))})
         elif types[e] == "vehicle":
-            meta.append({"color": str(rng.choice(["silver", "black", "white", "blue", "red"])),
-                         "body": str(rng.choice(["sedan", "suv", "pickup", "van"]))})
+            meta.append({"color": COLORS[draw(0, len(COLORS))],
+                         "body": BODIES[draw(0, len(BODIES))]})
         elif e == MAX:
             meta.append({"species": "dog", "name": "Max"})
         else:
@@ -152,18 +160,65 @@ async def entities(ctx: TaskContext) -> None:
     ids = entity_ids(ctx, n)
     kept = np.flatnonzero(keep)
     kinds, trusts = np.array(types, dtype=object), np.array(trust, dtype=object)
+    # the centroids (entity_centroids(ctx, n)) drawn a block at a time, as the rows
+    # written need them: a Generator's normals drawn in pieces are the numbers of one
+    # draw, and each row is normalised on its own, so the vectors are the same, without
+    # all n x 512 of them (and their temporaries) at once
+    stream = ctx.rng_for("entity-centroids")
+    drawn = 0
     for start in range(0, len(kept), 1024):  # 512-float vectors: a thousand at a time
         k = kept[start:start + 1024]
+        block = sim.unit_vectors(stream, int(k[-1]) + 1 - drawn)
+        vectors = np.round(block[k - drawn], 4)
+        drawn += len(block)
+        del block
         await ctx.write({
             "id": ids[k], "entity_type": kinds[k], "trust_status": trusts[k],
-            "embedding_vector": np.round(centroids[k], 4), "first_seen_at": first[k],
+            "embedding_vector": sim.json_float_rows(vectors, 4), "first_seen_at": first[k],
             "last_seen_at": last[k], "detection_count": counts[k],
             "entity_metadata": [meta[i] for i in k.tolist()], "primary_detection_id": best[k],
         })
 
 
-def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """One track per (visit, entity): the box centres over the visit."""
+def _float_texts(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``repr()`` of every float of *values* (``round(v, decimals)`` results), what JSON
+    writes for them: by table lookup of ``repr(k / 10**decimals)``, one string per step
+    present (a value that is not such a ``k / 10**decimals`` takes ``repr`` itself)."""
+    scale = 10.0 ** decimals
+    k = np.rint(values * scale)
+    exact = np.isfinite(values) & (k / scale == values) & (np.abs(k) < 2.0 ** 52)
+    steps, at = np.unique(np.where(exact, k, 0).astype(np.int64), return_inverse=True)
+    out: np.ndarray = np.array([repr(j / scale) for j in steps.tolist()], dtype=object)[at]
+    out[exact & (values == 0) & np.signbit(values)] = "-0.0"
+    if not exact.all():
+        out[~exact] = [repr(v) for v in values[~exact].tolist()]
+    return out
+
+
+def _json_rows_by_length(texts: np.ndarray, count: np.ndarray, template: str) -> np.ndarray:
+    """JSON text of each run of *count* items (rows of *texts*, one ``%s`` of *template*
+    each) as a list, the way ``json.dumps`` writes it: one %-format per run length."""
+    out = np.empty(len(count), dtype=object)
+    begin = np.cumsum(count) - count
+    per = texts.shape[1]
+    for m in np.unique(count).tolist():
+        which = np.flatnonzero(count == m)
+        if m == 0:
+            out[which] = "[]"
+            continue
+        rows = texts[begin[which][:, None] + np.arange(m)].reshape(len(which), m * per)
+        fmt = "[" + ", ".join([template] * m) + "]"
+        out[which] = [fmt % tuple(row) for row in rows.tolist()]
+    return out
+
+
+def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One track per (visit, entity): the box centres over the visit.
+
+    Column arrays, one row per track in the tracks table's order (by first sighting,
+    then entity id), and the points ``x``, ``y``, ``t`` (seconds since the track's first
+    point), rounded to 4, 4 and 2 decimals, track after track (``count`` of them each).
+    """
     entity_of, types, _ = assign_entities(ctx, det)
     visit = sim.visits(det)
     cx, cy = sim.box_centres(det)
@@ -171,46 +226,61 @@ def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> list[dict[str, Any]
     at = det["detected_at"]
     # each (visit, entity)'s detections together, in time order
     r = rows[np.lexsort((det["id"][rows], at[rows], entity_of[rows], visit[rows]))]
+    vr, er, atr = visit[r], entity_of[r], at[r]
     group = np.ones(len(r), dtype=bool)
-    group[1:] = (visit[r][1:] != visit[r][:-1]) | (entity_of[r][1:] != entity_of[r][:-1])
+    group[1:] = (vr[1:] != vr[:-1]) | (er[1:] != er[:-1])
     starts = np.flatnonzero(group)
-    ends = np.append(starts[1:], len(r))
-    t0 = np.repeat(at[r][starts], ends - starts)
-    xs = [round(x, 4) for x in cx[r].tolist()]
-    ys = [round(y, 4) for y in cy[r].tolist()]
-    dts = [round(d, 2) for d in ((at[r] - t0) / np.timedelta64(1, "s")).tolist()]
+    size = np.diff(np.append(starts, len(r)))
+    t0 = np.repeat(atr[starts], size)
+    # round() of each number, as Python's round would (not np.round: see sim.py_round)
+    xs = sim.py_round(cx[r], 4)
+    ys = sim.py_round(cy[r], 4)
+    dts = sim.py_round((atr - t0) / np.timedelta64(1, "s"), 2)
     seg = np.sqrt(np.diff(xs) ** 2 + np.diff(ys) ** 2) if len(r) > 1 else np.zeros(0)
-    points = [[x, y, d] for x, y, d in zip(xs, ys, dts, strict=True)]
+    # a track's length: the sum of its slice of seg; summed for all tracks of one
+    # length at once, row by row (numpy sums a row exactly as it sums a 1-D slice)
+    distance = np.zeros(len(starts))
+    for m in np.unique(size).tolist():
+        if m > 1:
+            which = np.flatnonzero(size == m)
+            distance[which] = seg[starts[which][:, None] + np.arange(m - 1)].sum(axis=1)
+    distance = sim.py_round(distance, 4)
     ids = entity_ids(ctx, len(types))
-    out = []
-    # the order tracks were found in (by their first detection's row), before sorting
+    # the order tracks were found in (by their first detection's row), then sorted by
+    # first sighting and entity id (a stable sort, as list.sort is)
     found = np.argsort(np.minimum.reduceat(r, starts) if len(r) else r, kind="stable")
-    for k in found.tolist():
-        a, b = int(starts[k]), int(ends[k])
-        first = int(r[a])
-        out.append({"camera_id": str(det["camera_id"][first]),
-                    "entity_id": ids[int(entity_of[first])],
-                    "object_type": str(det["object_type"][first]), "trajectory": points[a:b],
-                    "first": at[first], "last": at[r[b - 1]],
-                    "distance": round(float(seg[a:b - 1].sum()), 4)})
-    out.sort(key=lambda t: (t["first"], t["entity_id"]))
-    return out
+    first_at = atr[starts]
+    ent = er[starts]
+    id_rank = np.unique(ids.astype(str), return_inverse=True)[1].reshape(-1)
+    final = found[np.lexsort((id_rank[ent[found]], first_at[found].view(np.int64)))]
+    count = size[final]
+    # the points of the tracks in that order
+    point = np.repeat(starts[final] - (np.cumsum(count) - count), count) + np.arange(len(r))
+    head = r[starts[final]]
+    return {
+        "camera_id": det["camera_id"][head], "entity_id": ids[ent[final]],
+        "object_type": det["object_type"][head], "first": first_at[final],
+        "last": atr[starts[final] + count - 1], "distance": distance[final], "count": count,
+        "x": xs[point], "y": ys[point], "t": dts[point],
+    }
 
 
 @task("tracks", upstream=["detections", "entities"], tags=["pipeline"])
 async def tracks(ctx: TaskContext) -> None:
     """Movement trajectories: one per entity per visit, in normalised frame coordinates."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, *BOX_COLUMNS)
     tr = _tracks(ctx, det)
-    n = len(tr)
+    n = len(tr["count"])
+    # each trajectory's JSON text, [[x, y, t], ...], made here by table lookup
+    texts = np.stack([_float_texts(tr["x"], 4), _float_texts(tr["y"], 4),
+                      _float_texts(tr["t"], 2)], axis=1)
     await ctx.write({
-        "id": np.arange(1, n + 1), "camera_id": [t["camera_id"] for t in tr],
-        "entity_id": [t["entity_id"] for t in tr], "object_type": [t["object_type"] for t in tr],
-        "trajectory": [t["trajectory"] for t in tr],
-        "first_seen_at": np.array([t["first"] for t in tr], dtype="datetime64[us]"),
-        "last_seen_at": np.array([t["last"] for t in tr], dtype="datetime64[us]"),
-        "point_count": [len(t["trajectory"]) for t in tr],
-        "total_distance": [t["distance"] for t in tr],
+        "id": np.arange(1, n + 1), "camera_id": tr["camera_id"], "entity_id": tr["entity_id"],
+        "object_type": tr["object_type"],
+        "trajectory": _json_rows_by_length(texts, tr["count"], "[%s, %s, %s]"),
+        "first_seen_at": tr["first"].astype("datetime64[us]"),
+        "last_seen_at": tr["last"].astype("datetime64[us]"),
+        "point_count": tr["count"], "total_distance": tr["distance"],
     })
 
 
@@ -218,40 +288,49 @@ async def tracks(ctx: TaskContext) -> None:
       tags=["pipeline"])
 async def dwell_time_records(ctx: TaskContext) -> None:
     """How long each tracked object stayed inside each zone it entered."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, *BOX_COLUMNS)
     tr = _tracks(ctx, det)
     zones = await ctx.read("camera_zones", ["id", "camera_id", "polygon_coords"])
-    counts = np.array([len(t["trajectory"]) for t in tr], dtype=np.int64)
-    owner = np.repeat(np.arange(len(tr)), counts)
-    pts = np.array([p for t in tr for p in t["trajectory"]], dtype=float).reshape(-1, 3)
-    track_cam = np.array([t["camera_id"] for t in tr], dtype=object)
-    rows = []
-    for zid, zcam, poly in zip(zones["id"], zones["camera_id"], zones["polygon_coords"],
-                               strict=True):
-        on_cam = track_cam[owner] == zcam
-        inside = np.zeros(len(owner), dtype=bool)
-        inside[on_cam] = sim.point_in_polygon(pts[on_cam, 0], pts[on_cam, 1], poly)
-        enter = np.full(len(tr), np.inf)
-        leave = np.full(len(tr), -np.inf)
-        np.minimum.at(enter, owner[inside], pts[inside, 2])
-        np.maximum.at(leave, owner[inside], pts[inside, 2])
-        for k in np.flatnonzero(np.isfinite(enter)).tolist():
-            t = tr[k]
-            total = round(float(leave[k] + 2.0 - enter[k]), 2)
-            rows.append((zid, k + 1, t["camera_id"], t["object_type"],
-                         t["first"] + np.timedelta64(int(enter[k] * 1e6), "us"),
-                         t["first"] + np.timedelta64(int((leave[k] + 2.0) * 1e6), "us"),
-                         total, total > 30 and t["object_type"] == "person"))
-    rows.sort(key=lambda r: (r[1], str(r[0])))
-    await ctx.write_rows(["zone_id", "track_id", "camera_id", "object_class", "entry_time",
-                          "exit_time", "total_seconds", "triggered_alert"], rows)
+    n = len(tr["count"])
+    owner = np.repeat(np.arange(n), tr["count"])
+    cams = {c: k for k, c in enumerate(sorted(set(tr["camera_id"].tolist())))}
+    point_cam = np.array([cams[c] for c in tr["camera_id"].tolist()], dtype=np.int64)[owner]
+    found: list[tuple[np.ndarray, ...]] = []
+    for z, (zcam, poly) in enumerate(zip(zones["camera_id"], zones["polygon_coords"],
+                                         strict=True)):
+        on_cam = np.flatnonzero(point_cam == cams.get(zcam, -1))
+        inside = on_cam[sim.point_in_polygon(tr["x"][on_cam], tr["y"][on_cam], poly)]
+        enter = np.full(n, np.inf)
+        leave = np.full(n, -np.inf)
+        np.minimum.at(enter, owner[inside], tr["t"][inside])
+        np.maximum.at(leave, owner[inside], tr["t"][inside])
+        k = np.flatnonzero(np.isfinite(enter))
+        found.append((np.full(len(k), z), k, enter[k], leave[k]))
+    zone, k, enter, leave = (np.concatenate(parts) for parts in zip(*found, strict=True)) \
+        if found else (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 2
+    # by track, then zone id (as text)
+    zone_rank = np.unique(np.array([str(i) for i in zones["id"]], dtype=str),
+                          return_inverse=True)[1].reshape(-1)
+    order = np.lexsort((zone_rank[zone], k))
+    zone, k, enter, leave = zone[order], k[order], enter[order], leave[order]
+    end = leave + 2.0
+    total = sim.py_round(end - enter, 2)
+    first = tr["first"][k].astype("datetime64[us]")
+    kind = tr["object_type"][k]
+    await ctx.write({
+        "zone_id": zones["id"][zone], "track_id": k + 1, "camera_id": tr["camera_id"][k],
+        "object_class": kind,
+        "entry_time": first + (enter * 1e6).astype(np.int64).astype("timedelta64[us]"),
+        "exit_time": first + (end * 1e6).astype(np.int64).astype("timedelta64[us]"),
+        "total_seconds": total, "triggered_alert": (total > 30) & (kind == "person"),
+    })
 
 
 @task("face_detection_events", upstream=["detections", "entities", "known_persons"],
       tags=["pipeline"])
 async def face_detection_events(ctx: TaskContext) -> None:
     """Faces found in person detections; residents match a known person, strangers do not."""
-    det = await _detections(ctx)
+    det = await _detections(ctx, *BOX_COLUMNS)
     kp = await ctx.read("known_persons", ["id"])
     entity_of, _, trust = assign_entities(ctx, det)
     rng = ctx.rng
@@ -260,19 +339,20 @@ async def face_detection_events(ctx: TaskContext) -> None:
     idx = np.flatnonzero(face)
     n = len(idx)
     ent = entity_of[idx]
-    known = np.array([trust[e] == "trusted" and e < RESIDENTS for e in ent.tolist()], dtype=bool)
+    known = (np.array(trust, dtype=object)[ent] == "trusted") & (ent < RESIDENTS)
     person = np.where(known, kp["id"][np.minimum(ent, len(kp["id"]) - 1) % len(kp["id"])], 0)
     fw = (det["bbox_width"][idx] * 0.4).astype(np.int64)
+    w, h = det["bbox_width"][idx], det["bbox_height"][idx]
+    # the face box [x, y, w, h] as JSON text (what json.dumps gives for a list of ints)
+    box = np.stack([(det["bbox_x"][idx] + w * 0.3).astype(np.int64),
+                    (det["bbox_y"][idx] + h * 0.02).astype(np.int64), fw,
+                    (fw * 1.25).astype(np.int64)], axis=1)
     await ctx.write({
         "camera_id": det["camera_id"][idx], "detection_id": det["id"][idx],
-        "known_person_id": [int(p) if k else None for p, k in zip(person.tolist(),
-                                                                  known.tolist(), strict=True)],
+        "known_person_id": np.where(known, person, np.nan),  # NaN: NULL
         "match_confidence": np.where(known, np.round(rng.beta(8, 2, n), 3), np.nan),
         "face_quality": np.round(rng.beta(5, 2, n), 3),
-        "bbox": [[int(x + w * 0.3), int(y + h * 0.02), int(f), int(f * 1.25)] for x, y, w, h, f
-                 in zip(det["bbox_x"][idx].tolist(), det["bbox_y"][idx].tolist(),
-                        det["bbox_width"][idx].tolist(), det["bbox_height"][idx].tolist(),
-                        fw.tolist(), strict=True)],
+        "bbox": [f"[{x}, {y}, {bw}, {bh}]" for x, y, bw, bh in box.tolist()],
         "is_unknown": ~known, "detected_at": det["detected_at"][idx] + np.timedelta64(1, "s"),
     })
 
@@ -320,12 +400,13 @@ async def scene_changes(ctx: TaskContext) -> None:
     noisy = before + spread[:, None] * rng.standard_normal(before.shape) / np.sqrt(512)
     after = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
     similarity = np.round(np.einsum("ij,ij->i", before, after), 4)
+    # the first event (by id) of the camera starting within 10 minutes of the change
     event_id: list[int | None] = []
-    for c, t in zip(cam, when, strict=True):
-        near = [int(e) for e, ec, et in zip(ev["id"], ev["camera_id"], ev["started_at"],
-                                            strict=True)
-                if ec == c and abs((et - t) / np.timedelta64(1, "s")) < 600]
-        event_id.append(near[0] if near else None)
+    ev_cam = ev["camera_id"]
+    for c, t in zip(cam.tolist(), when, strict=True):
+        near = np.flatnonzero((ev_cam == c) & (
+            np.abs((ev["started_at"] - t) / np.timedelta64(1, "s")) < 600))
+        event_id.append(int(ev["id"][near[0]]) if len(near) else None)
     resolved = rng.random(n) < 0.7
     await ctx.write({
         "camera_id": cam, "event_id": event_id, "change_type": change,
@@ -343,23 +424,27 @@ async def scene_changes(ctx: TaskContext) -> None:
 @task("heatmap_data", upstream=["detections", "cameras"], tags=["pipeline"])
 async def heatmap_data(ctx: TaskContext) -> None:
     """Hourly 16x9 grids of detection box centres per camera."""
-    det = await _detections(ctx)
+    det = await ctx.read("detections", ["camera_id", "detected_at", *BOX_COLUMNS])
     cx, cy = sim.box_centres(det)
     gx = np.clip((cx * 16).astype(np.int64), 0, 15)
     gy = np.clip((cy * 9).astype(np.int64), 0, 8)
-    bucket = det["detected_at"].astype("datetime64[h]")
-    keys = sorted({(str(c), b) for c, b in zip(det["camera_id"], bucket, strict=True)},
-                  key=lambda k: (k[1], k[0]))
-    index = {k: i for i, k in enumerate(keys)}
-    grids = np.zeros((len(keys), 9, 16), dtype=np.int64)
-    for c, b, x, y in zip(det["camera_id"], bucket, gx.tolist(), gy.tolist(), strict=True):
-        grids[index[(str(c), b)], y, x] += 1
+    hour = det["detected_at"].astype("datetime64[h]").view(np.int64)
+    cams = np.array(sorted(set(det["camera_id"].tolist())), dtype=object)
+    code = sim.camera_codes(det["camera_id"])  # the camera's place in that (text) order
+    # a grid per (hour, camera), in that order
+    keys, at = np.unique(hour * max(len(cams), 1) + code, return_inverse=True)
     n = len(keys)
+    grids = np.bincount(at.reshape(-1) * 144 + gy * 16 + gx, minlength=n * 144).reshape(n, 9, 16)
+    digits = np.array([str(j) for j in range(int(grids.max(initial=0)) + 1)], dtype=object)
+    row = "[" + ", ".join(["%s"] * 16) + "]"
+    template = "[" + ", ".join([row] * 9) + "]"  # the JSON text of the 9 rows of counts
     await ctx.write({
-        "camera_id": [k[0] for k in keys],
-        "bucket_start": np.array([k[1] for k in keys], dtype="datetime64[us]"),
+        "camera_id": cams[keys % max(len(cams), 1)],
+        "bucket_start": (keys // max(len(cams), 1)).astype("datetime64[h]").astype(
+            "datetime64[us]"),
         "resolution": np.full(n, "hour", dtype=object), "grid_width": np.full(n, 16),
-        "grid_height": np.full(n, 9), "grid": [g.tolist() for g in grids],
+        "grid_height": np.full(n, 9),
+        "grid": [template % tuple(g) for g in digits[grids.reshape(n, 144)].tolist()],
         "total_detections": grids.sum(axis=(1, 2)),
     })
 
