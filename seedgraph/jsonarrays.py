@@ -6,8 +6,12 @@ a few decimals, which is what generated data usually holds.
 thousands of numbers per row. A number rounded with ``np.round(v, d)`` is
 ``rint(v * 10**d) / 10**d``, i.e. exactly ``k / 10**d`` for an integer *k*; when every
 number of the array is such a value (checked), its text is looked up in a table of
-``repr(k / 10**d)`` and each row is filled into one ``%``-format, in C. Anything else
-(more decimals, NaN, infinities, integers, huge values) takes ``json.dumps``.
+``repr(k / 10**d)`` and each row is filled into one ``%``-format, in C. Integers are
+looked up the same way (their ``str``). Anything else (more decimals, NaN, infinities,
+huge values) takes ``json.dumps``.
+
+:func:`json_runs` does the same for lists of different lengths (a trajectory of points
+per row): the items of every row one after another, and each row's item count.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 
 import numpy as np
 
-__all__ = ["json_rows"]
+__all__ = ["json_rows", "json_runs"]
 
 MOST_DECIMALS = 6
 MOST_STEPS = 1 << 20  # largest |k| looked up: the table holds one string per step
@@ -32,6 +36,27 @@ def json_rows(values: np.ndarray) -> list[str]:
     out: list[str] = []
     for start in range(0, len(values), step):
         out += _rows(values[start:start + step])
+    return out
+
+
+def json_runs(items: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``json.dumps(items[a:b].tolist())`` for each run of ``counts[i]`` consecutive
+    items (rows of *items*, ndim >= 1), as an object array of one text per run."""
+    counts = np.asarray(counts, dtype=np.int64)
+    out = np.empty(len(counts), dtype=object)
+    begin = np.cumsum(counts) - counts
+    texts = _texts(items)
+    if texts is None:
+        out[:] = [json.dumps(items[a:a + m].tolist())
+                  for a, m in zip(begin.tolist(), counts.tolist(), strict=True)]
+        return out
+    item = _template(items.shape[1:])
+    flat = texts.reshape(len(items), -1)
+    for m in np.unique(counts).tolist():  # one %-format per run length
+        which = np.flatnonzero(counts == m)
+        rows = flat[begin[which][:, None] + np.arange(m)].reshape(len(which), -1)
+        template = "[" + ", ".join([item] * m) + "]"
+        out[which] = [template % tuple(row) for row in rows.tolist()]
     return out
 
 
@@ -54,8 +79,10 @@ def _template(shape: tuple[int, ...]) -> str:
 
 def _texts(values: np.ndarray) -> np.ndarray | None:
     """repr() of every number, by table lookup; None when they are not all k / 10**d."""
-    if values.dtype.kind != "f" or values.size == 0:
+    if values.size == 0 or values.dtype.kind not in "fiu":
         return None
+    if values.dtype.kind in "iu":
+        return _int_texts(values)
     v = values.astype(np.float64, copy=False)
     if not np.isfinite(v).all():
         return None
@@ -78,4 +105,13 @@ def _texts(values: np.ndarray) -> np.ndarray | None:
         out = np.array([repr(j / scale) for j in steps.tolist()], dtype=object)[at]
         out = out.reshape(k.shape)
     out[np.signbit(v) & (v == 0)] = "-0.0"  # rounded to zero from below: repr(-0.0)
+    return out
+
+
+def _int_texts(values: np.ndarray) -> np.ndarray | None:
+    low, high = int(values.min()), int(values.max())
+    if high - low >= max(values.size, 1 << 10):
+        return None  # few integers far apart: json.dumps is as quick
+    table = np.array([str(j) for j in range(low, high + 1)], dtype=object)
+    out: np.ndarray = table[(values - values.dtype.type(low)).astype(np.int64)]
     return out

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from seedgraph.jsonarrays import json_rows
+from seedgraph.jsonarrays import json_rows, json_runs
 
 RNG = np.random.default_rng(7)
 CASES = {
@@ -20,6 +20,11 @@ CASES = {
     "6 decimals": np.round(RNG.normal(0, 1, (20, 5)), 6),
     "NaN and infinity": np.array([[1.5, np.nan], [np.inf, -np.inf]]),
     "integers": np.array([[1, -2], [3, 4]]),
+    "counts, 3-D": RNG.integers(0, 40, (50, 9, 16)),
+    "integers far apart": np.array([[-(2**62), 2**62], [0, 7]]),
+    "uint8": RNG.integers(0, 256, (20, 4)).astype(np.uint8),
+    "huge unsigned": np.array([[2**64 - 1, 2**64 - 2]], dtype=np.uint64),
+    "int32 negative": RNG.integers(-5, 5, (20, 3)).astype(np.int32),
     "float32": np.round(RNG.random((10, 3)), 2).astype(np.float32),
     "negative zero alone": np.array([[-0.0, 0.0], [0.5, -0.5]]),
     "more numbers than one block": np.round(RNG.normal(0, 1, (300, 512)), 3),
@@ -38,3 +43,21 @@ def test_the_fast_path_is_taken_for_rounded_numbers() -> None:
     assert jsonarrays._texts(CASES["embedding, 4 decimals (with -0.0)"]) is not None
     assert jsonarrays._texts(CASES["full precision"]) is None
     assert jsonarrays._texts(CASES["NaN and infinity"]) is None
+
+
+RUNS = {
+    "points, 4 and 2 decimals": np.stack([np.round(RNG.random(60), 4), np.round(RNG.random(60), 4),
+                                          np.round(RNG.random(60) * 90, 2)], axis=1),
+    "full precision": RNG.random((60, 3)),
+    "integers": RNG.integers(-9, 9, (60, 2)),
+    "scalars": np.round(RNG.random(60), 1),
+}
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_runs_are_what_json_dumps_writes(name: str) -> None:
+    items = RUNS[name]
+    counts = np.array([0, 3, 1, 0, 17, 3, 36])
+    begin = np.cumsum(counts) - counts
+    assert json_runs(items, counts).tolist() == [
+        json.dumps(items[a:a + m].tolist()) for a, m in zip(begin, counts, strict=True)]

@@ -7,7 +7,6 @@ same code that produced the data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -167,37 +166,6 @@ def py_round(values: Any, decimals: int) -> np.ndarray:
     if doubt.any():
         out[doubt] = [round(x, decimals) for x in v[doubt].tolist()]
     return out
-
-
-def json_float_rows(values: np.ndarray, decimals: int) -> list[str]:
-    """``json.dumps(row.tolist())`` for each row of a 2-D float array whose numbers were
-    rounded to *decimals* (``np.round``): the text of each number (its ``repr``) looked up
-    by its step ``k`` (the number is ``k / 10**decimals``) in a table of bytes, and the rows'
-    characters gathered with numpy instead of formatted number by number. Any other
-    array (other numbers, NaN, infinities, far apart steps) takes ``json.dumps``."""
-    v = np.asarray(values, dtype=np.float64)
-    if v.ndim != 2 or v.shape[1] == 0 or len(v) == 0:
-        return [json.dumps(row) for row in v.tolist()]
-    scale = 10.0 ** decimals
-    k = np.rint(v * scale)
-    finite = bool(np.isfinite(v).all())
-    if not finite or not (k / scale == v).all() or np.ptp(k) > 1 << 20:
-        return [json.dumps(row) for row in v.tolist()]
-    low = int(k.min())
-    step = (k - low).astype(np.int64)
-    texts = [repr(j / scale) for j in range(low, int(k.max()) + 1)] + ["-0.0"]
-    step[(v == 0) & np.signbit(v)] = len(texts) - 1  # rounded to zero from below
-    width = max(len(t) for t in texts) + 2
-    # each text and ", " (the last of a row: and "]"), padded with zero bytes
-    inner = np.array([t + ", " for t in texts], dtype=f"S{width}")
-    last = np.array([t + "]" for t in texts], dtype=f"S{width}")
-    chars = inner[step]
-    chars[:, -1] = last[step[:, -1]]
-    raw = chars.view(np.uint8)
-    used = raw != 0
-    text = raw[used].tobytes().decode("ascii")
-    ends = np.cumsum(used.reshape(len(v), -1).sum(axis=1)).tolist()
-    return ["[" + text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def hour_of(ts: np.ndarray) -> np.ndarray:

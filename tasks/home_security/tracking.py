@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from seedgraph import TaskContext, VerifyContext, gen, invariant, task
+from seedgraph.jsonarrays import json_runs
 
 from . import sim, vocab
 
@@ -174,42 +175,10 @@ async def entities(ctx: TaskContext) -> None:
         del block
         await ctx.write({
             "id": ids[k], "entity_type": kinds[k], "trust_status": trusts[k],
-            "embedding_vector": sim.json_float_rows(vectors, 4), "first_seen_at": first[k],
+            "embedding_vector": vectors, "first_seen_at": first[k],
             "last_seen_at": last[k], "detection_count": counts[k],
             "entity_metadata": [meta[i] for i in k.tolist()], "primary_detection_id": best[k],
         })
-
-
-def _float_texts(values: np.ndarray, decimals: int) -> np.ndarray:
-    """``repr()`` of every float of *values* (``round(v, decimals)`` results), what JSON
-    writes for them: by table lookup of ``repr(k / 10**decimals)``, one string per step
-    present (a value that is not such a ``k / 10**decimals`` takes ``repr`` itself)."""
-    scale = 10.0 ** decimals
-    k = np.rint(values * scale)
-    exact = np.isfinite(values) & (k / scale == values) & (np.abs(k) < 2.0 ** 52)
-    steps, at = np.unique(np.where(exact, k, 0).astype(np.int64), return_inverse=True)
-    out: np.ndarray = np.array([repr(j / scale) for j in steps.tolist()], dtype=object)[at]
-    out[exact & (values == 0) & np.signbit(values)] = "-0.0"
-    if not exact.all():
-        out[~exact] = [repr(v) for v in values[~exact].tolist()]
-    return out
-
-
-def _json_rows_by_length(texts: np.ndarray, count: np.ndarray, template: str) -> np.ndarray:
-    """JSON text of each run of *count* items (rows of *texts*, one ``%s`` of *template*
-    each) as a list, the way ``json.dumps`` writes it: one %-format per run length."""
-    out = np.empty(len(count), dtype=object)
-    begin = np.cumsum(count) - count
-    per = texts.shape[1]
-    for m in np.unique(count).tolist():
-        which = np.flatnonzero(count == m)
-        if m == 0:
-            out[which] = "[]"
-            continue
-        rows = texts[begin[which][:, None] + np.arange(m)].reshape(len(which), m * per)
-        fmt = "[" + ", ".join([template] * m) + "]"
-        out[which] = [fmt % tuple(row) for row in rows.tolist()]
-    return out
 
 
 def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -271,13 +240,10 @@ async def tracks(ctx: TaskContext) -> None:
     det = await _detections(ctx, *BOX_COLUMNS)
     tr = _tracks(ctx, det)
     n = len(tr["count"])
-    # each trajectory's JSON text, [[x, y, t], ...], made here by table lookup
-    texts = np.stack([_float_texts(tr["x"], 4), _float_texts(tr["y"], 4),
-                      _float_texts(tr["t"], 2)], axis=1)
     await ctx.write({
         "id": np.arange(1, n + 1), "camera_id": tr["camera_id"], "entity_id": tr["entity_id"],
         "object_type": tr["object_type"],
-        "trajectory": _json_rows_by_length(texts, tr["count"], "[%s, %s, %s]"),
+        "trajectory": json_runs(np.stack([tr["x"], tr["y"], tr["t"]], axis=1), tr["count"]),
         "first_seen_at": tr["first"].astype("datetime64[us]"),
         "last_seen_at": tr["last"].astype("datetime64[us]"),
         "point_count": tr["count"], "total_distance": tr["distance"],
@@ -343,7 +309,7 @@ async def face_detection_events(ctx: TaskContext) -> None:
     person = np.where(known, kp["id"][np.minimum(ent, len(kp["id"]) - 1) % len(kp["id"])], 0)
     fw = (det["bbox_width"][idx] * 0.4).astype(np.int64)
     w, h = det["bbox_width"][idx], det["bbox_height"][idx]
-    # the face box [x, y, w, h] as JSON text (what json.dumps gives for a list of ints)
+    # the face box [x, y, w, h]
     box = np.stack([(det["bbox_x"][idx] + w * 0.3).astype(np.int64),
                     (det["bbox_y"][idx] + h * 0.02).astype(np.int64), fw,
                     (fw * 1.25).astype(np.int64)], axis=1)
@@ -352,7 +318,7 @@ async def face_detection_events(ctx: TaskContext) -> None:
         "known_person_id": np.where(known, person, np.nan),  # NaN: NULL
         "match_confidence": np.where(known, np.round(rng.beta(8, 2, n), 3), np.nan),
         "face_quality": np.round(rng.beta(5, 2, n), 3),
-        "bbox": [f"[{x}, {y}, {bw}, {bh}]" for x, y, bw, bh in box.tolist()],
+        "bbox": box,
         "is_unknown": ~known, "detected_at": det["detected_at"][idx] + np.timedelta64(1, "s"),
     })
 
@@ -435,16 +401,13 @@ async def heatmap_data(ctx: TaskContext) -> None:
     keys, at = np.unique(hour * max(len(cams), 1) + code, return_inverse=True)
     n = len(keys)
     grids = np.bincount(at.reshape(-1) * 144 + gy * 16 + gx, minlength=n * 144).reshape(n, 9, 16)
-    digits = np.array([str(j) for j in range(int(grids.max(initial=0)) + 1)], dtype=object)
-    row = "[" + ", ".join(["%s"] * 16) + "]"
-    template = "[" + ", ".join([row] * 9) + "]"  # the JSON text of the 9 rows of counts
     await ctx.write({
         "camera_id": cams[keys % max(len(cams), 1)],
         "bucket_start": (keys // max(len(cams), 1)).astype("datetime64[h]").astype(
             "datetime64[us]"),
         "resolution": np.full(n, "hour", dtype=object), "grid_width": np.full(n, 16),
         "grid_height": np.full(n, 9),
-        "grid": [template % tuple(g) for g in digits[grids.reshape(n, 144)].tolist()],
+        "grid": grids,
         "total_detections": grids.sum(axis=(1, 2)),
     })
 
