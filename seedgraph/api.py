@@ -14,7 +14,7 @@ from typing import Any
 
 import networkx as nx
 
-from seedgraph import __version__, checkpoints
+from seedgraph import __version__, checkpoints, detach
 from seedgraph.auto import AUTO_REF
 from seedgraph.backends import Database
 from seedgraph.config import parse_as_of
@@ -236,6 +236,7 @@ async def run(options: Options, listener: Listener = lambda e: None,
             await check_data_files(session, db, plan)
             await ensure_schema(session, db)
             await checkpoints.ensure_tables(db)
+            await detach.reattach_left(db)  # keys a dead run's loads left detached
             skipped = [s.table for s in plan.steps if s.action == "skip"]
             async with db.transaction() as tx:
                 await checkpoints.close_stale_runs(tx)

@@ -96,6 +96,16 @@ PARTITIONS = sa.Table(
     sa.Column("writer", sa.Text),  # the partition's transaction mark (see STATE.writers)
 )
 
+DETACHED = sa.Table(
+    "seedgraph_detached", META,
+    sa.Column("table_name", sa.Text, primary_key=True),
+    # JSON: {"parents": [...], "statements": [...]}, the foreign keys dropped for the
+    # table's load and what re-adds them (see seedgraph.detach)
+    sa.Column("keys", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+)
+
 STATUSES = tuple(s.value for s in TaskStatus if s != TaskStatus.UP_TO_DATE)  # recorded
 
 

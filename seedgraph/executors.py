@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import anyio
 
-from seedgraph import checkpoints
+from seedgraph import checkpoints, detach
 from seedgraph.backends import Database, parse_url
 from seedgraph.body import load_table
 from seedgraph.context import Reader
@@ -247,12 +247,14 @@ async def _load_table(db: Database, task: TaskDef, job: TableJob) -> tuple[int, 
     spec = await db.spec(job.table)
     for name in sorted(task.upstream):  # reflected before the transaction locks anything
         await db.spec(name)
-    async with db.transaction() as tx:
+    async with detach.detached(db, job.table, job.run_id, enabled=not job.append) as away, \
+            db.transaction() as tx:
         try:
             rows, note = await load_table(
                 tx, task, spec, reader=reader, dialect=db.dialect, seed=job.seed,
                 as_of=job.as_of, params=job.params, chunk_rows=job.chunk_rows,
                 append=job.append, update=job.force)
+            await detach.attach(tx, away)
             await checkpoints.mark_done(
                 tx, run_id=job.run_id, table=job.table, rows=rows, fingerprint=job.fingerprint,
                 started_at=job.started_at, seconds=time.perf_counter() - t0, append=job.append)

@@ -24,7 +24,7 @@ import anyio
 import networkx as nx
 from anyio.abc import TaskGroup
 
-from seedgraph import checkpoints, partitions
+from seedgraph import checkpoints, detach, partitions
 from seedgraph.backends import Database, Tx
 from seedgraph.body import first_error, load_table
 from seedgraph.context import Reader
@@ -194,7 +194,9 @@ class _Execution:
         # and reflection reads the catalog on another connection
         for name in sorted({*names, *(u for n in names for u in self.graph.predecessors(n))}):
             await self.db.spec(name)
-        async with self.db.transaction() as tx:
+        async with detach.detached(self.db, current, self.s.run_id,
+                                   enabled=len(names) == 1 and not self.s.append) as away, \
+                self.db.transaction() as tx:
             try:
                 if len(names) > 1:
                     await tx.open_unit([(k.child, k.column) for k in keys])
@@ -207,6 +209,7 @@ class _Execution:
                         current = key.child
                         await fill_in(tx, key, await self.db.spec(key.child), self.s.seed)
                     await tx.close_unit(names)
+                await detach.attach(tx, away)
                 for name in names:
                     await checkpoints.mark_done(
                         tx, run_id=self.s.run_id, table=name, rows=out[name][0],

@@ -109,7 +109,8 @@ def test_on_postgresql_the_bookkeeping_lives_in_its_own_schema(pg_url: str) -> N
     run_engine(pg_url)
     assert _schemas_of_bookkeeping(pg_url) == {
         ("seedgraph", "seedgraph_runs"), ("seedgraph", "seedgraph_tasks"),
-        ("seedgraph", "seedgraph_state"), ("seedgraph", "seedgraph_partitions")}
+        ("seedgraph", "seedgraph_state"), ("seedgraph", "seedgraph_partitions"),
+        ("seedgraph", "seedgraph_detached")}
     assert run_engine(pg_url).status == "done"  # found again: everything up to date
     assert query(pg_url, "SELECT COUNT(*) FROM seedgraph.seedgraph_runs")[0][0] == 2
 
@@ -119,8 +120,9 @@ def test_bookkeeping_an_older_version_left_in_the_default_schema_moves_with_its_
     run_engine(pg_url)
     for table in ("seedgraph_tasks", "seedgraph_runs", "seedgraph_state"):
         query(pg_url, f"ALTER TABLE seedgraph.{table} SET SCHEMA public")
-    # an older version had no partitions table: it is created where the others go
+    # an older version had no partitions or detached table: created where the others go
     query(pg_url, "DROP TABLE seedgraph.seedgraph_partitions")
+    query(pg_url, "DROP TABLE seedgraph.seedgraph_detached")
     query(pg_url, "DROP SCHEMA seedgraph")
     assert {s for s, _ in _schemas_of_bookkeeping(pg_url)} == {"public"}
 

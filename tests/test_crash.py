@@ -133,6 +133,12 @@ def test_twenty_sigkills_at_random_moments_then_resume_give_the_same_database(
     reference = pg.new()
     run_engine(reference)
     assert checksums(pg_url, MINI_TABLES) == checksums(reference, MINI_TABLES)
+    # every foreign key a killed load had detached is back (seedgraph.detach)
+    keys = ("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM "
+            "pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace "
+            "ORDER BY 1, 2")
+    assert query(pg_url, keys) == query(reference, keys)
+    assert query(pg_url, "SELECT COUNT(*) FROM seedgraph_detached") == [(0,)]
 
 
 def _exists(db_url: str, table: str) -> bool:

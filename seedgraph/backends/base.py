@@ -102,6 +102,19 @@ class Tx(abc.ABC):
         rebuild them (only PostgreSQL does this)."""
         return []
 
+    async def detach_foreign_keys(self, table: str) -> tuple[list[str], list[str]]:
+        """Drop *table*'s foreign keys to other tables, in a transaction of their own
+        before its load: (the parents, the statements that re-add the keys). Nothing
+        (the load checks its keys itself) unless the database locks a key's parent
+        while the key is gone (PostgreSQL)."""
+        return [], []
+
+    async def attach_foreign_keys(self, parents: Sequence[str],
+                                  statements: Sequence[str]) -> None:
+        """Re-add what :meth:`detach_foreign_keys` dropped, validating every row."""
+        for statement in statements:
+            await self.execute(statement)
+
     async def rebuild(self, statements: Sequence[str]) -> None:
         """Run the statements :meth:`defer_indexes` returned (in a later transaction:
         a partitioned table's finish step)."""

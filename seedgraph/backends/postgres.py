@@ -36,6 +36,7 @@ BOOKKEEPING_SCHEMA = "seedgraph"  # seedgraph's own tables live here, out of the
 _LOCK_KEY = 0x5EED6_7A9  # advisory lock id for "a seedgraph run holds this database"
 _PIECE = 1 << 20  # bytes per write to the COPY stream
 BULK_MAINTENANCE_MEM = "256MB"  # raised to this, never lowered, for index rebuilds
+DETACH_LOCK_WAIT = "5s"  # how long detaching a table's keys waits for their parents
 FK_LOCK_ATTEMPTS = 5  # tries to lock a bulk load's parent tables before keeping its keys
 
 
@@ -226,6 +227,45 @@ class PgTx(Tx):
             restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
                            f"{r['def']}")
         return restore
+
+    async def detach_foreign_keys(self, table: str) -> tuple[list[str], list[str]]:
+        """Dropping a foreign key locks its parent exclusively until commit: inside the
+        load's transaction, every sibling reading that parent, or loading another of
+        its children, would wait for the whole load (at 100,000 images the children of
+        home security's detections ran one after another). Here the lock lasts this
+        short transaction. The parents are locked all at once, waiting at most
+        DETACH_LOCK_WAIT for readers to finish; a parent busy longer keeps its keys."""
+        if await self.conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {quote(table)})"):
+            return [], []  # not a bulk load: its rows are checked as they come
+        own = await self.conn.fetchval("SELECT $1::regclass::text", quote(table))
+        foreign = [r for r in await self.conn.fetch(pgcatalog.FOREIGN_KEYS, quote(table))
+                   if r["parent"] != own]  # a key to itself stays with the load
+        if not foreign:
+            return [], []
+        parents = sorted({str(r["parent"]) for r in foreign})
+        try:
+            async with self.conn.transaction():  # a savepoint: a failed LOCK keeps nothing
+                await self.conn.execute(
+                    "SELECT set_config('lock_timeout', $1, true)", DETACH_LOCK_WAIT)
+                await self.conn.execute(
+                    f"LOCK TABLE {', '.join(parents)} IN ACCESS EXCLUSIVE MODE")
+        except asyncpg.LockNotAvailableError:
+            return [], []
+        restore = []
+        for r in foreign:
+            await self.conn.execute(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
+            restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
+                           f"{r['def']}")
+        return parents, restore
+
+    async def attach_foreign_keys(self, parents: Sequence[str],
+                                  statements: Sequence[str]) -> None:
+        # the parents locked in one order by everyone re-adding keys: no deadlock
+        if parents:
+            await self.conn.execute(
+                f"LOCK TABLE {', '.join(sorted(parents))} IN SHARE ROW EXCLUSIVE MODE")
+        await super().attach_foreign_keys(parents, statements)
 
     async def open_unit(self, keys: Sequence[tuple[str, str]]) -> None:
         # every foreign key holding the column, a composite one too (its first column

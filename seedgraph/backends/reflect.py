@@ -32,7 +32,7 @@ __all__ = ["LiveSchema", "Partitioning", "UniqueSet", "mark_trigger_filled", "re
            "unique_sets"]
 
 BOOKKEEPING = frozenset({"seedgraph_runs", "seedgraph_tasks", "seedgraph_state",
-                         "seedgraph_partitions"})  # checkpoints.META's tables
+                         "seedgraph_partitions", "seedgraph_detached"})  # checkpoints.META's
 
 
 @dataclass(frozen=True, slots=True)
