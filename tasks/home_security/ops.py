@@ -74,6 +74,20 @@ async def gpu_stats(ctx: TaskContext) -> None:
     })
 
 
+LOG_PIECE = 1 << 15  # log lines built and handed to the writer at once
+
+
+def _texts(values: np.ndarray) -> np.ndarray:
+    """Integers (or text) as a numpy string array: what str() gives for each, in C."""
+    if values.dtype.kind in "iuf":
+        values = values.astype(np.int64)
+    return values.astype(np.str_)
+
+
+def _nulls(n: int) -> np.ndarray:
+    return np.full(n, None, dtype=object)
+
+
 @task("logs", upstream=["events", "detections", "cameras"], tags=["ops"])
 async def logs(ctx: TaskContext) -> None:
     """Application logs of the pipeline, referencing the detections and events they handled."""
@@ -86,42 +100,60 @@ async def logs(ctx: TaskContext) -> None:
     slow = llm > 2500
     n_front = max(3, n_ev // 10)
     front = np.arange(n_front)
-    none_det, none_ev, none_front = [None] * n_det, [None] * n_ev, [None] * n_front
-    det_ids, ev_ids = det["id"].tolist(), ev["id"].tolist()
-    risk = ev["risk_score"].astype(np.int64).tolist()
+    n = n_det + n_ev + n_front
     if n_ev:
         front_at = ev["ended_at"][front % n_ev] + np.timedelta64(60, "s")
     else:
         front_at = np.full(n_front, sim.naive(ctx.as_of), dtype="datetime64[us]")
     # the detection worker's lines, then the analyser's, then the frontend's
-    rows: dict[str, Any] = {
-        "timestamp": np.concatenate([
-            det["detected_at"] + ms.astype("timedelta64[ms]"),
-            ev["ended_at"] + llm.astype("timedelta64[ms]"), front_at]).astype("datetime64[us]"),
-        "level": ["INFO"] * n_det + np.where(slow, "WARNING", "INFO").tolist()
-        + np.where(front % 3 == 0, "ERROR", "INFO").tolist(),
-        "component": ["detection_worker"] * n_det + ["nemotron_analyzer"] * n_ev
-        + ["frontend"] * n_front,
-        "message": [f"Detected {o} (detection {i})"
-                    for o, i in zip(det["object_type"].tolist(), det_ids, strict=True)]
-        + [f"Slow analysis for event {i}" if s else f"Analyzed event {i}: risk {r}"
-           for i, r, s in zip(ev_ids, risk, slow.tolist(), strict=True)]
-        + ["WebSocket reconnected" if i % 3 else "Failed to load thumbnail"
-           for i in range(n_front)],
-        "camera_id": [str(c) for c in det["camera_id"].tolist()]
-        + [str(c) for c in ev["camera_id"].tolist()] + none_front,
-        "event_id": none_det + ev_ids + none_front,
-        "detection_id": det_ids + none_ev + none_front,
-        "duration_ms": ms.tolist() + llm.tolist() + none_front,
-        "extra": none_det + [{"model": "nemotron-mini"} for _ in range(n_ev)] + none_front,
-        "source": ["backend"] * (n_det + n_ev) + ["frontend"] * n_front,
-        "user_agent": none_det + none_ev
-        + ["Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)"] * n_front,
-    }
-    n = len(rows["level"])
-    rows["request_id"] = list(ctx.uuids(n))
-    rows["timestamp"] = sim.not_after(ctx.as_of, rows["timestamp"])
-    await ctx.write(rows)
+    stamps = sim.not_after(ctx.as_of, np.concatenate([
+        det["detected_at"] + ms.astype("timedelta64[ms]"),
+        ev["ended_at"] + llm.astype("timedelta64[ms]"), front_at]).astype("datetime64[us]"))
+    request_ids = ctx.uuids(n)
+    # a piece of lines at a time, the text as numpy string arrays built in C (which the
+    # writer takes as they are); integer columns with NULLs as floats with NaN
+    add = np.strings.add
+    for a in range(0, n_det, LOG_PIECE):
+        b = min(n_det, a + LOG_PIECE)
+        k, ids = b - a, det["id"][a:b]
+        await ctx.write({
+            "timestamp": stamps[a:b], "level": np.full(k, "INFO"),
+            "component": np.full(k, "detection_worker"),
+            "message": add(add(add("Detected ", _texts(det["object_type"][a:b])),
+                               " (detection "), add(_texts(ids), ")")),
+            "camera_id": _texts(det["camera_id"][a:b]), "event_id": np.full(k, np.nan),
+            "detection_id": ids, "duration_ms": ms[a:b], "extra": _nulls(k),
+            "source": np.full(k, "backend"), "user_agent": _nulls(k),
+            "request_id": request_ids[a:b],
+        })
+    for a in range(0, n_ev, LOG_PIECE):
+        b = min(n_ev, a + LOG_PIECE)
+        k, ids, late = b - a, _texts(ev["id"][a:b]), slow[a:b]
+        await ctx.write({
+            "timestamp": stamps[n_det + a:n_det + b],
+            "level": np.where(late, "WARNING", "INFO"),
+            "component": np.full(k, "nemotron_analyzer"),
+            "message": np.where(late, add("Slow analysis for event ", ids),
+                                add(add("Analyzed event ", ids),
+                                    add(": risk ", _texts(ev["risk_score"][a:b])))),
+            "camera_id": _texts(ev["camera_id"][a:b]), "event_id": ev["id"][a:b],
+            "detection_id": np.full(k, np.nan), "duration_ms": llm[a:b],
+            # the JSON text json.dumps gives {"model": "nemotron-mini"}
+            "extra": np.full(k, '{"model": "nemotron-mini"}', dtype=object),
+            "source": np.full(k, "backend"), "user_agent": _nulls(k),
+            "request_id": request_ids[n_det + a:n_det + b],
+        })
+    error = front % 3 == 0
+    await ctx.write({
+        "timestamp": stamps[n_det + n_ev:], "level": np.where(error, "ERROR", "INFO"),
+        "component": np.full(n_front, "frontend"),
+        "message": np.where(error, "Failed to load thumbnail", "WebSocket reconnected"),
+        "camera_id": _nulls(n_front), "event_id": np.full(n_front, np.nan),
+        "detection_id": np.full(n_front, np.nan), "duration_ms": np.full(n_front, np.nan),
+        "extra": _nulls(n_front), "source": np.full(n_front, "frontend"),
+        "user_agent": np.full(n_front, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)"),
+        "request_id": request_ids[n_det + n_ev:],
+    })
 
 
 @task("audit_logs", upstream=["events", "alert_rules", "api_keys"], tags=["ops"])
