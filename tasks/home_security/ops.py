@@ -156,6 +156,9 @@ async def logs(ctx: TaskContext) -> None:
     })
 
 
+ACTORS = ("john.smith", "jane.smith", "robert.johnson")
+
+
 @task("audit_logs", upstream=["events", "alert_rules", "api_keys"], tags=["ops"])
 async def audit_logs(ctx: TaskContext) -> None:
     """Security-sensitive actions: rule changes, event reviews, logins, key creation."""
@@ -163,38 +166,61 @@ async def audit_logs(ctx: TaskContext) -> None:
     rules = await ctx.read("alert_rules", ["id", "name", "created_at"])
     keys = await ctx.read("api_keys", ["id", "created_at"])
     rng = ctx.rng
+    integers, random = rng.integers, rng.random
     now = sim.naive(ctx.as_of)
-    rows: list[tuple[Any, ...]] = []
-    for rid, name, created in zip(rules["id"], rules["name"], rules["created_at"], strict=True):
-        rows.append((created, "rule_created", "alert_rule", str(rid), "john.smith",
-                     {"name": str(name)}, "success"))
-    for kid, created in zip(keys["id"].tolist(), keys["created_at"], strict=True):
-        rows.append((created, "api_key_created", "api_key", str(kid), "admin", None, "success"))
-    for eid, reviewed, ended in zip(ev["id"].tolist(), ev["reviewed"].tolist(), ev["ended_at"],
-                                    strict=True):
-        if reviewed:
-            # reviewed 10 minutes to a day later, the delay shrinking with the time left
-            # before as_of (none piles up at it): sim.within, one row at a time
-            room = (now - ended) / np.timedelta64(1, "us")
-            delay = int(rng.integers(600, 86_400)) * 1e6 * min(1.0, room / (86_400 * 1e6))
-            rows.append((ended + np.timedelta64(int(delay), "us"),
-                         "event_reviewed", "event", str(eid), str(rng.choice(
-                             ["john.smith", "jane.smith", "robert.johnson"])), None, "success"))
-    for _ in range(max(2, len(rows) // 8)):
-        ok = rng.random() < 0.85
-        rows.append((sim.naive(ctx.as_of) - np.timedelta64(int(rng.integers(60, 7 * 86_400)),
-                                                            "s"),
-                     "login", "session", None, str(rng.choice(["john.smith", "jane.smith"])),
-                     {"method": "password"}, "success" if ok else "failure"))
-    rows.sort(key=lambda r: r[0])
-    n = len(rows)
+    reviewed = np.flatnonzero(np.asarray(ev["reviewed"], dtype=bool))
+    # per reviewed event, in order, the delay's seconds and the reviewer (the draws that
+    # rng.integers(600, 86_400) and rng.choice(ACTORS) make, one event at a time)
+    m = len(reviewed)
+    wait, reviewer = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    for j in range(m):
+        wait[j] = integers(600, 86_400)
+        reviewer[j] = integers(0, 3)
+    # reviewed 10 minutes to a day later, the delay shrinking with the time left before
+    # as_of (none piles up at it): sim.within, the same arithmetic as one row at a time
+    ended = ev["ended_at"][reviewed].astype("datetime64[us]")
+    room = (now - ended) / np.timedelta64(1, "us")
+    delay = wait * 1e6 * np.minimum(1.0, room / (86_400 * 1e6))
+    n_rules, n_keys = len(rules["id"]), len(keys["id"])
+    logins = max(2, (n_rules + n_keys + m) // 8)
+    ok, ago, who = np.empty(logins, dtype=bool), np.empty(logins, dtype=np.int64), \
+        np.empty(logins, dtype=np.int64)
+    for j in range(logins):  # rng.random(), rng.integers(...), rng.choice(2 actors)
+        ok[j] = random() < 0.85
+        ago[j] = integers(60, 7 * 86_400)
+        who[j] = integers(0, 2)
+    # rule changes, key creations, reviews, logins; then in time order (a stable sort)
+    actors = np.array(ACTORS, dtype=object)
+    stamps = np.concatenate([
+        rules["created_at"].astype("datetime64[us]"), keys["created_at"].astype("datetime64[us]"),
+        ended + delay.astype(np.int64).astype("timedelta64[us]"),
+        now - ago.astype("timedelta64[s]")]).astype("datetime64[us]")
+    order = np.argsort(stamps.astype(np.int64), kind="stable")
+    parts = (n_rules, n_keys, m, logins)
+    n = sum(parts)
+
+    def column(*values: Any) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        at = 0
+        for size, v in zip(parts, values, strict=True):
+            out[at:at + size] = v
+            at += size
+        return out[order]
+
     await ctx.write({
-        "timestamp": np.array([r[0] for r in rows], dtype="datetime64[us]"),
-        "action": [r[1] for r in rows], "resource_type": [r[2] for r in rows],
-        "resource_id": [r[3] for r in rows], "actor": [r[4] for r in rows],
-        "ip_address": [f"192.168.1.{int(x)}" for x in rng.integers(2, 250, n)],
-        "user_agent": np.full(n, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)", dtype=object),
-        "details": [r[5] for r in rows], "status": [r[6] for r in rows],
+        "timestamp": stamps[order],
+        "action": column("rule_created", "api_key_created", "event_reviewed", "login"),
+        "resource_type": column("alert_rule", "api_key", "event", "session"),
+        "resource_id": column([str(r) for r in rules["id"]], keys["id"].astype(str),
+                              ev["id"][reviewed].astype(str), None),
+        "actor": column("john.smith", "admin", actors[reviewer], actors[who]),
+        "ip_address": np.array([f"192.168.1.{i}" for i in range(250)])[
+            rng.integers(2, 250, n)],
+        "user_agent": np.full(n, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)"),
+        "details": column([{"name": str(name)} for name in rules["name"]], None, None,
+                          '{"method": "password"}'),
+        "status": column("success", "success", "success",
+                         np.where(ok, "success", "failure").astype(object)),
     })
 
 
