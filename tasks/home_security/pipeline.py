@@ -383,15 +383,19 @@ async def event_feedback(ctx: TaskContext) -> None:
     corrected: list[str | None] = []
     labels: list[Any] = []
     texts = []
-    for k, i in zip(kind, chosen, strict=True):
+    # rng.choice(options) draws rng.integers(0, len(options)) and takes that option: the
+    # same draw without the array rng.choice makes of the options on every call
+    integers, random = rng.integers, rng.random
+    praise = ("Accurate.", "Spot on.", "Correct call.", None)
+    for k, i in zip(kind.tolist(), chosen.tolist(), strict=True):
         lvl = str(ev["risk_level"][i])
         if k == "correct":
             corrected.append(None)
             labels.append(None)
-            texts.append(str(rng.choice(["Accurate.", "Spot on.", "Correct call.", None])))
+            texts.append(str(praise[integers(0, 4)]))
         else:
-            step = 1 if k == "partially_correct" else int(rng.choice([-2, 2]))
-            j = int(np.clip(levels.index(lvl) + (step if rng.random() < 0.5 else -step), 0, 3))
+            step = 1 if k == "partially_correct" else (-2, 2)[integers(0, 2)]
+            j = min(max(levels.index(lvl) + (step if random() < 0.5 else -step), 0), 3)
             if levels[j] == lvl:
                 j = (j + 1) % 4
             corrected.append(levels[j])
@@ -433,7 +437,7 @@ async def event_audits(ctx: TaskContext) -> None:
     utilization = np.round(rng.beta(5, 3, n), 3)
     coherence = np.round(rng.beta(9, 2, n), 3)
     overall = np.round((consistency + utilization + coherence) / 3, 3)
-    issues = [["low enrichment use"] if u < 0.4 else None for u in utilization.tolist()]
+    issues = np.where(utilization < 0.4, '["low enrichment use"]', None)  # the JSON text
     await ctx.write({
         "id": np.arange(1, n + 1), "event_id": ev["id"],
         "audited_at": sim.not_after(ctx.as_of,
