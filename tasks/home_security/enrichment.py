@@ -16,9 +16,9 @@ from .tracking import VEHICLES, entity_centroids, entity_ids, reid_entities
 PIECE_ROWS = 4096  # rows of wide values (embeddings, skeletons) generated at once
 
 
-def _pieces(n: int) -> list[slice]:
-    """Consecutive slices of at most PIECE_ROWS rows covering range(n)."""
-    return [slice(start, min(n, start + PIECE_ROWS)) for start in range(0, n, PIECE_ROWS)]
+def _pieces(n: int, rows: int = PIECE_ROWS) -> list[slice]:
+    """Consecutive slices of at most *rows* rows covering range(n)."""
+    return [slice(start, min(n, start + rows)) for start in range(0, n, rows)]
 
 
 BOX = ("bbox_x", "bbox_y", "bbox_width", "bbox_height")
@@ -182,12 +182,13 @@ async def reid_embeddings(ctx: TaskContext) -> None:
     detection's entity (a resident or a stranger; a household car or a passing one)."""
     det = await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type"])
     entity_of = reid_entities(ctx, det)
+    del det["camera_id"], det["object_type"]  # what only the entities need
     keep = entity_of >= 0
     count = int(entity_of.max()) + 1 if keep.any() else 0
     centroids = entity_centroids(ctx, count)
     ids = entity_ids(ctx, count)
     rows = np.flatnonzero(keep)
-    for piece in _pieces(len(rows)):
+    for piece in _pieces(len(rows), 2048):
         # piece by piece (each piece's noise continues the same random stream, so the
         # vectors do not depend on the piece size): a whole table of 512-dim vectors
         # and their temporaries took gigabytes at 100,000 images
