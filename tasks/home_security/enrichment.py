@@ -14,6 +14,7 @@ from . import sim, vocab
 from .tracking import VEHICLES, entity_centroids, entity_ids, reid_entities
 
 PIECE_ROWS = 4096  # rows of wide values (embeddings, skeletons) generated at once
+REID_PIECE_ROWS = 2048  # embeddings: their temporaries are 8 MB per 2,048 rows
 
 
 def _pieces(n: int, rows: int = PIECE_ROWS) -> list[slice]:
@@ -85,7 +86,7 @@ def _number_texts(v: np.ndarray) -> np.ndarray | None:
     for d in range(7):
         scale = 10.0 ** d
         k = np.rint(v * scale)
-        if np.abs(k).max(initial=0) > 1 << 22:
+        if np.abs(k).max(initial=0) > 1 << 17:  # the tables stay under 2**18 texts
             return None
         if (k / scale == v).all():
             break
@@ -128,7 +129,8 @@ async def pose_results(ctx: TaskContext) -> None:
     persons = await _persons(ctx, BOX)
     rng = ctx.rng
     for part in _pieces(len(persons["id"])):
-        # piece by piece: a skeleton is 51 Python floats once it becomes JSON
+        # piece by piece: a skeleton's JSON text is some 330 characters (and the piece
+        # size fixes the order of the draws: changing it changes the data)
         p = {k: v[part] for k, v in persons.items()}
         n = len(p["id"])
         await ctx.write({
@@ -188,7 +190,7 @@ async def reid_embeddings(ctx: TaskContext) -> None:
     centroids = entity_centroids(ctx, count)
     ids = entity_ids(ctx, count)
     rows = np.flatnonzero(keep)
-    for piece in _pieces(len(rows), 2048):
+    for piece in _pieces(len(rows), REID_PIECE_ROWS):
         # piece by piece (each piece's noise continues the same random stream, so the
         # vectors do not depend on the piece size): a whole table of 512-dim vectors
         # and their temporaries took gigabytes at 100,000 images
