@@ -3,6 +3,7 @@ embeddings for person and vehicle detections (000: "person/vehicle appearance ma
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -13,17 +14,23 @@ from . import sim, vocab
 from .tracking import VEHICLES, entity_centroids, entity_ids, reid_entities
 
 PIECE_ROWS = 4096  # rows of wide values (embeddings, skeletons) generated at once
+REID_PIECE_ROWS = 2048  # embeddings: their temporaries are 8 MB per 2,048 rows
 
 
-def _pieces(n: int) -> list[slice]:
-    """Consecutive slices of at most PIECE_ROWS rows covering range(n)."""
-    return [slice(start, min(n, start + PIECE_ROWS)) for start in range(0, n, PIECE_ROWS)]
+def _pieces(n: int, rows: int = PIECE_ROWS) -> list[slice]:
+    """Consecutive slices of at most *rows* rows covering range(n)."""
+    return [slice(start, min(n, start + rows)) for start in range(0, n, rows)]
 
 
-async def _persons(ctx: TaskContext | VerifyContext) -> dict[str, np.ndarray]:
-    det = await ctx.read("detections", ["id", "object_type", "detected_at", "bbox_x", "bbox_y",
-                                        "bbox_width", "bbox_height", "confidence"])
-    keep = det["object_type"] == "person"
+BOX = ("bbox_x", "bbox_y", "bbox_width", "bbox_height")
+
+
+async def _persons(ctx: TaskContext | VerifyContext,
+                   extra: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """id and detected_at of the person detections, and the *extra* columns asked for
+    (each column decoded costs time: only what the task uses is read)."""
+    det = await ctx.read("detections", ["id", "object_type", "detected_at", *extra])
+    keep = det.pop("object_type") == "person"
     return {k: v[keep] for k, v in det.items()}
 
 
@@ -50,8 +57,7 @@ async def demographics_results(ctx: TaskContext) -> None:
 
 def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> np.ndarray:
     """COCO 17-point skeletons inside each person's box (pixels, with a visibility score),
-    an (n, 17, 3) array: the writer turns each row into JSON text for the jsonb column
-    (numbers rounded to a few decimals take its fast path, seedgraph/jsonarrays.py)."""
+    an (n, 17, 3) array (:func:`skeleton_json` makes the jsonb column's text of it)."""
     n = len(p["id"])
     # template positions (fraction of box width, height) for a standing person
     tx = np.array([.5, .45, .55, .4, .6, .3, .7, .25, .75, .22, .78, .38, .62, .38, .62, .38, .62])
@@ -65,17 +71,70 @@ def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack([np.round(xs, 1), np.round(ys, 1), score], axis=2)
 
 
+# repr() of k / 10**d for consecutive integers k, per number of decimals d: (lowest k, texts)
+_REPRS: dict[int, tuple[int, np.ndarray]] = {}
+# one skeleton as json.dumps writes a (17, 3) list: [[x, y, s], [x, y, s], ...]
+_SKELETON = "[" + ", ".join(["[%s, %s, %s]"] * 17) + "]"
+
+
+def _number_texts(v: np.ndarray) -> np.ndarray | None:
+    """repr() of each number of *v* (an object array of the same shape), by table lookup,
+    when every number is k / 10**d for an integer k and a few decimals d (what np.round
+    gives); None otherwise."""
+    if not np.isfinite(v).all():
+        return None
+    for d in range(7):
+        scale = 10.0 ** d
+        k = np.rint(v * scale)
+        if np.abs(k).max(initial=0) > 1 << 17:  # the tables stay under 2**18 texts
+            return None
+        if (k / scale == v).all():
+            break
+    else:
+        return None
+    k = k.astype(np.int64)
+    lo, hi = int(k.min(initial=0)), int(k.max(initial=0))
+    have = _REPRS.get(d)
+    if have is None or have[0] > lo or have[0] + len(have[1]) <= hi:
+        if have is not None:
+            lo, hi = min(lo, have[0]), max(hi, have[0] + len(have[1]) - 1)
+        have = (lo, np.array([repr(j / scale) for j in range(lo, hi + 1)], dtype=object))
+        _REPRS[d] = have
+    out: np.ndarray = have[1][k - have[0]]
+    out[(v == 0) & np.signbit(v)] = "-0.0"  # rounded to zero from below: repr(-0.0)
+    return out
+
+
+def skeleton_json(kp: np.ndarray) -> np.ndarray:
+    """``json.dumps(row.tolist())`` of each (17, 3) skeleton of *kp*, an object array of
+    JSON texts: the numbers' texts looked up per coordinate (x and y have one decimal, the
+    score two, so the tables stay small), each row filled into one %-format."""
+    n = len(kp)
+    texts = np.empty(kp.shape, dtype=object)
+    for c in range(kp.shape[2]):
+        col = _number_texts(kp[:, :, c])
+        if col is None:  # not rounded numbers: what the writer would make of the array
+            out = np.empty(n, dtype=object)
+            out[:] = [json.dumps(r) for r in kp.tolist()]
+            return out
+        texts[:, :, c] = col
+    out = np.empty(n, dtype=object)
+    out[:] = [_SKELETON % tuple(r) for r in texts.reshape(n, -1).tolist()]
+    return out
+
+
 @task("pose_results", upstream=["detections"], tags=["enrichment"])
 async def pose_results(ctx: TaskContext) -> None:
     """17-point COCO skeletons inside the person's box, with a pose class."""
-    persons = await _persons(ctx)
+    persons = await _persons(ctx, BOX)
     rng = ctx.rng
     for part in _pieces(len(persons["id"])):
-        # piece by piece: a skeleton is 51 Python floats once it becomes JSON
+        # piece by piece: a skeleton's JSON text is some 330 characters (and the piece
+        # size fixes the order of the draws: changing it changes the data)
         p = {k: v[part] for k, v in persons.items()}
         n = len(p["id"])
         await ctx.write({
-            "detection_id": p["id"], "keypoints": keypoints(rng, p),
+            "detection_id": p["id"], "keypoints": skeleton_json(keypoints(rng, p)),
             "pose_class": rng.choice(np.array(vocab.POSE_CLASSES, dtype=object), n,
                                      p=[0.45, 0.35, 0.06, 0.06, 0.07, 0.01]),
             "confidence": np.round(rng.beta(7, 2, n), 3),
@@ -125,12 +184,13 @@ async def reid_embeddings(ctx: TaskContext) -> None:
     detection's entity (a resident or a stranger; a household car or a passing one)."""
     det = await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type"])
     entity_of = reid_entities(ctx, det)
+    del det["camera_id"], det["object_type"]  # what only the entities need
     keep = entity_of >= 0
     count = int(entity_of.max()) + 1 if keep.any() else 0
     centroids = entity_centroids(ctx, count)
     ids = entity_ids(ctx, count)
     rows = np.flatnonzero(keep)
-    for piece in _pieces(len(rows)):
+    for piece in _pieces(len(rows), REID_PIECE_ROWS):
         # piece by piece (each piece's noise continues the same random stream, so the
         # vectors do not depend on the piece size): a whole table of 512-dim vectors
         # and their temporaries took gigabytes at 100,000 images
@@ -171,7 +231,7 @@ async def reid_for_people_and_vehicles(ctx: VerifyContext) -> list[tuple[Any, ..
 @invariant("keypoints_inside_box", tables=["pose_results", "detections"])
 async def keypoints_inside_box(ctx: VerifyContext) -> list[tuple[Any, ...]]:
     """All 17 keypoints of a pose lie inside the detection's box."""
-    p = await _persons(ctx)
+    p = await _persons(ctx, BOX)
     box = {int(i): (x, y, w, h) for i, x, y, w, h in zip(
         p["id"], p["bbox_x"], p["bbox_y"], p["bbox_width"], p["bbox_height"], strict=True)}
     poses = await ctx.read("pose_results", ["detection_id", "keypoints"])

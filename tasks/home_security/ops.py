@@ -74,6 +74,20 @@ async def gpu_stats(ctx: TaskContext) -> None:
     })
 
 
+LOG_PIECE = 1 << 15  # log lines built and handed to the writer at once
+
+
+def _texts(values: np.ndarray) -> np.ndarray:
+    """Integers (or text) as a numpy string array: what str() gives for each, in C."""
+    if values.dtype.kind in "iuf":
+        values = values.astype(np.int64)
+    return values.astype(np.str_)
+
+
+def _nulls(n: int) -> np.ndarray:
+    return np.full(n, None, dtype=object)
+
+
 @task("logs", upstream=["events", "detections", "cameras"], tags=["ops"])
 async def logs(ctx: TaskContext) -> None:
     """Application logs of the pipeline, referencing the detections and events they handled."""
@@ -86,42 +100,63 @@ async def logs(ctx: TaskContext) -> None:
     slow = llm > 2500
     n_front = max(3, n_ev // 10)
     front = np.arange(n_front)
-    none_det, none_ev, none_front = [None] * n_det, [None] * n_ev, [None] * n_front
-    det_ids, ev_ids = det["id"].tolist(), ev["id"].tolist()
-    risk = ev["risk_score"].astype(np.int64).tolist()
+    n = n_det + n_ev + n_front
     if n_ev:
         front_at = ev["ended_at"][front % n_ev] + np.timedelta64(60, "s")
     else:
         front_at = np.full(n_front, sim.naive(ctx.as_of), dtype="datetime64[us]")
     # the detection worker's lines, then the analyser's, then the frontend's
-    rows: dict[str, Any] = {
-        "timestamp": np.concatenate([
-            det["detected_at"] + ms.astype("timedelta64[ms]"),
-            ev["ended_at"] + llm.astype("timedelta64[ms]"), front_at]).astype("datetime64[us]"),
-        "level": ["INFO"] * n_det + np.where(slow, "WARNING", "INFO").tolist()
-        + np.where(front % 3 == 0, "ERROR", "INFO").tolist(),
-        "component": ["detection_worker"] * n_det + ["nemotron_analyzer"] * n_ev
-        + ["frontend"] * n_front,
-        "message": [f"Detected {o} (detection {i})"
-                    for o, i in zip(det["object_type"].tolist(), det_ids, strict=True)]
-        + [f"Slow analysis for event {i}" if s else f"Analyzed event {i}: risk {r}"
-           for i, r, s in zip(ev_ids, risk, slow.tolist(), strict=True)]
-        + ["WebSocket reconnected" if i % 3 else "Failed to load thumbnail"
-           for i in range(n_front)],
-        "camera_id": [str(c) for c in det["camera_id"].tolist()]
-        + [str(c) for c in ev["camera_id"].tolist()] + none_front,
-        "event_id": none_det + ev_ids + none_front,
-        "detection_id": det_ids + none_ev + none_front,
-        "duration_ms": ms.tolist() + llm.tolist() + none_front,
-        "extra": none_det + [{"model": "nemotron-mini"} for _ in range(n_ev)] + none_front,
-        "source": ["backend"] * (n_det + n_ev) + ["frontend"] * n_front,
-        "user_agent": none_det + none_ev
-        + ["Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)"] * n_front,
-    }
-    n = len(rows["level"])
-    rows["request_id"] = list(ctx.uuids(n))
-    rows["timestamp"] = sim.not_after(ctx.as_of, rows["timestamp"])
-    await ctx.write(rows)
+    stamps = sim.not_after(ctx.as_of, np.concatenate([
+        det["detected_at"] + ms.astype("timedelta64[ms]"),
+        ev["ended_at"] + llm.astype("timedelta64[ms]"), front_at]).astype("datetime64[us]"))
+    request_ids = ctx.uuids(n)
+    # a piece of lines at a time, the text as numpy string arrays built in C (which the
+    # writer takes as they are); integer columns with NULLs as floats with NaN
+    add = np.strings.add
+    for a in range(0, n_det, LOG_PIECE):
+        b = min(n_det, a + LOG_PIECE)
+        k, ids = b - a, det["id"][a:b]
+        await ctx.write({
+            "timestamp": stamps[a:b], "level": np.full(k, "INFO"),
+            "component": np.full(k, "detection_worker"),
+            "message": add(add(add("Detected ", _texts(det["object_type"][a:b])),
+                               " (detection "), add(_texts(ids), ")")),
+            "camera_id": _texts(det["camera_id"][a:b]), "event_id": np.full(k, np.nan),
+            "detection_id": ids, "duration_ms": ms[a:b], "extra": _nulls(k),
+            "source": np.full(k, "backend"), "user_agent": _nulls(k),
+            "request_id": request_ids[a:b],
+        })
+    for a in range(0, n_ev, LOG_PIECE):
+        b = min(n_ev, a + LOG_PIECE)
+        k, ids, late = b - a, _texts(ev["id"][a:b]), slow[a:b]
+        await ctx.write({
+            "timestamp": stamps[n_det + a:n_det + b],
+            "level": np.where(late, "WARNING", "INFO"),
+            "component": np.full(k, "nemotron_analyzer"),
+            "message": np.where(late, add("Slow analysis for event ", ids),
+                                add(add("Analyzed event ", ids),
+                                    add(": risk ", _texts(ev["risk_score"][a:b])))),
+            "camera_id": _texts(ev["camera_id"][a:b]), "event_id": ev["id"][a:b],
+            "detection_id": np.full(k, np.nan), "duration_ms": llm[a:b],
+            # the JSON text json.dumps gives {"model": "nemotron-mini"}
+            "extra": np.full(k, '{"model": "nemotron-mini"}', dtype=object),
+            "source": np.full(k, "backend"), "user_agent": _nulls(k),
+            "request_id": request_ids[n_det + a:n_det + b],
+        })
+    error = front % 3 == 0
+    await ctx.write({
+        "timestamp": stamps[n_det + n_ev:], "level": np.where(error, "ERROR", "INFO"),
+        "component": np.full(n_front, "frontend"),
+        "message": np.where(error, "Failed to load thumbnail", "WebSocket reconnected"),
+        "camera_id": _nulls(n_front), "event_id": np.full(n_front, np.nan),
+        "detection_id": np.full(n_front, np.nan), "duration_ms": np.full(n_front, np.nan),
+        "extra": _nulls(n_front), "source": np.full(n_front, "frontend"),
+        "user_agent": np.full(n_front, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X)"),
+        "request_id": request_ids[n_det + n_ev:],
+    })
+
+
+ACTORS = ("john.smith", "jane.smith", "robert.johnson")
 
 
 @task("audit_logs", upstream=["events", "alert_rules", "api_keys"], tags=["ops"])
@@ -131,38 +166,61 @@ async def audit_logs(ctx: TaskContext) -> None:
     rules = await ctx.read("alert_rules", ["id", "name", "created_at"])
     keys = await ctx.read("api_keys", ["id", "created_at"])
     rng = ctx.rng
+    integers, random = rng.integers, rng.random
     now = sim.naive(ctx.as_of)
-    rows: list[tuple[Any, ...]] = []
-    for rid, name, created in zip(rules["id"], rules["name"], rules["created_at"], strict=True):
-        rows.append((created, "rule_created", "alert_rule", str(rid), "john.smith",
-                     {"name": str(name)}, "success"))
-    for kid, created in zip(keys["id"].tolist(), keys["created_at"], strict=True):
-        rows.append((created, "api_key_created", "api_key", str(kid), "admin", None, "success"))
-    for eid, reviewed, ended in zip(ev["id"].tolist(), ev["reviewed"].tolist(), ev["ended_at"],
-                                    strict=True):
-        if reviewed:
-            # reviewed 10 minutes to a day later, the delay shrinking with the time left
-            # before as_of (none piles up at it): sim.within, one row at a time
-            room = (now - ended) / np.timedelta64(1, "us")
-            delay = int(rng.integers(600, 86_400)) * 1e6 * min(1.0, room / (86_400 * 1e6))
-            rows.append((ended + np.timedelta64(int(delay), "us"),
-                         "event_reviewed", "event", str(eid), str(rng.choice(
-                             ["john.smith", "jane.smith", "robert.johnson"])), None, "success"))
-    for _ in range(max(2, len(rows) // 8)):
-        ok = rng.random() < 0.85
-        rows.append((sim.naive(ctx.as_of) - np.timedelta64(int(rng.integers(60, 7 * 86_400)),
-                                                            "s"),
-                     "login", "session", None, str(rng.choice(["john.smith", "jane.smith"])),
-                     {"method": "password"}, "success" if ok else "failure"))
-    rows.sort(key=lambda r: r[0])
-    n = len(rows)
+    reviewed = np.flatnonzero(np.asarray(ev["reviewed"], dtype=bool))
+    # per reviewed event, in order, the delay's seconds and the reviewer (the draws that
+    # rng.integers(600, 86_400) and rng.choice(ACTORS) make, one event at a time)
+    m = len(reviewed)
+    wait, reviewer = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    for j in range(m):
+        wait[j] = integers(600, 86_400)
+        reviewer[j] = integers(0, 3)
+    # reviewed 10 minutes to a day later, the delay shrinking with the time left before
+    # as_of (none piles up at it): sim.within, the same arithmetic as one row at a time
+    ended = ev["ended_at"][reviewed].astype("datetime64[us]")
+    room = (now - ended) / np.timedelta64(1, "us")
+    delay = wait * 1e6 * np.minimum(1.0, room / (86_400 * 1e6))
+    n_rules, n_keys = len(rules["id"]), len(keys["id"])
+    logins = max(2, (n_rules + n_keys + m) // 8)
+    ok, ago, who = np.empty(logins, dtype=bool), np.empty(logins, dtype=np.int64), \
+        np.empty(logins, dtype=np.int64)
+    for j in range(logins):  # rng.random(), rng.integers(...), rng.choice(2 actors)
+        ok[j] = random() < 0.85
+        ago[j] = integers(60, 7 * 86_400)
+        who[j] = integers(0, 2)
+    # rule changes, key creations, reviews, logins; then in time order (a stable sort)
+    actors = np.array(ACTORS, dtype=object)
+    stamps = np.concatenate([
+        rules["created_at"].astype("datetime64[us]"), keys["created_at"].astype("datetime64[us]"),
+        ended + delay.astype(np.int64).astype("timedelta64[us]"),
+        now - ago.astype("timedelta64[s]")]).astype("datetime64[us]")
+    order = np.argsort(stamps.astype(np.int64), kind="stable")
+    parts = (n_rules, n_keys, m, logins)
+    n = sum(parts)
+
+    def column(*values: Any) -> np.ndarray:
+        out = np.empty(n, dtype=object)
+        at = 0
+        for size, v in zip(parts, values, strict=True):
+            out[at:at + size] = v
+            at += size
+        return out[order]
+
     await ctx.write({
-        "timestamp": np.array([r[0] for r in rows], dtype="datetime64[us]"),
-        "action": [r[1] for r in rows], "resource_type": [r[2] for r in rows],
-        "resource_id": [r[3] for r in rows], "actor": [r[4] for r in rows],
-        "ip_address": [f"192.168.1.{int(x)}" for x in rng.integers(2, 250, n)],
-        "user_agent": np.full(n, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)", dtype=object),
-        "details": [r[5] for r in rows], "status": [r[6] for r in rows],
+        "timestamp": stamps[order],
+        "action": column("rule_created", "api_key_created", "event_reviewed", "login"),
+        "resource_type": column("alert_rule", "api_key", "event", "session"),
+        "resource_id": column([str(r) for r in rules["id"]], keys["id"].astype(str),
+                              ev["id"][reviewed].astype(str), None),
+        "actor": column("john.smith", "admin", actors[reviewer], actors[who]),
+        "ip_address": np.array([f"192.168.1.{i}" for i in range(250)])[
+            rng.integers(2, 250, n)],
+        "user_agent": np.full(n, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4)"),
+        "details": column([{"name": str(name)} for name in rules["name"]], None, None,
+                          '{"method": "password"}'),
+        "status": column("success", "success", "success",
+                         np.where(ok, "success", "failure").astype(object)),
     })
 
 

@@ -76,6 +76,8 @@ async def events(ctx: TaskContext) -> None:
     cams = await ctx.read("cameras", ["id", "name"])
     cam_name = dict(zip(cams["id"].tolist(), cams["name"].tolist(), strict=True))
     batches = sim.batch_events(det)
+    for name in ("camera_id", "confidence", "file_path"):  # what only the batching needs
+        del det[name]
     # by (time of the first detection, camera), stable: the cameras as numbers in their
     # (text) order, the times as integers
     at = det["detected_at"].astype("datetime64[us]")
@@ -95,14 +97,15 @@ async def events(ctx: TaskContext) -> None:
     started = (np.minimum.reduceat(us, runs) if n else us[:0]).astype("datetime64[us]")
     ended = (np.maximum.reduceat(us, runs) if n else us[:0]).astype("datetime64[us]")
     bounds = [*runs.tolist(), len(flat)]
-    kinds = det["object_type"][flat].astype(str).tolist()
-    ids = det["id"][flat].tolist()
-    classes = [kinds[a:b] for a, b in itertools.pairwise(bounds)]
+    kinds = det["object_type"][flat].astype(str)
+    names = kinds.tolist()
+    classes = [names[a:b] for a, b in itertools.pairwise(bounds)]
     hours = sim.hour_of(started)
     score = rng.beta(1.6, 5.5, n) * 100
-    person = np.array(["person" in c for c in classes])
+    people = np.add.reduceat(kinds == "person", runs) if n else np.zeros(0, dtype=np.int64)
+    person = people > 0
     night = np.isin(hours, list(sim.NIGHT_HOURS))
-    crowd = np.array([c.count("person") >= 3 for c in classes])
+    crowd = people >= 3
     score = np.clip(np.round(score + 18 * (person & night) + 8 * crowd + 4 * person), 0, 100)
     score = score.astype(np.int64)
     level = sim.risk_level_of(score)
@@ -121,15 +124,44 @@ async def events(ctx: TaskContext) -> None:
     notes = np.where(reviewed & (rng.random(n) < 0.3), rng.choice(notes_pool, n), None)
     await ctx.write({
         "id": np.arange(1, n + 1), "batch_id": ctx.uuids(n),
-        "camera_id": [b.camera_id for b in batches], "started_at": started, "ended_at": ended,
-        "risk_score": score, "risk_level": level,
+        "camera_id": np.array([b.camera_id for b in batches], dtype=np.str_),
+        "started_at": started, "ended_at": ended, "risk_score": score, "risk_level": level,
         "summary": [t[0] for t in texts], "reasoning": [t[1] for t in texts],
-        "detection_ids": [json.dumps(sorted(ids[a:b]))
-                          for a, b in itertools.pairwise(bounds)],
-        "object_types": [sorted(set(c)) for c in classes],
+        "detection_ids": _id_lists(det["id"][flat], sizes),
+        "object_types": _class_sets(kinds, runs),
         "reviewed": reviewed, "notes": notes,
-        "is_fast_path": [b.fast_path for b in batches],
+        "is_fast_path": np.array([b.fast_path for b in batches], dtype=bool),
     })
+
+
+def _id_lists(ids: np.ndarray, sizes: np.ndarray) -> list[str]:
+    """``json.dumps(sorted(run))`` of each run of *sizes* integers of *ids*, made at once:
+    the runs sorted in one lexsort, the numbers' texts joined with the separators
+    (a run's end as "]" and a newline) into one string, split at the newlines."""
+    if len(sizes) == 0:
+        return []
+    run = np.repeat(np.arange(len(sizes)), sizes)
+    ordered = ids[np.lexsort((ids, run))].astype(np.int64)
+    parts = np.empty(2 * len(ordered), dtype=object)
+    parts[0::2] = ordered.astype(np.str_)
+    parts[1::2] = ", "
+    parts[2 * (np.cumsum(sizes) - 1) + 1] = "]\n["
+    return ("[" + "".join(parts.tolist())).split("\n")[:-1]
+
+
+def _class_sets(kinds: np.ndarray, runs: np.ndarray) -> list[str]:
+    """The JSON text of ``sorted(set(run))`` for each run of *kinds* (a string array)
+    starting at *runs*: a bit per kind, or-ed per run, a text per distinct set."""
+    if len(runs) == 0:
+        return []
+    names, code = np.unique(kinds, return_inverse=True)
+    if len(names) > 62:
+        return [json.dumps(sorted(set(c.tolist()))) for c in np.split(kinds, runs[1:])]
+    sets, which = np.unique(np.bitwise_or.reduceat(np.left_shift(1, code.astype(np.int64)),
+                                                  runs), return_inverse=True)
+    texts = [json.dumps([str(c) for j, c in enumerate(names) if s >> j & 1])
+             for s in sets.tolist()]
+    return np.array(texts, dtype=object)[which].tolist()
 
 
 @task("event_detections", upstream=["events", "detections"], tags=["pipeline"])
@@ -200,12 +232,11 @@ async def alert_rules(ctx: TaskContext) -> None:
     })
 
 
-async def event_facts(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
-    """What alert rules look at, per event (in id order)."""
+async def _event_columns(ctx: TaskContext | VerifyContext) -> dict[str, Any]:
+    """What alert rules look at, per event (in id order), column by column."""
     ev = await ctx.read("events", ["id", "camera_id", "started_at", "ended_at", "risk_score",
                                    "object_types", "detection_ids"])
     det = await ctx.read("detections", ["id", "confidence"])
-    hours = sim.hour_of(ev["started_at"]).tolist()
     # every event's detection ids parsed in one go (each is a JSON array of ints), and
     # the highest confidence of each event's detections (detections are in id order)
     lists = json.loads("[" + ",".join(ev["detection_ids"].tolist()) + "]")
@@ -216,12 +247,21 @@ async def event_facts(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
     if (sizes == 0).any() or (len(flat) and (det["id"][at] != flat).any()):
         raise ValueError("an event without detections, or of an unknown detection")
     conf = det["confidence"][at]
-    top = np.maximum.reduceat(conf, np.cumsum(sizes) - sizes).tolist() if len(flat) else []
+    top = np.maximum.reduceat(conf, np.cumsum(sizes) - sizes) if len(flat) else conf[:0]
+    return {"id": ev["id"], "camera_id": ev["camera_id"], "risk_score": ev["risk_score"],
+            "object_types": ev["object_types"], "max_confidence": top,
+            "hour": sim.hour_of(ev["started_at"]), "ended_at": ev["ended_at"]}
+
+
+async def event_facts(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
+    """What alert rules look at, per event (in id order)."""
+    c = await _event_columns(ctx)
     return [{"id": i, "camera_id": str(cam), "risk_score": score, "object_types": list(types),
              "max_confidence": best, "hour": hour, "ended_at": ended}
             for i, cam, score, types, best, hour, ended in zip(
-                ev["id"].tolist(), ev["camera_id"].tolist(), ev["risk_score"].tolist(),
-                ev["object_types"], top, hours, ev["ended_at"], strict=True)]
+                c["id"].tolist(), c["camera_id"].tolist(), c["risk_score"].tolist(),
+                c["object_types"], c["max_confidence"].tolist(), c["hour"].tolist(),
+                c["ended_at"], strict=True)]
 
 
 async def read_rules(ctx: TaskContext | VerifyContext) -> list[dict[str, Any]]:
@@ -239,46 +279,93 @@ def precedent_rule(rules: list[dict[str, Any]], event: dict[str, Any]) -> dict[s
     return max(matched, key=lambda r: vocab.SEVERITIES.index(r["severity"]))
 
 
+def rule_match_mask(rule: dict[str, Any], c: dict[str, Any], cameras: np.ndarray,
+                    types: list[set[str]]) -> np.ndarray:
+    """:func:`sim.rule_matches` of *rule* for every event of the columns *c* at once
+    (*cameras*: the events' camera ids as text, *types*: each event's object types)."""
+    n = len(c["id"])
+    if not rule["enabled"]:
+        return np.zeros(n, dtype=bool)
+    ok = np.ones(n, dtype=bool)
+    threshold = rule.get("risk_threshold")
+    if threshold is not None:
+        ok &= ~(c["risk_score"] < threshold)
+    wanted = set(rule.get("object_types") or [])
+    if wanted:
+        ok &= np.fromiter((not wanted.isdisjoint(t) for t in types), dtype=bool, count=n)
+    on = rule.get("camera_ids") or []
+    if on:
+        ok &= np.fromiter((cam in on for cam in cameras.tolist()), dtype=bool, count=n)
+    min_conf = rule.get("min_confidence")
+    if min_conf is not None:
+        ok &= ~(c["max_confidence"] < min_conf)
+    schedule = rule.get("schedule")
+    if schedule:
+        start, end = int(schedule["start_hour"]), int(schedule["end_hour"])
+        hour = c["hour"]
+        ok &= ((start <= hour) & (hour < end)) if start <= end else \
+            ((hour >= start) | (hour < end))
+    return ok
+
+
 @task("alerts", upstream=["events", "alert_rules", "detections"], tags=["pipeline"])
 async def alerts(ctx: TaskContext) -> None:
     """Alerts only for events that match an enabled rule, deduplicated within its cooldown.
     When several rules match one event the higher severity takes precedence (003): the
     event's alert comes from its highest-severity rule (the first such rule on a tie), and
     none if that rule's key is still cooling down."""
-    facts = await event_facts(ctx)
+    c = await _event_columns(ctx)
     rules = await read_rules(ctx)
-    last_sent: dict[str, np.datetime64] = {}
-    rows = []
-    for ev in facts:
-        rule = precedent_rule(rules, ev)
-        if rule is None:
-            continue
-        key = sim.dedup_key(rule["dedup_key_template"], str(rule["id"]), ev)
+    # each event's rule, as precedent_rule picks it: the first matching rule of the
+    # highest severity (rules in their order, a later one only if strictly more severe)
+    n_ev = len(c["id"])
+    cameras = c["camera_id"].astype(str)
+    types = [set(t) for t in c["object_types"]]
+    best = np.full(n_ev, -1)
+    rank = np.full(n_ev, -1)
+    for k, rule in enumerate(rules):
+        sev = vocab.SEVERITIES.index(rule["severity"])
+        take = rule_match_mask(rule, c, cameras, types) & (rank < sev)
+        best[take], rank[take] = k, sev
+    matched = np.flatnonzero(best >= 0)
+    ended_us = c["ended_at"].astype("datetime64[us]").astype(np.int64).tolist()
+    cooldown = [int(r["cooldown_seconds"]) * 1_000_000 for r in rules]
+    ids = [str(r["id"]) for r in rules]
+    last_sent: dict[str, int] = {}
+    rows: list[tuple[int, int, str]] = []  # (event index, rule index, dedup key)
+    for i, k in zip(matched.tolist(), best[matched].tolist(), strict=True):
+        rule = rules[k]
+        main = min(types[i]) if types[i] else "none"  # sorted(object_types)[0]
+        key = rule["dedup_key_template"].format(camera_id=cameras[i], rule_id=ids[k],
+                                                object_type=main)
         prev = last_sent.get(key)
-        if prev is not None and (ev["ended_at"] - prev) < np.timedelta64(
-                int(rule["cooldown_seconds"]), "s"):
+        if prev is not None and ended_us[i] - prev < cooldown[k]:
             continue
-        last_sent[key] = ev["ended_at"]
-        rows.append((ev, rule, key))
+        last_sent[key] = ended_us[i]
+        rows.append((i, k, key))
     n = len(rows)
+    at = np.array([r[0] for r in rows], dtype=np.int64)
+    chosen = [rules[r[1]] for r in rows]
     rng = ctx.rng
     # 1-20 s after the event, delivered 1-30 s later, updated up to 4 h after delivery;
     # each delay shrinks with the time left before as_of (none piles up at as_of)
-    created = sim.within(ctx.as_of, np.array([r[0]["ended_at"] for r in rows],
-                                             dtype="datetime64[us]"), rng.integers(1, 20, n), 20)
+    created = sim.within(ctx.as_of, c["ended_at"][at].astype("datetime64[us]"),
+                         rng.integers(1, 20, n), 20)
     status = rng.choice(np.array(vocab.ALERT_STATUSES, dtype=object), n, p=[0.1, 0.5, 0.25, 0.15])
     delivered = np.where(status == "pending", np.datetime64("NaT"),
                          sim.within(ctx.as_of, created, rng.integers(1, 30, n), 30))
     updated = np.where(status == "pending", created,
                        sim.within(ctx.as_of, delivered, rng.integers(0, 4 * 3600, n), 4 * 3600))
+    scores = c["risk_score"][at].tolist()
     await ctx.write({
-        "id": ctx.uuids(n), "event_id": [r[0]["id"] for r in rows],
-        "rule_id": [r[1]["id"] for r in rows], "severity": [r[1]["severity"] for r in rows],
+        "id": ctx.uuids(n), "event_id": c["id"][at],
+        "rule_id": [r["id"] for r in chosen], "severity": [r["severity"] for r in chosen],
         "status": status, "created_at": created,
         "updated_at": updated.astype("datetime64[us]"),
         "delivered_at": delivered.astype("datetime64[us]"),
-        "channels": [r[1]["channels"] for r in rows], "dedup_key": [r[2] for r in rows],
-        "metadata": [{"rule": r[1]["name"], "risk_score": r[0]["risk_score"]} for r in rows],
+        "channels": [r["channels"] for r in chosen], "dedup_key": [r[2] for r in rows],
+        "metadata": [{"rule": r["name"], "risk_score": s} for r, s in zip(chosen, scores,
+                                                                         strict=True)],
     })
 
 
@@ -296,15 +383,19 @@ async def event_feedback(ctx: TaskContext) -> None:
     corrected: list[str | None] = []
     labels: list[Any] = []
     texts = []
-    for k, i in zip(kind, chosen, strict=True):
+    # rng.choice(options) draws rng.integers(0, len(options)) and takes that option: the
+    # same draw without the array rng.choice makes of the options on every call
+    integers, random = rng.integers, rng.random
+    praise = ("Accurate.", "Spot on.", "Correct call.", None)
+    for k, i in zip(kind.tolist(), chosen.tolist(), strict=True):
         lvl = str(ev["risk_level"][i])
         if k == "correct":
             corrected.append(None)
             labels.append(None)
-            texts.append(str(rng.choice(["Accurate.", "Spot on.", "Correct call.", None])))
+            texts.append(str(praise[integers(0, 4)]))
         else:
-            step = 1 if k == "partially_correct" else int(rng.choice([-2, 2]))
-            j = int(np.clip(levels.index(lvl) + (step if rng.random() < 0.5 else -step), 0, 3))
+            step = 1 if k == "partially_correct" else (-2, 2)[integers(0, 2)]
+            j = min(max(levels.index(lvl) + (step if random() < 0.5 else -step), 0), 3)
             if levels[j] == lvl:
                 j = (j + 1) % 4
             corrected.append(levels[j])
@@ -346,7 +437,7 @@ async def event_audits(ctx: TaskContext) -> None:
     utilization = np.round(rng.beta(5, 3, n), 3)
     coherence = np.round(rng.beta(9, 2, n), 3)
     overall = np.round((consistency + utilization + coherence) / 3, 3)
-    issues = [["low enrichment use"] if u < 0.4 else None for u in utilization.tolist()]
+    issues = np.where(utilization < 0.4, '["low enrichment use"]', None)  # the JSON text
     await ctx.write({
         "id": np.arange(1, n + 1), "event_id": ev["id"],
         "audited_at": sim.not_after(ctx.as_of,
