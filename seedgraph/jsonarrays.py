@@ -25,6 +25,8 @@ __all__ = ["json_rows", "json_runs"]
 MOST_DECIMALS = 6
 MOST_STEPS = 1 << 20  # largest |k| looked up: the table holds one string per step
 BLOCK = 1 << 16  # numbers handled at once: the temporaries stay small
+CACHED_STEPS = 1 << 18  # texts kept per number of decimals between calls (~15 MB at most)
+FEW_COORDINATES = 4  # a last axis this short holds coordinates, each with its decimals
 
 
 def json_rows(values: np.ndarray) -> list[str]:
@@ -78,7 +80,9 @@ def _template(shape: tuple[int, ...]) -> str:
 
 
 def _texts(values: np.ndarray) -> np.ndarray | None:
-    """repr() of every number, by table lookup; None when they are not all k / 10**d."""
+    """repr() of every number, by table lookup; None when they are not all k / 10**d.
+    Points and boxes (a last axis of a few numbers) are looked up coordinate by
+    coordinate, each with its own decimals (pixels with one, a score with two)."""
     if values.size == 0 or values.dtype.kind not in "fiu":
         return None
     if values.dtype.kind in "iu":
@@ -86,6 +90,18 @@ def _texts(values: np.ndarray) -> np.ndarray | None:
     v = values.astype(np.float64, copy=False)
     if not np.isfinite(v).all():
         return None
+    if v.ndim < 2 or v.shape[-1] > FEW_COORDINATES:
+        return _float_texts(v)
+    out = np.empty(v.shape, dtype=object)
+    for c in range(v.shape[-1]):
+        texts = _float_texts(v[..., c])
+        if texts is None:
+            return None
+        out[..., c] = texts
+    return out
+
+
+def _float_texts(v: np.ndarray) -> np.ndarray | None:
     for d in range(MOST_DECIMALS + 1):
         scale = 10.0 ** d
         k = np.rint(v * scale)
@@ -97,15 +113,37 @@ def _texts(values: np.ndarray) -> np.ndarray | None:
         return None
     k = k.astype(np.int64)
     low, high = int(k.min()), int(k.max())
-    if high - low < k.size:  # a table of every step between the smallest and the largest
+    cached = _table(d, low, high)
+    if cached is not None:
+        out: np.ndarray = cached[1][k - cached[0]]
+    elif high - low < k.size:  # a table of every step between the smallest and the largest
         table = np.array([repr(j / scale) for j in range(low, high + 1)], dtype=object)
-        out: np.ndarray = table[k - low]
+        out = table[k - low]
     else:  # few numbers far apart: only the ones there
         steps, at = np.unique(k, return_inverse=True)
         out = np.array([repr(j / scale) for j in steps.tolist()], dtype=object)[at]
         out = out.reshape(k.shape)
     out[np.signbit(v) & (v == 0)] = "-0.0"  # rounded to zero from below: repr(-0.0)
     return out
+
+
+# per number of decimals d, the texts of k / 10**d for consecutive k: (lowest k, texts),
+# kept between calls (a table is the costly part of a small block), up to CACHED_STEPS
+_TABLES: dict[int, tuple[int, np.ndarray]] = {}
+
+
+def _table(d: int, low: int, high: int) -> tuple[int, np.ndarray] | None:
+    have = _TABLES.get(d)
+    if have is not None and have[0] <= low and high < have[0] + len(have[1]):
+        return have
+    if have is not None:
+        low, high = min(low, have[0]), max(high, have[0] + len(have[1]) - 1)
+    if high - low >= CACHED_STEPS:
+        return None
+    scale = 10.0 ** d
+    made = (low, np.array([repr(j / scale) for j in range(low, high + 1)], dtype=object))
+    _TABLES[d] = made
+    return made
 
 
 def _int_texts(values: np.ndarray) -> np.ndarray | None:

@@ -61,3 +61,17 @@ def test_runs_are_what_json_dumps_writes(name: str) -> None:
     begin = np.cumsum(counts) - counts
     assert json_runs(items, counts).tolist() == [
         json.dumps(items[a:a + m].tolist()) for a, m in zip(begin, counts, strict=True)]
+
+
+def test_tables_kept_between_calls_grow_and_stay_exact() -> None:
+    from seedgraph import jsonarrays
+
+    jsonarrays._TABLES.clear()
+    for values in (np.round(RNG.random((50, 8)), 3), np.round(RNG.normal(0, 40, (50, 8)), 3),
+                   np.round(RNG.random((50, 8)) - 0.5, 3)):
+        assert json_rows(values) == [json.dumps(r.tolist()) for r in values]
+    low, texts = jsonarrays._TABLES[3]
+    assert low < -10_000 and len(texts) > 20_000  # one table, grown to the widest range
+    wide = np.round(RNG.normal(0, 1e3, (50, 8)), 3)  # past CACHED_STEPS: not kept
+    assert json_rows(wide) == [json.dumps(r.tolist()) for r in wide]
+    assert jsonarrays._TABLES[3][1] is texts

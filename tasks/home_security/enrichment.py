@@ -3,7 +3,6 @@ embeddings for person and vehicle detections (000: "person/vehicle appearance ma
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -57,7 +56,8 @@ async def demographics_results(ctx: TaskContext) -> None:
 
 def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> np.ndarray:
     """COCO 17-point skeletons inside each person's box (pixels, with a visibility score),
-    an (n, 17, 3) array (:func:`skeleton_json` makes the jsonb column's text of it)."""
+    an (n, 17, 3) array (the writer makes the jsonb column's text of it, by table lookup:
+    seedgraph/jsonarrays.py)."""
     n = len(p["id"])
     # template positions (fraction of box width, height) for a standing person
     tx = np.array([.5, .45, .55, .4, .6, .3, .7, .25, .75, .22, .78, .38, .62, .38, .62, .38, .62])
@@ -71,58 +71,6 @@ def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack([np.round(xs, 1), np.round(ys, 1), score], axis=2)
 
 
-# repr() of k / 10**d for consecutive integers k, per number of decimals d: (lowest k, texts)
-_REPRS: dict[int, tuple[int, np.ndarray]] = {}
-# one skeleton as json.dumps writes a (17, 3) list: [[x, y, s], [x, y, s], ...]
-_SKELETON = "[" + ", ".join(["[%s, %s, %s]"] * 17) + "]"
-
-
-def _number_texts(v: np.ndarray) -> np.ndarray | None:
-    """repr() of each number of *v* (an object array of the same shape), by table lookup,
-    when every number is k / 10**d for an integer k and a few decimals d (what np.round
-    gives); None otherwise."""
-    if not np.isfinite(v).all():
-        return None
-    for d in range(7):
-        scale = 10.0 ** d
-        k = np.rint(v * scale)
-        if np.abs(k).max(initial=0) > 1 << 17:  # the tables stay under 2**18 texts
-            return None
-        if (k / scale == v).all():
-            break
-    else:
-        return None
-    k = k.astype(np.int64)
-    lo, hi = int(k.min(initial=0)), int(k.max(initial=0))
-    have = _REPRS.get(d)
-    if have is None or have[0] > lo or have[0] + len(have[1]) <= hi:
-        if have is not None:
-            lo, hi = min(lo, have[0]), max(hi, have[0] + len(have[1]) - 1)
-        have = (lo, np.array([repr(j / scale) for j in range(lo, hi + 1)], dtype=object))
-        _REPRS[d] = have
-    out: np.ndarray = have[1][k - have[0]]
-    out[(v == 0) & np.signbit(v)] = "-0.0"  # rounded to zero from below: repr(-0.0)
-    return out
-
-
-def skeleton_json(kp: np.ndarray) -> np.ndarray:
-    """``json.dumps(row.tolist())`` of each (17, 3) skeleton of *kp*, an object array of
-    JSON texts: the numbers' texts looked up per coordinate (x and y have one decimal, the
-    score two, so the tables stay small), each row filled into one %-format."""
-    n = len(kp)
-    texts = np.empty(kp.shape, dtype=object)
-    for c in range(kp.shape[2]):
-        col = _number_texts(kp[:, :, c])
-        if col is None:  # not rounded numbers: what the writer would make of the array
-            out = np.empty(n, dtype=object)
-            out[:] = [json.dumps(r) for r in kp.tolist()]
-            return out
-        texts[:, :, c] = col
-    out = np.empty(n, dtype=object)
-    out[:] = [_SKELETON % tuple(r) for r in texts.reshape(n, -1).tolist()]
-    return out
-
-
 @task("pose_results", upstream=["detections"], tags=["enrichment"])
 async def pose_results(ctx: TaskContext) -> None:
     """17-point COCO skeletons inside the person's box, with a pose class."""
@@ -134,7 +82,7 @@ async def pose_results(ctx: TaskContext) -> None:
         p = {k: v[part] for k, v in persons.items()}
         n = len(p["id"])
         await ctx.write({
-            "detection_id": p["id"], "keypoints": skeleton_json(keypoints(rng, p)),
+            "detection_id": p["id"], "keypoints": keypoints(rng, p),
             "pose_class": rng.choice(np.array(vocab.POSE_CLASSES, dtype=object), n,
                                      p=[0.45, 0.35, 0.06, 0.06, 0.07, 0.01]),
             "confidence": np.round(rng.beta(7, 2, n), 3),
