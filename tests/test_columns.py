@@ -157,6 +157,9 @@ def test_binary_encoding_in_small_steps_gives_the_same_bytes(
     whole = encode_binary(values, cols)
     monkeypatch.setattr(pgcopy, "_SCATTER_INDEX", 5)
     assert encode_binary(values, cols) == whole
+    for long in (0, 10**9):  # every batch joined, or every batch scattered
+        monkeypatch.setattr(pgcopy, "LONG", long)
+        assert encode_binary(values, cols) == whole
 
 
 async def _chunks(data: bytes) -> Any:

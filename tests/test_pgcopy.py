@@ -246,6 +246,10 @@ def test_every_kind_is_byte_for_byte_what_postgres_writes_for_bound_rows(
     for budget in (1, 7, 64):
         monkeypatch.setattr(pgcopy, "_SCATTER_INDEX", budget)
         assert _encode(WIDE, WIDE_VALUES, as_2d=("vec", "vec4")) == data, budget
+    # rows joined piece by piece (long values) or scattered (short ones): the same stream
+    for long in (0, 10**9):
+        monkeypatch.setattr(pgcopy, "LONG", long)
+        assert _encode(WIDE, WIDE_VALUES, as_2d=("vec", "vec4")) == data, long
 
 
 # the packed path (every column fixed-width and NULL-free) and the other shapes of a batch
