@@ -43,7 +43,8 @@ async def detached(db: Database, table: str, run_id: int, *, enabled: bool = Tru
                    ) -> AsyncIterator[Detached | None]:
     """The keys of *table* detached while the block loads it; the block's transaction
     must :func:`attach` them. When the block fails, they are re-added."""
-    keys = await _detach(db, table, run_id) if enabled else None
+    # only where loads run side by side (PostgreSQL); elsewhere a load checks its keys
+    keys = await _detach(db, table, run_id) if enabled and db.concurrent_writers else None
     try:
         yield keys
     except BaseException:
