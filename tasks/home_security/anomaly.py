@@ -37,20 +37,39 @@ def count_in_zones(zones: Mapping[str, np.ndarray], camera_id: np.ndarray, at: n
                    cx: np.ndarray, cy: np.ndarray, start: np.datetime64, days: int) -> np.ndarray:
     """counts[zone, day, hour]: detections (camera_id, at, normalised box centre cx, cy)
     centred in each zone (id, camera_id, polygon_coords), by day of ``[start, start + days)``."""
+    # the zones' cameras as numbers, each camera's ids compared once
+    cams: dict[object, int] = {}
+    for cam in zones["camera_id"]:
+        cams.setdefault(cam, len(cams))
+    camera_id = np.asarray(camera_id)
+    code = np.full(len(camera_id), -1, dtype=np.int64)
+    for cam, k in cams.items():
+        code[camera_id == cam] = k
+    return count_in_zones_by_position(
+        np.array([cams[c] for c in zones["camera_id"]], dtype=np.int64), zones["polygon_coords"],
+        code, at, cx, cy, start, days)
+
+
+def count_in_zones_by_position(zone_camera: np.ndarray, polygons: Sequence[object],
+                               camera: np.ndarray, at: np.ndarray, cx: np.ndarray,
+                               cy: np.ndarray, start: np.datetime64, days: int) -> np.ndarray:
+    """:func:`count_in_zones` with the cameras as numbers: *zone_camera* the camera of each
+    zone (with its *polygons*), *camera* the camera of each detection (-1: none of them)."""
     secs = ((at - start) / np.timedelta64(1, "s")).astype(np.int64)
     inside = (secs >= 0) & (secs < days * sim.DAY)
-    # the window's detections by camera; each zone tests only its camera's points
     slot = (secs // sim.DAY * 24 + sim.hour_of(at))[inside]
-    cam_of, cx, cy = np.asarray(camera_id)[inside], cx[inside], cy[inside]
-    rows: dict[object, np.ndarray] = {}
-    counts = np.zeros((len(zones["id"]), days, 24), dtype=np.int64)
-    for z, (cam, poly) in enumerate(zip(zones["camera_id"], zones["polygon_coords"],
+    cam_of, cx, cy = np.asarray(camera)[inside], cx[inside], cy[inside]
+    # the window's detections by camera; each zone tests only its camera's points
+    rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    counts = np.zeros((len(zone_camera), days, 24), dtype=np.int64)
+    for z, (cam, poly) in enumerate(zip(np.asarray(zone_camera).tolist(), polygons,
                                         strict=True)):
         if cam not in rows:
-            rows[cam] = np.flatnonzero(cam_of == cam)
-        r = rows[cam]
-        hit = r[sim.point_in_polygon(cx[r], cy[r], poly)]
-        counts[z] = np.bincount(slot[hit], minlength=days * 24).reshape(days, 24)
+            r = np.flatnonzero(cam_of == cam)
+            rows[cam] = (slot[r], cx[r], cy[r])
+        s, x, y = rows[cam]
+        counts[z] = np.bincount(s[sim.point_in_polygon(x, y, poly)],
+                                minlength=days * 24).reshape(days, 24)
     return counts
 
 

@@ -113,14 +113,18 @@ async def zone_activity_baselines(ctx: TaskContext) -> None:
     first = window_start(ctx, days) - np.timedelta64(weeks * 7 * sim.DAY, "s")
     per_week = round(images * 7 / days)
     counts = np.zeros((len(zones["id"]), weeks * 7, 24), dtype=np.int64)
+    # each zone's camera as its position in cams (-1: none), as the uploads give theirs
+    position = {c: i for i, c in reversed(list(enumerate(cams["id"].tolist())))}
+    zone_camera = np.array([position.get(c, -1) for c in zones["camera_id"].tolist()],
+                           dtype=np.int64)
     for week in range(weeks):
         start = first + np.timedelta64(week * 7 * sim.DAY, "s")
         up = uploads.simulate(ctx.rng, cams, zones, per_week, start, 7)
         cx = (up.x + up.w / 2) / vocab.FRAME_W
         cy = (up.y + up.h / 2) / vocab.FRAME_H
-        counts[:, week * 7:(week + 1) * 7] = anomaly.count_in_zones(
-            zones, cams["id"][up.image_camera[up.image]], up.image_time[up.image], cx, cy,
-            start, 7)
+        counts[:, week * 7:(week + 1) * 7] = anomaly.count_in_zones_by_position(
+            zone_camera, zones["polygon_coords"], up.image_camera[up.image],
+            up.image_time[up.image], cx, cy, start, 7)
     avg, std = anomaly.slot_stats(counts, day_of_week(first, weeks * 7))
     nz = len(zones["id"])
     zi, dow, hour = (a.ravel() for a in np.meshgrid(np.arange(nz), np.arange(7), np.arange(24),
