@@ -20,8 +20,10 @@ Pure numpy: the tasks and the invariants share these functions.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,17 +39,11 @@ def count_in_zones(zones: Mapping[str, np.ndarray], camera_id: np.ndarray, at: n
                    cx: np.ndarray, cy: np.ndarray, start: np.datetime64, days: int) -> np.ndarray:
     """counts[zone, day, hour]: detections (camera_id, at, normalised box centre cx, cy)
     centred in each zone (id, camera_id, polygon_coords), by day of ``[start, start + days)``."""
-    # the zones' cameras as numbers, each camera's ids compared once
-    cams: dict[object, int] = {}
-    for cam in zones["camera_id"]:
-        cams.setdefault(cam, len(cams))
-    camera_id = np.asarray(camera_id)
-    code = np.full(len(camera_id), -1, dtype=np.int64)
-    for cam, k in cams.items():
-        code[camera_id == cam] = k
+    # the zones' cameras as numbers
+    cams = list(dict.fromkeys(zones["camera_id"].tolist()))
     return count_in_zones_by_position(
-        np.array([cams[c] for c in zones["camera_id"]], dtype=np.int64), zones["polygon_coords"],
-        code, at, cx, cy, start, days)
+        positions(zones["camera_id"], cams), zones["polygon_coords"], positions(camera_id, cams),
+        at, cx, cy, start, days)
 
 
 def count_in_zones_by_position(zone_camera: np.ndarray, polygons: Sequence[object],
@@ -71,6 +67,14 @@ def count_in_zones_by_position(zone_camera: np.ndarray, polygons: Sequence[objec
         counts[z] = np.bincount(s[sim.point_in_polygon(x, y, poly)],
                                 minlength=days * 24).reshape(days, 24)
     return counts
+
+
+def positions(values: np.ndarray, keys: np.ndarray | Sequence[Any]) -> np.ndarray:
+    """Each value's position in *keys* (-1: none of them): a column compared with a few
+    known values, by one dictionary look-up a row."""
+    index = {k: i for i, k in enumerate(np.asarray(keys, dtype=object).tolist())}
+    return np.fromiter(map(index.get, np.asarray(values, dtype=object).tolist(),
+                           itertools.repeat(-1)), dtype=np.int64, count=len(values))
 
 
 def slot_stats(counts: np.ndarray, dows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
