@@ -64,9 +64,23 @@ def count_in_zones_by_position(zone_camera: np.ndarray, polygons: Sequence[objec
             r = np.flatnonzero(cam_of == cam)
             rows[cam] = (slot[r], cx[r], cy[r])
         s, x, y = rows[cam]
-        counts[z] = np.bincount(s[sim.point_in_polygon(x, y, poly)],
+        near = _near(x, y, poly)
+        counts[z] = np.bincount(s[near][sim.point_in_polygon(x[near], y[near], poly)],
                                 minlength=days * 24).reshape(days, 24)
     return counts
+
+
+def _near(x: np.ndarray, y: np.ndarray, polygon: object) -> np.ndarray:
+    """The points the ray casting of :func:`sim.point_in_polygon` may find inside
+    *polygon*: the others cross none of its edges (y below or at the top of every
+    vertex) or lie right of every crossing (x past the rightmost vertex, with a margin
+    for the rounding of the crossing's x)."""
+    pts = np.asarray(polygon, dtype=float)
+    if pts.ndim != 2 or len(pts) == 0:
+        return np.arange(len(x))
+    (x0, y0), (x1, y1) = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    margin = 1e-9 * (1.0 + abs(x0) + abs(x1))
+    return np.flatnonzero((y >= y0) & (y < y1) & (x < x1 + margin))
 
 
 def positions(values: np.ndarray, keys: np.ndarray | Sequence[Any]) -> np.ndarray:

@@ -227,7 +227,10 @@ def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     cum = np.cumsum(class_p, axis=1)
     det_cam = img_cam[det_img]
     main = _class_of(rng.random(nvisit), cum, visit_cam)
-    other = _class_of(rng.random(n), cum, det_cam)
+    # one n x classes comparison, as before, rather than _class_of: its 10 MB temporary,
+    # freed, lifts glibc's mmap threshold, and the detections task's later arrays then
+    # reuse heap pages instead of faulting in fresh ones (twice the page faults without it)
+    other = (rng.random(n)[:, None] > cum[det_cam]).sum(axis=1)
     rank = np.arange(n) - np.repeat(np.concatenate([[0], np.cumsum(per_img)[:-1]]), per_img)
     cls_idx = np.where(rank == 0, main[img_visit[det_img]], other)
     cls = np.minimum(cls_idx, len(CLASSES) - 1)
@@ -244,8 +247,9 @@ def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
         if not polys:
             continue
         mine = placed[placed_cam == ci]
+        zone_of = mine % len(polys)
         for zi, poly in enumerate(polys):
-            pick = mine[mine % len(polys) == zi]
+            pick = mine[zone_of == zi]
             if len(pick):
                 px, py = sim.sample_in_polygon(rng, poly, len(pick))
                 cx[pick], cy[pick] = px, py
@@ -255,12 +259,15 @@ def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
 
 def _class_of(u: np.ndarray, cum: np.ndarray, cam: np.ndarray) -> np.ndarray:
     """The class position of each uniform draw *u* on camera *cam*: how many of the
-    camera's cumulative class probabilities *cum* it exceeds (a row of *cum* never
-    decreases, so that is where *u* goes in the row: a search, camera by camera)."""
+    camera's cumulative class probabilities *cum* it exceeds, counted camera by camera."""
     out = np.empty(len(u), dtype=np.int64)
     for c in range(len(cum)):
         mine = np.flatnonzero(cam == c)
-        out[mine] = np.searchsorted(cum[c], u[mine], side="left")
+        mu = u[mine]
+        above = np.zeros(len(mine), dtype=np.int64)
+        for k in cum[c].tolist():
+            above += mu > k
+        out[mine] = above
     return out
 
 
