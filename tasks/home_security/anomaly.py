@@ -72,9 +72,9 @@ def count_in_zones_by_position(zone_camera: np.ndarray, polygons: Sequence[objec
 
 def _near(x: np.ndarray, y: np.ndarray, polygon: object) -> np.ndarray:
     """The points the ray casting of :func:`sim.point_in_polygon` may find inside
-    *polygon*: the others cross none of its edges (y below or at the top of every
-    vertex) or lie right of every crossing (x past the rightmost vertex, with a margin
-    for the rounding of the crossing's x)."""
+    *polygon*: the others cross none of its edges (y below the lowest vertex, or at or
+    above the highest) or lie right of every crossing (x past the rightmost vertex, with
+    a margin for the rounding of the crossing's x)."""
     pts = np.asarray(polygon, dtype=float)
     if pts.ndim != 2 or len(pts) == 0:
         return np.arange(len(x))

@@ -74,7 +74,6 @@ async def activity_baselines(ctx: TaskContext) -> None:
     })
 
 
-
 @task("class_baselines", upstream=["detections", "cameras"], tags=["baselines"],
       params=["days"])
 async def class_baselines(ctx: TaskContext) -> None:
@@ -124,9 +123,7 @@ async def zone_activity_baselines(ctx: TaskContext) -> None:
     per_week = round(images * 7 / days)
     counts = np.zeros((len(zones["id"]), weeks * 7, 24), dtype=np.int64)
     # each zone's camera as its position in cams (-1: none), as the uploads give theirs
-    position = {c: i for i, c in reversed(list(enumerate(cams["id"].tolist())))}
-    zone_camera = np.array([position.get(c, -1) for c in zones["camera_id"].tolist()],
-                           dtype=np.int64)
+    zone_camera = anomaly.positions(zones["camera_id"], cams["id"])
     for week in range(weeks):
         start = first + np.timedelta64(week * 7 * sim.DAY, "s")
         up = uploads.simulate(ctx.rng, cams, zones, per_week, start, 7)
