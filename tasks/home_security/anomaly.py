@@ -20,8 +20,10 @@ Pure numpy: the tasks and the invariants share these functions.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -37,21 +39,56 @@ def count_in_zones(zones: Mapping[str, np.ndarray], camera_id: np.ndarray, at: n
                    cx: np.ndarray, cy: np.ndarray, start: np.datetime64, days: int) -> np.ndarray:
     """counts[zone, day, hour]: detections (camera_id, at, normalised box centre cx, cy)
     centred in each zone (id, camera_id, polygon_coords), by day of ``[start, start + days)``."""
+    # the zones' cameras as numbers
+    cams = list(dict.fromkeys(zones["camera_id"].tolist()))
+    return count_in_zones_by_position(
+        positions(zones["camera_id"], cams), zones["polygon_coords"], positions(camera_id, cams),
+        at, cx, cy, start, days)
+
+
+def count_in_zones_by_position(zone_camera: np.ndarray, polygons: Sequence[object],
+                               camera: np.ndarray, at: np.ndarray, cx: np.ndarray,
+                               cy: np.ndarray, start: np.datetime64, days: int) -> np.ndarray:
+    """:func:`count_in_zones` with the cameras as numbers: *zone_camera* the camera of each
+    zone (with its *polygons*), *camera* the camera of each detection (-1: none of them)."""
     secs = ((at - start) / np.timedelta64(1, "s")).astype(np.int64)
     inside = (secs >= 0) & (secs < days * sim.DAY)
-    # the window's detections by camera; each zone tests only its camera's points
     slot = (secs // sim.DAY * 24 + sim.hour_of(at))[inside]
-    cam_of, cx, cy = np.asarray(camera_id)[inside], cx[inside], cy[inside]
-    rows: dict[object, np.ndarray] = {}
-    counts = np.zeros((len(zones["id"]), days, 24), dtype=np.int64)
-    for z, (cam, poly) in enumerate(zip(zones["camera_id"], zones["polygon_coords"],
+    cam_of, cx, cy = np.asarray(camera)[inside], cx[inside], cy[inside]
+    # the window's detections by camera; each zone tests only its camera's points
+    rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    counts = np.zeros((len(zone_camera), days, 24), dtype=np.int64)
+    for z, (cam, poly) in enumerate(zip(np.asarray(zone_camera).tolist(), polygons,
                                         strict=True)):
         if cam not in rows:
-            rows[cam] = np.flatnonzero(cam_of == cam)
-        r = rows[cam]
-        hit = r[sim.point_in_polygon(cx[r], cy[r], poly)]
-        counts[z] = np.bincount(slot[hit], minlength=days * 24).reshape(days, 24)
+            r = np.flatnonzero(cam_of == cam)
+            rows[cam] = (slot[r], cx[r], cy[r])
+        s, x, y = rows[cam]
+        near = _near(x, y, poly)
+        counts[z] = np.bincount(s[near][sim.point_in_polygon(x[near], y[near], poly)],
+                                minlength=days * 24).reshape(days, 24)
     return counts
+
+
+def _near(x: np.ndarray, y: np.ndarray, polygon: object) -> np.ndarray:
+    """The points the ray casting of :func:`sim.point_in_polygon` may find inside
+    *polygon*: the others cross none of its edges (y below the lowest vertex, or at or
+    above the highest) or lie right of every crossing (x past the rightmost vertex, with
+    a margin for the rounding of the crossing's x)."""
+    pts = np.asarray(polygon, dtype=float)
+    if pts.ndim != 2 or len(pts) == 0:
+        return np.arange(len(x))
+    (x0, y0), (x1, y1) = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    margin = 1e-9 * (1.0 + abs(x0) + abs(x1))
+    return np.flatnonzero((y >= y0) & (y < y1) & (x < x1 + margin))
+
+
+def positions(values: np.ndarray, keys: np.ndarray | Sequence[Any]) -> np.ndarray:
+    """Each value's position in *keys* (-1: none of them): a column compared with a few
+    known values, by one dictionary look-up a row."""
+    index = {k: i for i, k in enumerate(np.asarray(keys, dtype=object).tolist())}
+    return np.fromiter(map(index.get, np.asarray(values, dtype=object).tolist(),
+                           itertools.repeat(-1)), dtype=np.int64, count=len(values))
 
 
 def slot_stats(counts: np.ndarray, dows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

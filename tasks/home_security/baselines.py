@@ -55,21 +55,21 @@ async def activity_baselines(ctx: TaskContext) -> None:
     det = await ctx.read("detections", ["camera_id", "detected_at"])
     start = sim.naive(ctx.as_of) - np.timedelta64(days * sim.DAY, "s")
     dows = sim.day_of_week(start + np.arange(days) * np.timedelta64(sim.DAY, "s"))
-    rows = []
-    for cam in cams["id"]:
-        ts = det["detected_at"][det["camera_id"] == cam]
-        grid = np.zeros((7, 24))
-        np.add.at(grid, (sim.day_of_week(ts), sim.hour_of(ts)), 1)
-        for dow in range(7):
-            samples = int((dows == dow).sum())
-            for hour in range(24):
-                avg = grid[dow, hour] / samples if samples else 0.0
-                rows.append((cam, hour, dow, round(float(avg), 3), samples))
-    n = len(rows)
+    ncam = len(cams["id"])
+    cam = anomaly.positions(det["camera_id"], cams["id"])
+    mine = cam >= 0
+    ts = det["detected_at"][mine]
+    # grid[camera, weekday, hour]: the camera's detections in that slot
+    grid = np.bincount((cam[mine] * 7 + sim.day_of_week(ts)) * 24 + sim.hour_of(ts),
+                       minlength=ncam * 168).reshape(ncam, 7, 24)
+    samples = np.bincount(dows, minlength=7)[:7]
+    avg = np.where(samples[:, None] > 0, grid / np.maximum(samples, 1)[:, None], 0.0)
+    n = ncam * 168
     await ctx.write({
-        "camera_id": [r[0] for r in rows], "hour": [r[1] for r in rows],
-        "day_of_week": [r[2] for r in rows], "avg_count": [r[3] for r in rows],
-        "sample_count": [r[4] for r in rows],
+        "camera_id": np.repeat(cams["id"], 168), "hour": np.tile(np.arange(24), ncam * 7),
+        "day_of_week": np.tile(np.repeat(np.arange(7), 24), ncam),
+        "avg_count": sim.py_round(avg.ravel(), 3),
+        "sample_count": np.tile(np.repeat(samples, 24), ncam),
         "last_updated": np.full(n, sim.naive(ctx.as_of)),
     })
 
@@ -82,18 +82,27 @@ async def class_baselines(ctx: TaskContext) -> None:
     cams = await ctx.read("cameras", ["id"])
     det = await ctx.read("detections", ["camera_id", "detected_at", "object_type"])
     now = sim.naive(ctx.as_of)
-    rows = []
-    for cam in cams["id"]:
-        m = det["camera_id"] == cam
-        for cls in vocab.OBJECT_CLASSES:
-            mm = m & (det["object_type"] == cls)
-            if not mm.any():
-                continue
-            per_hour = np.bincount(sim.hour_of(det["detected_at"][mm]), minlength=24)
-            for hour in range(24):
-                rows.append((cam, cls, hour, round(per_hour[hour] / days, 4), days, now))
-    await ctx.write_rows(["camera_id", "detection_class", "hour", "frequency", "sample_count",
-                          "last_updated"], rows)
+    ncls = len(vocab.OBJECT_CLASSES)
+    cam = anomaly.positions(det["camera_id"], cams["id"])
+    cls = anomaly.positions(det["object_type"], vocab.OBJECT_CLASSES)
+    known = (cam >= 0) & (cls >= 0)
+    # per_hour[(camera, class), hour]; the pairs with any detection, camera by camera
+    per_hour = np.bincount((cam[known] * ncls + cls[known]) * 24
+                           + sim.hour_of(det["detected_at"][known]),
+                           minlength=len(cams["id"]) * ncls * 24).reshape(-1, 24)
+    pair = np.flatnonzero(per_hour.any(axis=1))
+    n = len(pair) * 24
+    if not n:
+        return
+    await ctx.write({
+        "camera_id": np.repeat(cams["id"][pair // ncls], 24),
+        "detection_class": np.repeat(np.array(vocab.OBJECT_CLASSES, dtype=object)[pair % ncls],
+                                     24),
+        "hour": np.tile(np.arange(24), len(pair)),
+        # round() of a numpy float is numpy's rounding
+        "frequency": np.round(per_hour[pair] / days, 4).ravel(),
+        "sample_count": np.full(n, days), "last_updated": np.full(n, now),
+    })
 
 
 @task("zone_activity_baselines", upstream=["cameras", "camera_zones"], tags=["baselines"],
@@ -113,14 +122,16 @@ async def zone_activity_baselines(ctx: TaskContext) -> None:
     first = window_start(ctx, days) - np.timedelta64(weeks * 7 * sim.DAY, "s")
     per_week = round(images * 7 / days)
     counts = np.zeros((len(zones["id"]), weeks * 7, 24), dtype=np.int64)
+    # each zone's camera as its position in cams (-1: none), as the uploads give theirs
+    zone_camera = anomaly.positions(zones["camera_id"], cams["id"])
     for week in range(weeks):
         start = first + np.timedelta64(week * 7 * sim.DAY, "s")
         up = uploads.simulate(ctx.rng, cams, zones, per_week, start, 7)
         cx = (up.x + up.w / 2) / vocab.FRAME_W
         cy = (up.y + up.h / 2) / vocab.FRAME_H
-        counts[:, week * 7:(week + 1) * 7] = anomaly.count_in_zones(
-            zones, cams["id"][up.image_camera[up.image]], up.image_time[up.image], cx, cy,
-            start, 7)
+        counts[:, week * 7:(week + 1) * 7] = anomaly.count_in_zones_by_position(
+            zone_camera, zones["polygon_coords"], up.image_camera[up.image],
+            up.image_time[up.image], cx, cy, start, 7)
     avg, std = anomaly.slot_stats(counts, day_of_week(first, weeks * 7))
     nz = len(zones["id"])
     zi, dow, hour = (a.ravel() for a in np.meshgrid(np.arange(nz), np.arange(7), np.arange(24),
@@ -146,11 +157,15 @@ async def zone_anomalies(ctx: TaskContext) -> None:
     chosen = anomaly.strongest(anomaly.find(counts, avg, std, dows), int(ctx.params["anomalies"]))
     ev = await ctx.read("events", ["id", "camera_id", "started_at"])
     start = window_start(ctx, days)
+    # the cameras of the zones and of the events as numbers
+    zone_cams = list(dict.fromkeys(zones["camera_id"].tolist()))
+    zone_cam = anomaly.positions(zones["camera_id"], zone_cams)
+    ev_cam = anomaly.positions(ev["camera_id"], zone_cams)
     rows = []
     for a in chosen:
         hour_start = start + np.timedelta64(a.day * sim.DAY + a.hour * 3600, "s")
         hour_end = hour_start + np.timedelta64(3600, "s")
-        match = (ev["camera_id"] == zones["camera_id"][a.zone]) & (
+        match = (ev_cam == zone_cam[a.zone]) & (
             ev["started_at"] >= hour_start) & (ev["started_at"] < hour_end)
         event_id = int(ev["id"][match][0]) if match.any() and a.score > 0 else None
         rows.append((zones["id"][a.zone], a.kind, a.baseline, float(a.actual),

@@ -11,16 +11,18 @@ that the zone baselines were learned from, so both describe the same household.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from . import sim, vocab
 
 CLASSES = np.array(vocab.OBJECT_CLASSES, dtype=object)
+CLASS_CODE = {c: k for k, c in enumerate(vocab.OBJECT_CLASSES)}
+# each class's position in sim.BOX_SIZES (-1: none)
+BOX_OF_CLASS = np.array([list(sim.BOX_SIZES).index(c) if c in sim.BOX_SIZES else -1
+                         for c in vocab.OBJECT_CLASSES], dtype=np.int64)
 IN_ZONE_SHARE = 0.65  # chance detections centred inside one of the camera's zones
 WEEKDAYS = (0, 1, 2, 3, 4)  # 0 = Monday
 
@@ -63,11 +65,16 @@ class Uploads:
     image_camera: np.ndarray  # position in the cameras read
     image: np.ndarray
     rank: np.ndarray  # 0 for the image's first (main) detection
-    cls: np.ndarray
+    cls_code: np.ndarray  # position in CLASSES
     x: np.ndarray
     y: np.ndarray
     w: np.ndarray
     h: np.ndarray
+
+    @property
+    def cls(self) -> np.ndarray:
+        """Each detection's class name."""
+        return CLASSES[self.cls_code]
 
 
 STREAM = "uploads"  # the shared random stream of the detections window's uploads
@@ -118,7 +125,7 @@ def simulate(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     return Uploads(*(np.concatenate([a, b]) for a, b in (
         (chance.image_time, routine.image_time), (chance.image_camera, routine.image_camera),
         (chance.image, routine.image + shift), (chance.rank, routine.rank),
-        (chance.cls, routine.cls), (chance.x, routine.x), (chance.y, routine.y),
+        (chance.cls_code, routine.cls_code), (chance.x, routine.x), (chance.y, routine.y),
         (chance.w, routine.w), (chance.h, routine.h))))
 
 
@@ -147,7 +154,7 @@ def routines(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     img_cam: list[int] = []
     image: list[int] = []
     rank: list[int] = []
-    cls: list[str] = []
+    cls: list[int] = []
     cx: list[float] = []
     cy: list[float] = []
     for cam, r, t0 in found:
@@ -159,15 +166,15 @@ def routines(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
             px, py = sim.sample_in_polygon(rng, poly, len(seen))
             image.extend([len(img_time)] * len(seen))
             rank.extend(range(len(seen)))
-            cls.extend(seen)
+            cls.extend(CLASS_CODE[a] for a in seen)
             cx.extend(px.tolist())
             cy.extend(py.tolist())
             img_time.append(start + np.timedelta64(t, "s")
                             + np.timedelta64(int(rng.integers(0, 1_000_000)), "us"))
             img_cam.append(cam)
             t += int(rng.integers(3, 21))
-    cls_arr = np.array(cls, dtype=object)
-    w, h = box_sizes(rng, cls_arr)
+    cls_arr = np.array(cls, dtype=np.int64)
+    w, h = box_sizes(rng, BOX_OF_CLASS[cls_arr])
     x, y = place_boxes(np.array(cx, dtype=float), np.array(cy, dtype=float), w, h)
     return Uploads(np.array(img_time, dtype="datetime64[us]"), np.array(img_cam, dtype=np.int64),
                    np.array(image, dtype=np.int64), np.array(rank, dtype=np.int64), cls_arr,
@@ -218,26 +225,31 @@ def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     class_p = np.array([sim.camera_spec(int(i))[3] for i in spec_idx], dtype=float)
     class_p /= class_p.sum(axis=1, keepdims=True)
     cum = np.cumsum(class_p, axis=1)
-    main = (rng.random(nvisit)[:, None] > cum[visit_cam]).sum(axis=1)
-    other = (rng.random(n)[:, None] > cum[img_cam[det_img]]).sum(axis=1)
+    det_cam = img_cam[det_img]
+    main = _class_of(rng.random(nvisit), cum, visit_cam)
+    # one n x classes comparison, as before, rather than _class_of: its 10 MB temporary,
+    # freed, lifts glibc's mmap threshold, and the detections task's later arrays then
+    # reuse heap pages instead of faulting in fresh ones (twice the page faults without it)
+    other = (rng.random(n)[:, None] > cum[det_cam]).sum(axis=1)
     rank = np.arange(n) - np.repeat(np.concatenate([[0], np.cumsum(per_img)[:-1]]), per_img)
     cls_idx = np.where(rank == 0, main[img_visit[det_img]], other)
-    cls = CLASSES[np.minimum(cls_idx, len(CLASSES) - 1)]
+    cls = np.minimum(cls_idx, len(CLASSES) - 1)
     # boxes: sizes by class, centres inside a zone of the camera 65 % of the time
-    w, h = box_sizes(rng, cls)
+    w, h = box_sizes(rng, BOX_OF_CLASS[cls])
     cx, cy = rng.uniform(0.05, 0.95, n), rng.uniform(0.1, 0.95, n)
-    det_cam = img_cam[det_img]
     in_zone = rng.random(n) < IN_ZONE_SHARE
     zone_cam = zones["camera_id"]
     # the camera's detections placed in a zone, by camera (det_cam: camera positions)
     placed = np.flatnonzero(in_zone)
-    placed = placed[np.argsort(det_cam[placed], kind="stable")]
-    per_cam = np.split(placed, np.searchsorted(det_cam[placed], np.arange(1, ncam)))
+    placed_cam = det_cam[placed]
     for ci, cam_id in enumerate(cams["id"]):
         polys = [p for z, p in zip(zone_cam, zones["polygon_coords"], strict=True) if z == cam_id]
-        mine = per_cam[ci]
+        if not polys:
+            continue
+        mine = placed[placed_cam == ci]
+        zone_of = mine % len(polys)
         for zi, poly in enumerate(polys):
-            pick = mine[mine % len(polys) == zi]
+            pick = mine[zone_of == zi]
             if len(pick):
                 px, py = sim.sample_in_polygon(rng, poly, len(pick))
                 cx[pick], cy[pick] = px, py
@@ -245,18 +257,29 @@ def chance_visits(rng: np.random.Generator, cams: Mapping[str, np.ndarray],
     return Uploads(img_time, img_cam, det_img, rank, cls, x, y, w, h)
 
 
-def box_sizes(rng: np.random.Generator, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Box widths and heights in pixels, by class."""
-    w = np.empty(len(cls), dtype=np.int64)
-    h = np.empty(len(cls), dtype=np.int64)
-    # the classes as numbers (-1: not in BOX_SIZES), compared as integers
-    code: defaultdict[Any, int] = defaultdict(lambda: -1,
-                                              {c: k for k, c in enumerate(sim.BOX_SIZES)})
-    cls_code = np.fromiter(map(code.__getitem__, cls.tolist()), dtype=np.int64, count=len(cls))
+def _class_of(u: np.ndarray, cum: np.ndarray, cam: np.ndarray) -> np.ndarray:
+    """The class position of each uniform draw *u* on camera *cam*: how many of the
+    camera's cumulative class probabilities *cum* it exceeds, counted camera by camera."""
+    out = np.empty(len(u), dtype=np.int64)
+    for c in range(len(cum)):
+        mine = np.flatnonzero(cam == c)
+        mu = u[mine]
+        above = np.zeros(len(mine), dtype=np.int64)
+        for k in cum[c].tolist():
+            above += mu > k
+        out[mine] = above
+    return out
+
+
+def box_sizes(rng: np.random.Generator, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Box widths and heights in pixels, by class (*box*: each class's position in
+    sim.BOX_SIZES, -1 for none: such a box is left unset)."""
+    w = np.empty(len(box), dtype=np.int64)
+    h = np.empty(len(box), dtype=np.int64)
     for k, ((w0, w1), (h0, h1)) in enumerate(sim.BOX_SIZES.values()):
-        m = cls_code == k
-        w[m] = rng.integers(w0, w1, int(m.sum()))
-        h[m] = rng.integers(h0, h1, int(m.sum()))
+        m = np.flatnonzero(box == k)
+        w[m] = rng.integers(w0, w1, len(m))
+        h[m] = rng.integers(h0, h1, len(m))
     return w, h
 
 
