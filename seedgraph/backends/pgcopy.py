@@ -118,16 +118,14 @@ def _numeric_block(shifted: np.ndarray, negative: np.ndarray, dscale: np.ndarray
 def _float_array_fixed(values: np.ndarray, kind: ColumnKind) -> np.ndarray:
     n, dim = values.shape
     oid, dtype, width = _ARRAY_OID[kind]
-    head = np.array([1, 0, oid, dim, 1], dtype=">i4").view(np.uint8)
-    elem_len = np.array([width], dtype=">i4").view(np.uint8)
-    body = np.empty((n, dim, 4 + width), dtype=np.uint8)
-    body[:, :, :4] = elem_len
-    body[:, :, 4:] = np.ascontiguousarray(values.astype(dtype)).view(np.uint8).reshape(
-        n, dim, width)
-    out = np.empty((n, 20 + dim * (4 + width)), dtype=np.uint8)
-    out[:, :20] = head
-    out[:, 20:] = body.reshape(n, -1)
-    return out
+    # each row: the array header, then every element's length and big-endian value,
+    # written in one pass (numpy swaps the bytes as it assigns)
+    row = np.dtype([("head", ">i4", (5,)), ("elems", [("len", ">i4"), ("v", dtype)], (dim,))])
+    out = np.empty(n, dtype=row)
+    out["head"] = (1, 0, oid, dim, 1)
+    out["elems"]["len"] = width
+    out["elems"]["v"] = values
+    return out.view(np.uint8).reshape(n, row.itemsize)
 
 
 def _fixed(arr: np.ndarray, mask: np.ndarray | None, spec: ColumnSpec) -> _Fixed | None:
