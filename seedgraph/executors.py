@@ -251,11 +251,9 @@ def _close_worker() -> None:
 
 def _give_back_memory() -> None:
     """Hand the heap a job freed back to the system (glibc keeps it otherwise): a
-    worker's size is then its next job's, not the largest it ever ran plus leftovers."""
+    worker's size is then what its next jobs need, not the most it ever held."""
     import ctypes
-    import gc
 
-    gc.collect()
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL(None).malloc_trim(0)
 
