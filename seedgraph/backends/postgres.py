@@ -220,6 +220,10 @@ class PgTx(Tx):
                 if attempt == FK_LOCK_ATTEMPTS - 1:
                     return []
                 await anyio.sleep(0.05 * (attempt + 1))
+        return await self._drop_foreign_keys(table, foreign)
+
+    async def _drop_foreign_keys(self, table: str, foreign: Sequence[Any]) -> list[str]:
+        """Drop *foreign* (rows of pgcatalog.FOREIGN_KEYS); the statements re-adding them."""
         restore = []
         for r in foreign:
             await self.conn.execute(
@@ -251,13 +255,7 @@ class PgTx(Tx):
                     f"LOCK TABLE {', '.join(parents)} IN ACCESS EXCLUSIVE MODE")
         except asyncpg.LockNotAvailableError:
             return [], []
-        restore = []
-        for r in foreign:
-            await self.conn.execute(
-                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(r['conname'])}")
-            restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(r['conname'])} "
-                           f"{r['def']}")
-        return parents, restore
+        return parents, await self._drop_foreign_keys(table, foreign)
 
     async def attach_foreign_keys(self, parents: Sequence[str],
                                   statements: Sequence[str]) -> None:
