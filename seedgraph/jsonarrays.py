@@ -117,8 +117,7 @@ def _float_texts(v: np.ndarray) -> np.ndarray | None:
     if cached is not None:
         out: np.ndarray = cached[1][k - cached[0]]
     elif high - low < k.size:  # a table of every step between the smallest and the largest
-        table = np.array([repr(j / scale) for j in range(low, high + 1)], dtype=object)
-        out = table[k - low]
+        out = _reprs(d, low, high)[k - low]
     else:  # few numbers far apart: only the ones there
         steps, at = np.unique(k, return_inverse=True)
         out = np.array([repr(j / scale) for j in steps.tolist()], dtype=object)[at]
@@ -140,10 +139,15 @@ def _table(d: int, low: int, high: int) -> tuple[int, np.ndarray] | None:
         low, high = min(low, have[0]), max(high, have[0] + len(have[1]) - 1)
     if high - low >= CACHED_STEPS:
         return None
-    scale = 10.0 ** d
-    made = (low, np.array([repr(j / scale) for j in range(low, high + 1)], dtype=object))
+    made = (low, _reprs(d, low, high))
     _TABLES[d] = made
     return made
+
+
+def _reprs(d: int, low: int, high: int) -> np.ndarray:
+    """repr(k / 10**d) for every k from *low* to *high*."""
+    scale = 10.0 ** d
+    return np.array([repr(j / scale) for j in range(low, high + 1)], dtype=object)
 
 
 def _int_texts(values: np.ndarray) -> np.ndarray | None:
