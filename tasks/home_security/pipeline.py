@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from seedgraph import TaskContext, VerifyContext, invariant, task
+from seedgraph.jsonarrays import json_runs
 
 from . import sim, uploads, vocab
 
@@ -135,18 +136,12 @@ async def events(ctx: TaskContext) -> None:
 
 
 def _id_lists(ids: np.ndarray, sizes: np.ndarray) -> list[str]:
-    """``json.dumps(sorted(run))`` of each run of *sizes* integers of *ids*, made at once:
-    the runs sorted in one lexsort, the numbers' texts joined with the separators
-    (a run's end as "]" and a newline) into one string, split at the newlines."""
-    if len(sizes) == 0:
-        return []
+    """``json.dumps(sorted(run))`` of each run of *sizes* integers of *ids*: the runs
+    sorted in one lexsort, their JSON text made by jsonarrays.json_runs."""
     run = np.repeat(np.arange(len(sizes)), sizes)
     ordered = ids[np.lexsort((ids, run))].astype(np.int64)
-    parts = np.empty(2 * len(ordered), dtype=object)
-    parts[0::2] = ordered.astype(np.str_)
-    parts[1::2] = ", "
-    parts[2 * (np.cumsum(sizes) - 1) + 1] = "]\n["
-    return ("[" + "".join(parts.tolist())).split("\n")[:-1]
+    texts: list[str] = json_runs(ordered, sizes).tolist()
+    return texts
 
 
 def _class_sets(kinds: np.ndarray, runs: np.ndarray) -> list[str]:
