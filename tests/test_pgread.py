@@ -112,7 +112,7 @@ def test_a_table_without_a_primary_key_reads_through_the_driver(pg_url: str, sql
 def test_a_decoding_error_mid_stream_is_raised_not_a_hang(pg_url: str, monkeypatch: Any) -> None:
     """The driver waits forever on a COPY whose output callback raised: the reader keeps
     the error until the COPY has ended."""
-    def broken(self: Any, data: bytes, *, final: bool) -> int:
+    def broken(self: Any, data: bytes) -> int:
         raise ValueError("boom")
 
     monkeypatch.setattr(pgread, "PIECE_BYTES", 97)

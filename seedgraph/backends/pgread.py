@@ -115,7 +115,7 @@ class _Stream:
         self._size += len(chunk)
         if self._size >= PIECE_BYTES:
             try:
-                self._drain(final=False)
+                self._drain()
             except Exception as exc:  # re-raised by _finish
                 self._error = exc
                 self._held = []
@@ -123,19 +123,19 @@ class _Stream:
     def _finish(self) -> None:
         if self._error is not None:
             raise self._error
-        self._drain(final=True)
+        self._drain()
         if b"".join(self._held) != self._END:
             raise ValueError(f"a COPY stream ended inside a row: {self._size} bytes left")
 
     _END = b""  # what is left once the whole stream is decoded
 
-    def _drain(self, *, final: bool) -> None:
+    def _drain(self) -> None:
         data = b"".join(self._held)
-        used = self._decode(data, final=final)
+        used = self._decode(data)
         rest = data[used:]
         self._held, self._size = ([rest], len(rest)) if rest else ([], 0)
 
-    def _decode(self, data: bytes, *, final: bool) -> int:
+    def _decode(self, data: bytes) -> int:
         raise NotImplementedError
 
 
@@ -157,7 +157,7 @@ class FixedReader(_Stream):
 
     _END = b"\xff\xff"  # the binary format's trailer
 
-    def _decode(self, data: bytes, *, final: bool) -> int:
+    def _decode(self, data: bytes) -> int:
         start = 0
         if not self._started:
             if len(data) < _HEADER:
@@ -243,7 +243,7 @@ class TextReader(_Stream):
         self._cols = list(cols)
         self._pieces: list[list[np.ndarray]] = [[] for _ in self._cols]
 
-    def _decode(self, data: bytes, *, final: bool) -> int:
+    def _decode(self, data: bytes) -> int:
         end = data.rfind(b"\n") + 1
         if end == 0:
             return 0
