@@ -281,7 +281,8 @@ def _keyed(graph: nx.DiGraph, name: str) -> bool:
 class Schedule:
     """Hands out tasks whose upstream has finished (a ready set, not level barriers)."""
 
-    def __init__(self, graph: nx.DiGraph, to_run: Iterable[str]) -> None:
+    def __init__(self, graph: nx.DiGraph, to_run: Iterable[str],
+                 costs: Mapping[str, float] | None = None) -> None:
         self._graph = graph
         self._todo = set(to_run)
         self._waiting = {
@@ -289,18 +290,24 @@ class Schedule:
         }
         self._started: set[str] = set()
         self._finished: set[str] = set()
-        # the longest chain of tasks each one holds up, and how many tasks wait on it
-        depth: dict[str, int] = {}
+        # the costliest chain of tasks to run that each one heads (its own cost, a task's
+        # ``cost``, 1 by default, plus its costliest successor's chain), and how many
+        # tasks wait on it
+        costs = costs or {}
+        chain: dict[str, float] = {}
         for n in reversed(list(nx.topological_sort(graph))):
-            depth[n] = 1 + max((depth[d] for d in graph.successors(n)), default=0)
-        self._priority = {n: (-depth[n], -len(nx.descendants(graph, n)), n) for n in graph}
+            chain[n] = costs.get(n, 1.0) + max(
+                (chain[d] for d in graph.successors(n) if d in self._todo), default=0.0)
+        self._priority = {n: (-chain[n], -len(nx.descendants(graph, n) & self._todo), n)
+                          for n in graph}
 
-    def ready(self) -> list[str]:
-        """Tasks that may start now (each handed out once), those heading the longest
-        chains of tasks first (they bound the run), then those holding up the most
-        tasks, then by name: a task started first takes a free slot first."""
+    def ready(self, limit: int | None = None) -> list[str]:
+        """Tasks that may start now (each handed out once, at most *limit* of them), those
+        heading the costliest chains of tasks first (they bound the run), then those
+        holding up the most tasks, then by name."""
         out = sorted((n for n, deps in self._waiting.items()
                       if not deps and n not in self._started), key=self._priority.__getitem__)
+        out = out if limit is None else out[:max(limit, 0)]
         self._started.update(out)
         return out
 

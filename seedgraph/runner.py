@@ -89,11 +89,16 @@ class _Execution:
         self.executor = executor or LocalExecutor(db, max(1, concurrency))
         self.locate = locate  # (pack, base dir, url): where a worker finds the task
         self.data = data or {}
-        self.limiter = anyio.CapacityLimiter(max(1, concurrency))
+        # tasks start only into a free slot, so the schedule, not the order they became
+        # ready in, decides which start first
+        self.slots = max(1, concurrency)
+        self.running = 0
         # a cycle's tables load as one unit, scheduled under its first table's name
         self.members = {unit_of(graph, t)[0]: [m for m in unit_of(graph, t) if m in plan.to_run]
                         for t in plan.to_run}
-        self.schedule = Schedule(_units_graph(graph), self.members)
+        costs = {head: sum(graph.nodes[m]["task"].cost
+                           for m in members) for head, members in self.members.items()}
+        self.schedule = Schedule(_units_graph(graph), self.members, costs)
         self.outcomes: dict[str, TaskOutcome] = {}
         to_run = set(plan.to_run)
         self.cache = ReadCache({t: set(graph.successors(t)) & to_run for t in graph})
@@ -101,12 +106,18 @@ class _Execution:
         self.failed = False
 
     def start_ready(self, tg: TaskGroup) -> None:
-        for name in self.schedule.ready():
+        if tg.cancel_scope.cancel_called:
+            return
+        for name in self.schedule.ready(self.slots - self.running):
+            self.running += 1
             tg.start_soon(self.run_task, name, tg, name=f"seedgraph:{name}")
 
     async def run_task(self, name: str, tg: TaskGroup) -> None:
-        async with self.limiter:
+        try:
             await self._run_unit(self.members[name], tg)
+        finally:
+            self.running -= 1
+        self.start_ready(tg)
 
     def end(self, outcome: TaskOutcome) -> None:
         """Record how a task ended and tell the listener."""
@@ -172,15 +183,12 @@ class _Execution:
                     self.end(TaskOutcome(member, TaskStatus.SKIPPED, 0, 0.0, why))
             if self.s.fail_fast:
                 tg.cancel_scope.cancel()
-            else:
-                self.start_ready(tg)
             return
         seconds = time.perf_counter() - t0
         for name in names:
             rows, note = loaded[name]
             self.end(TaskOutcome(name, TaskStatus.DONE, rows, seconds, note=note))
         self.schedule.mark_done(head)
-        self.start_ready(tg)
 
     async def _load(self, names: list[str], started_at: str, t0: float
                     ) -> dict[str, tuple[int, str | None]]:

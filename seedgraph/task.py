@@ -49,6 +49,9 @@ class TaskDef:
     # the body runs once per partition: a count (ctx.partition = 0..n-1), or
     # "table.column" (one partition per value of an upstream table's column)
     partitions: int | str | None = None
+    # how long the task takes next to the others (a typical task is 1): only the order
+    # tasks start in depends on it, those heading the costliest chains first
+    cost: float = 1.0
 
     @property
     def name(self) -> str:
@@ -119,6 +122,14 @@ def _as_partitions(value: Any, table: str) -> int | str | None:
     return value
 
 
+def _as_cost(value: Any, table: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
+            or value == float("inf"):
+        raise PackError(f"task '{table}': cost must be a positive number (a typical task "
+                        f"is 1), got {value!r}")
+    return float(value)
+
+
 def _as_params(params: Mapping[str, Any] | Sequence[str] | None) -> dict[str, Any]:
     if params is None:
         return {}
@@ -143,6 +154,7 @@ def task(
     key: str | Iterable[str] | None = None,
     fields: str | Iterable[str] | None = None,
     partitions: int | str | None = None,
+    cost: float = 1.0,
 ) -> Callable[[TaskFn], TaskDef]: ...
 
 
@@ -157,6 +169,7 @@ def task(
     key: str | Iterable[str] | None = None,
     fields: str | Iterable[str] | None = None,
     partitions: int | str | None = None,
+    cost: float = 1.0,
 ) -> TaskDef | Callable[[TaskFn], TaskDef]:
     """Declare the seed task for one table.
 
@@ -173,7 +186,9 @@ def task(
     (e.g. a ``password`` the task hashes). *partitions* runs the body once per
     partition, each committed with its own checkpoint: a count, or ``"table.column"``
     for one partition per value of an upstream table's column (see
-    :mod:`seedgraph.partitions`).
+    :mod:`seedgraph.partitions`). *cost* says how long the task takes next to a
+    typical task (1): when more tasks are ready than can run, those heading the costliest
+    chain of tasks start first. It changes only the order, never the rows.
     """
 
     def wrap(fn: TaskFn, name: str | None) -> TaskDef:
@@ -200,6 +215,7 @@ def task(
             key=_as_tuple(key, "key", f"task '{tname}'"),
             fields=_as_tuple(fields, "fields", f"task '{tname}'"),
             partitions=_as_partitions(partitions, tname),
+            cost=_as_cost(cost, tname),
         )
 
     if callable(table):

@@ -140,6 +140,26 @@ def test_schedule_hands_out_the_heads_of_the_longest_chains_first() -> None:
     assert s.ready() == ["z", "y", "a", "b"]
 
 
+def test_schedule_weighs_chains_by_the_tasks_costs() -> None:
+    import networkx as nx
+
+    # by count z heads the longest chain (z -> m -> n); by cost b does (b alone is 10)
+    g = nx.DiGraph([("z", "m"), ("m", "n")])
+    g.add_nodes_from(["a", "b"])
+    s = Schedule(g, list(g.nodes), {"b": 10.0})
+    assert s.ready() == ["b", "z", "a"]
+    # only tasks still to run count: with m and n done already, z heads a chain of 1
+    s = Schedule(g, ["z", "a", "b"], {"a": 1.5})
+    assert s.ready() == ["a", "b", "z"]
+
+
+def test_schedule_hands_out_no_more_than_the_free_slots() -> None:
+    s = Schedule(GRAPH, ["a", "b", "c", "x"])
+    assert s.ready(1) == ["a"]
+    assert s.ready(0) == []
+    assert s.ready(5) == ["x"]  # a was handed out already; b and c wait for a
+
+
 def test_schedule_does_not_wait_for_unrelated_tasks() -> None:
     s = Schedule(GRAPH, ["a", "b", "c", "x"])
     s.ready()

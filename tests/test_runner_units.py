@@ -180,6 +180,28 @@ def test_no_more_than_concurrency_task_bodies_run_at_once() -> None:
         assert log.most == limit, (limit, log.events)
 
 
+def test_a_free_slot_goes_to_the_costliest_chain_not_to_the_task_that_waited_longest(
+        ) -> None:
+    # one slot: s1 and s2 are ready from the start, h (cost 20) only once a ends. A slot
+    # handed out first come, first served would run s1 and s2 before h, which bounds the
+    # run; the schedule gives it to h
+    log = Log()
+    tasks = [TaskDef("a", body(log)), TaskDef("s1", body(log)), TaskDef("s2", body(log)),
+             TaskDef("h", body(log), upstream=("a",), cost=20)]
+    result, _ = anyio.run(lambda: run(tasks, concurrency=1))
+    assert result.status == "done"
+    assert [t for what, t in log.events if what == "start"] == ["a", "h", "s1", "s2"]
+
+
+def test_after_a_failure_the_freed_slot_still_runs_the_independent_tasks() -> None:
+    log = Log()
+    tasks = [TaskDef("a", fail, cost=5), TaskDef("b", body(log), upstream=("a",)),
+             TaskDef("c", body(log)), TaskDef("d", body(log))]
+    result, db = anyio.run(lambda: run(tasks, concurrency=1))
+    assert outcomes(result) == {"a": "failed", "b": "skipped", "c": "done", "d": "done"}
+    assert db["c"] == db["d"] == ("done", 3)
+
+
 # -- (b) failures -----------------------------------------------------------------
 
 

@@ -66,6 +66,20 @@ def test_upstream_and_tags_must_be_non_empty_strings(bad: Any) -> None:
     assert str(exc.value) == f"task 'orders': tags must be non-empty strings, got {bad!r}"
 
 
+def test_cost_is_a_positive_number_and_one_by_default() -> None:
+    assert task("t")(undocumented).cost == 1.0
+    assert task("t", cost=25)(undocumented).cost == 25.0
+    assert task("t", cost=0.5)(undocumented).cost == 0.5
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, "5", float("inf"), float("nan"), None])
+def test_a_cost_that_is_not_a_positive_number_is_refused(bad: Any) -> None:
+    with pytest.raises(PackError) as exc:
+        task("orders", cost=bad)(undocumented)
+    assert str(exc.value) == ("task 'orders': cost must be a positive number (a typical "
+                              f"task is 1), got {bad!r}")
+
+
 def test_bare_task_error_names_the_function() -> None:
     def sync_body(ctx: TaskContext) -> None:
         return None
