@@ -71,7 +71,7 @@ def keypoints(rng: np.random.Generator, p: dict[str, np.ndarray]) -> np.ndarray:
     return np.stack([np.round(xs, 1), np.round(ys, 1), score], axis=2)
 
 
-@task("pose_results", upstream=["detections"], tags=["enrichment"])
+@task("pose_results", upstream=["detections"], tags=["enrichment"], cost=11)
 async def pose_results(ctx: TaskContext) -> None:
     """17-point COCO skeletons inside the person's box, with a pose class."""
     persons = await _persons(ctx, BOX)
@@ -90,7 +90,7 @@ async def pose_results(ctx: TaskContext) -> None:
         })
 
 
-@task("action_results", upstream=["detections"], tags=["enrichment"])
+@task("action_results", upstream=["detections"], tags=["enrichment"], cost=2)
 async def action_results(ctx: TaskContext) -> None:
     """Action recognition per person detection."""
     p = await _persons(ctx)
@@ -126,7 +126,7 @@ async def threat_detections(ctx: TaskContext) -> None:
     })
 
 
-@task("reid_embeddings", upstream=["detections", "entities"], tags=["enrichment"])
+@task("reid_embeddings", upstream=["detections", "entities"], tags=["enrichment"], cost=25)
 async def reid_embeddings(ctx: TaskContext) -> None:
     """512-dim re-ID embeddings of people and vehicles, clustered around the centroid of the
     detection's entity (a resident or a stranger; a household car or a passing one)."""

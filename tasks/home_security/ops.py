@@ -47,7 +47,7 @@ async def prometheus_alerts(ctx: TaskContext) -> None:
 
 
 @task("gpu_stats", upstream=["detections"], tags=["ops"], params={"days": None,
-                                                                  "gpu_interval_s": 5})
+                                                                  "gpu_interval_s": 5}, cost=2)
 async def gpu_stats(ctx: TaskContext) -> None:
     """GPU samples every `gpu_interval_s` seconds (003's GPUMonitor default: 5) over the
     window; utilisation follows the detection load."""
@@ -88,7 +88,7 @@ def _nulls(n: int) -> np.ndarray:
     return np.full(n, None, dtype=object)
 
 
-@task("logs", upstream=["events", "detections", "cameras"], tags=["ops"])
+@task("logs", upstream=["events", "detections", "cameras"], tags=["ops"], cost=12)
 async def logs(ctx: TaskContext) -> None:
     """Application logs of the pipeline, referencing the detections and events they handled."""
     det = await ctx.read("detections", ["id", "camera_id", "detected_at", "object_type"])
@@ -159,7 +159,7 @@ async def logs(ctx: TaskContext) -> None:
 ACTORS = ("john.smith", "jane.smith", "robert.johnson")
 
 
-@task("audit_logs", upstream=["events", "alert_rules", "api_keys"], tags=["ops"])
+@task("audit_logs", upstream=["events", "alert_rules", "api_keys"], tags=["ops"], cost=2)
 async def audit_logs(ctx: TaskContext) -> None:
     """Security-sensitive actions: rule changes, event reviews, logins, key creation."""
     ev = await ctx.read("events", ["id", "reviewed", "ended_at"])

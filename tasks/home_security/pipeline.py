@@ -16,7 +16,7 @@ from . import sim, uploads, vocab
 
 
 @task("detections", upstream=["cameras", "camera_zones"], tags=["pipeline"],
-      params=["images", "days"])
+      params=["images", "days"], cost=8)
 async def detections(ctx: TaskContext) -> None:
     """Object detections from simulated camera uploads (0-4 per image), with a daily rhythm.
 
@@ -70,7 +70,7 @@ async def _read_detections(ctx: TaskContext | VerifyContext) -> dict[str, np.nda
                                          "confidence", "file_path"])
 
 
-@task("events", upstream=["detections", "cameras"], tags=["pipeline"])
+@task("events", upstream=["detections", "cameras"], tags=["pipeline"], cost=18)
 async def events(ctx: TaskContext) -> None:
     """Security events: batches of one camera's detections, with an LLM-style risk analysis."""
     det = await _read_detections(ctx)
@@ -159,7 +159,7 @@ def _class_sets(kinds: np.ndarray, runs: np.ndarray) -> list[str]:
     return np.array(texts, dtype=object)[which].tolist()
 
 
-@task("event_detections", upstream=["events", "detections"], tags=["pipeline"])
+@task("event_detections", upstream=["events", "detections"], tags=["pipeline"], cost=2)
 async def event_detections(ctx: TaskContext) -> None:
     """The event-detection junction, exactly what events.detection_ids lists."""
     ev = await ctx.read("events", ["id", "detection_ids", "ended_at"])
@@ -303,7 +303,7 @@ def rule_match_mask(rule: dict[str, Any], c: dict[str, Any], cameras: np.ndarray
     return ok
 
 
-@task("alerts", upstream=["events", "alert_rules", "detections"], tags=["pipeline"])
+@task("alerts", upstream=["events", "alert_rules", "detections"], tags=["pipeline"], cost=5)
 async def alerts(ctx: TaskContext) -> None:
     """Alerts only for events that match an enabled rule, deduplicated within its cooldown.
     When several rules match one event the higher severity takes precedence (003): the
@@ -365,7 +365,7 @@ async def alerts(ctx: TaskContext) -> None:
 
 
 @task("event_feedback", upstream=["events"], tags=["pipeline"],
-      params={"feedback_fraction": 0.3})
+      params={"feedback_fraction": 0.3}, cost=2)
 async def event_feedback(ctx: TaskContext) -> None:
     """User feedback on ~30 % of events: 70 % correct, 20 % partially correct, 10 % incorrect,
     given 5 minutes to 2 days after the event and before as_of."""

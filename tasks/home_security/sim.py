@@ -385,6 +385,10 @@ def unit_vectors(rng: np.random.Generator, n: int, dim: int = 512) -> np.ndarray
 
 
 def around(rng: np.random.Generator, centroids: np.ndarray, spread: float) -> np.ndarray:
-    """L2-normalised samples clustered around the given unit centroids."""
-    v = centroids + spread * rng.standard_normal(centroids.shape) / np.sqrt(centroids.shape[1])
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    """L2-normalised float32 samples clustered around the given unit centroids (float32,
+    the values a real[] column stores, so what is written is what was made)."""
+    v = rng.standard_normal(centroids.shape, dtype=np.float32)
+    v *= np.float32(spread / np.sqrt(centroids.shape[1]))
+    v += centroids
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v

@@ -117,7 +117,7 @@ async def _detections(ctx: TaskContext | VerifyContext, *more: str) -> dict[str,
     return await ctx.read("detections", [*ENTITY_COLUMNS, *more])
 
 
-@task("entities", upstream=["detections"], tags=["pipeline"])
+@task("entities", upstream=["detections"], tags=["pipeline"], cost=11)
 async def entities(ctx: TaskContext) -> None:
     """Unique people, vehicles and pets for re-identification across cameras."""
     det = await _detections(ctx, "confidence")
@@ -234,7 +234,7 @@ def _tracks(ctx: TaskContext, det: dict[str, np.ndarray]) -> dict[str, np.ndarra
     }
 
 
-@task("tracks", upstream=["detections", "entities"], tags=["pipeline"])
+@task("tracks", upstream=["detections", "entities"], tags=["pipeline"], cost=5)
 async def tracks(ctx: TaskContext) -> None:
     """Movement trajectories: one per entity per visit, in normalised frame coordinates."""
     det = await _detections(ctx, *BOX_COLUMNS)
@@ -251,7 +251,7 @@ async def tracks(ctx: TaskContext) -> None:
 
 
 @task("dwell_time_records", upstream=["tracks", "camera_zones", "detections", "entities"],
-      tags=["pipeline"])
+      tags=["pipeline"], cost=5)
 async def dwell_time_records(ctx: TaskContext) -> None:
     """How long each tracked object stayed inside each zone it entered."""
     det = await _detections(ctx, *BOX_COLUMNS)
@@ -293,7 +293,7 @@ async def dwell_time_records(ctx: TaskContext) -> None:
 
 
 @task("face_detection_events", upstream=["detections", "entities", "known_persons"],
-      tags=["pipeline"])
+      tags=["pipeline"], cost=3)
 async def face_detection_events(ctx: TaskContext) -> None:
     """Faces found in person detections; residents match a known person, strangers do not."""
     det = await _detections(ctx, *BOX_COLUMNS)
@@ -323,7 +323,7 @@ async def face_detection_events(ctx: TaskContext) -> None:
     })
 
 
-@task("action_events", upstream=["events"], tags=["pipeline"])
+@task("action_events", upstream=["events"], tags=["pipeline"], cost=3)
 async def action_events(ctx: TaskContext) -> None:
     """X-CLIP action recognition on events that show a person."""
     ev = await ctx.read("events", ["id", "camera_id", "object_types", "ended_at"])
@@ -364,8 +364,11 @@ async def scene_changes(ctx: TaskContext) -> None:
                         p=[0.25, 0.2, 0.3, 0.2, 0.05])
     spread = np.where(change == "camera_tampered", 3.0, rng.uniform(0.4, 1.2, n))
     noisy = before + spread[:, None] * rng.standard_normal(before.shape) / np.sqrt(512)
-    after = noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
-    similarity = np.round(np.einsum("ij,ij->i", before, after), 4)
+    # stored as float32 (real[]); the similarity is that of the vectors stored
+    before = before.astype(np.float32)
+    after = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+    similarity = np.round(np.einsum("ij,ij->i", before.astype(np.float64),
+                                    after.astype(np.float64)), 4)
     # the first event (by id) of the camera starting within 10 minutes of the change
     event_id: list[int | None] = []
     ev_cam = ev["camera_id"]

@@ -7,8 +7,8 @@ from .base import (
     JSONB,
     METADATA,
     UUID,
-    FloatArray,
     created_at,
+    embedding,
     fk,
     one_of,
     pk,
@@ -16,7 +16,7 @@ from .base import (
 
 demographics_results = sa.Table(
     "demographics_results", METADATA, pk(),
-    fk("detection_id", "detections.id"),
+    fk("detection_id", "detections.id", index=False),
     sa.Column("age_min", sa.Integer, nullable=False),
     sa.Column("age_max", sa.Integer, nullable=False),
     sa.Column("gender", sa.String(10), nullable=False),
@@ -28,7 +28,7 @@ demographics_results = sa.Table(
 )
 pose_results = sa.Table(
     "pose_results", METADATA, pk(),
-    fk("detection_id", "detections.id"),
+    fk("detection_id", "detections.id", index=False),
     sa.Column("keypoints", JSONB, nullable=False),  # 17 COCO points [x, y, score], pixels
     sa.Column("pose_class", sa.String(12), nullable=False),
     sa.Column("confidence", sa.Float, nullable=False),
@@ -57,9 +57,9 @@ threat_detections = sa.Table(
 )
 reid_embeddings = sa.Table(
     "reid_embeddings", METADATA, pk(),
-    fk("detection_id", "detections.id"),
+    fk("detection_id", "detections.id", index=False),
     fk("entity_id", "entities.id", type_=UUID),
-    sa.Column("embedding", FloatArray, nullable=False),  # 512-dim, L2-normalised
+    embedding(),  # 512-dim, L2-normalised
     created_at(),
     sa.UniqueConstraint("detection_id"),
 )

@@ -58,7 +58,7 @@ job_logs = sa.Table(
 )
 export_jobs = sa.Table(
     "export_jobs", METADATA, pk(),
-    fk("job_id", "jobs.id", type_=sa.String(36)),
+    fk("job_id", "jobs.id", type_=sa.String(36), index=False),
     sa.Column("export_type", sa.String(16), nullable=False),
     sa.Column("camera_ids", JSONB, nullable=False),
     ts("time_range_start"),

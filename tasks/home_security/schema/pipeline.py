@@ -8,8 +8,8 @@ from .base import (
     METADATA,
     TSVECTOR,
     UUID,
-    FloatArray,
     created_at,
+    embedding,
     fk,
     one_of,
     pk,
@@ -135,7 +135,7 @@ alerts = sa.Table(
 )
 event_feedback = sa.Table(
     "event_feedback", METADATA, pk(),
-    fk("event_id", "events.id"),
+    fk("event_id", "events.id", index=False),
     sa.Column("feedback_type", sa.String(20), nullable=False),
     sa.Column("feedback_text", sa.Text),
     sa.Column("corrected_risk_level", sa.String(10)),
@@ -148,7 +148,7 @@ event_feedback = sa.Table(
 )
 event_audits = sa.Table(
     "event_audits", METADATA, pk(),
-    fk("event_id", "events.id"),
+    fk("event_id", "events.id", index=False),
     ts("audited_at"),
     sa.Column("model", sa.String(50), nullable=False),
     sa.Column("consistency_score", sa.Float, nullable=False),
@@ -231,8 +231,8 @@ scene_changes = sa.Table(
     fk("event_id", "events.id", nullable=True, ondelete="SET NULL"),
     sa.Column("change_type", sa.String(32), nullable=False),
     sa.Column("severity", sa.String(10), nullable=False),
-    sa.Column("before_embedding", FloatArray, nullable=False),
-    sa.Column("after_embedding", FloatArray, nullable=False),
+    embedding("before_embedding"),
+    embedding("after_embedding"),
     sa.Column("similarity_score", sa.Float, nullable=False),
     ts("detected_at", default_now=True),
     ts("resolved_at", nullable=True),

@@ -5,9 +5,9 @@ import sqlalchemy as sa
 from .. import vocab
 from .base import (
     METADATA,
-    FloatArray,
     IntArray,
     created_at,
+    embedding,
     fk,
     one_of,
     pk,
@@ -49,7 +49,7 @@ registered_vehicles = sa.Table(
 )
 notification_preferences = sa.Table(
     "notification_preferences", METADATA, pk(),
-    fk("household_member_id", "household_members.id"),
+    fk("household_member_id", "household_members.id", index=False),
     sa.Column("push_enabled", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("email_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("min_severity", sa.String(10), nullable=False, server_default="medium"),
@@ -78,7 +78,7 @@ known_persons = sa.Table(
 face_embeddings = sa.Table(
     "face_embeddings", METADATA, pk(),
     fk("known_person_id", "known_persons.id"),
-    sa.Column("embedding", FloatArray, nullable=False),  # 512-dim ArcFace, L2-normalised
+    embedding(),  # 512-dim ArcFace, L2-normalised
     sa.Column("quality_score", sa.Float, nullable=False),
     sa.Column("source_image_path", sa.String(512)),
     created_at(),
@@ -87,7 +87,7 @@ face_embeddings = sa.Table(
 person_embeddings = sa.Table(
     "person_embeddings", METADATA, pk(),
     fk("household_member_id", "household_members.id"),
-    sa.Column("embedding", FloatArray, nullable=False),  # 512-dim, L2-normalised
+    embedding(),  # 512-dim, L2-normalised
     sa.Column("quality_score", sa.Float, nullable=False),
     sa.Column("source_image_path", sa.String(512), nullable=False),
     created_at(),

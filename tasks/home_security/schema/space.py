@@ -30,7 +30,7 @@ camera_areas = sa.Table(
 )
 camera_calibrations = sa.Table(
     "camera_calibrations", METADATA, pk(),
-    fk("camera_id", "cameras.id", type_=sa.String(36)),
+    fk("camera_id", "cameras.id", type_=sa.String(36), index=False),
     sa.Column("focal_length_mm", sa.Float, nullable=False),
     sa.Column("mounting_height_m", sa.Float, nullable=False),
     sa.Column("tilt_angle_deg", sa.Float, nullable=False),
