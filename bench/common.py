@@ -35,6 +35,16 @@ async def fresh_db(admin: str, name: str) -> str:
     return admin.rsplit("/", 1)[0] + "/" + name
 
 
+async def drop_db(admin: str, name: str) -> None:
+    """Drop database *name*: a loaded database left behind keeps autovacuum busy on the
+    same cores while the next setting is measured."""
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @contextlib.contextmanager
 def pg_admin(given: str | None) -> Iterator[str]:
     """The admin URL of the server *given* (``--pg-url``), or of a throwaway server

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.common import REPO, child_tree, fresh_db, pg_admin, report_same_bytes
+from bench.common import REPO, child_tree, drop_db, fresh_db, pg_admin, report_same_bytes
 
 
 async def digest(url: str) -> str:
@@ -48,7 +48,8 @@ def main() -> None:
     ap.add_argument("--source", type=Path, default=REPO,
                     help="the checkout whose seedgraph and pack run (default: this one)")
     ap.add_argument("--executors", default="local,processes",
-                    help="comma-separated: local, processes (with -j 2)")
+                    help="comma-separated: local, processes (with -j JOBS)")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
     args = ap.parse_args()
     source = args.source.resolve()
     env = {**os.environ, "PYTHONPATH": str(source)}
@@ -60,14 +61,16 @@ def main() -> None:
                    str(source / "tasks" / "home_security"), "--db", url, "--seed", "42",
                    "--as-of", "2026-01-15", "--set", f"images={args.images}", "--json"]
             if executor == "processes":
-                cmd += ["--executor", "processes", "-j", "2"]
+                cmd += ["--executor", "processes", "-j", str(args.jobs)]
             wall, peaks, out = child_tree(cmd, cwd=Path("/tmp"), env=env)
             run = json.loads(out)
             results.append({
-                "source": str(source), "executor": executor, "images": args.images,
+                "source": str(source), "images": args.images,
+                "executor": executor if executor == "local" else f"{executor} -j {args.jobs}",
                 "rows": run["rows"], "task_seconds": round(run["seconds"], 1),
                 "wall_seconds": round(wall, 1), "rows_per_s": round(run["rows"] / run["seconds"]),
                 "peak_rss_mb": peaks, "checksum": asyncio.run(digest(url))})
+            asyncio.run(drop_db(admin, f"bench_hs_{executor}"))
             print(json.dumps(results[-1]), flush=True)
     report_same_bytes(results)
 
