@@ -284,6 +284,38 @@ def test_reid_embeddings_are_unit_vectors_clustered_by_entity(hs: str) -> None:
     assert own.mean() > 0.8
 
 
+def test_embeddings_are_float32_kept_in_the_row_and_read_alike_on_both(hs: str) -> None:
+    """Embeddings are generated as float32 and stored as such: every value read back is
+    exactly a float32 (on SQLite too, whose JSON holds the float32 values' full digits),
+    and on PostgreSQL the column is real[] with STORAGE PLAIN (no TOAST table rows)."""
+    for table, column in [("reid_embeddings", "embedding"), ("face_embeddings", "embedding"),
+                          ("person_embeddings", "embedding"),
+                          ("scene_changes", "after_embedding")]:
+        values = np.array([_loads(v) for v in col(hs, f"SELECT {column} FROM {table}")])
+        assert values.shape[1:] == (512,), table
+        assert np.array_equal(values.astype(np.float32).astype(np.float64), values), table
+    if hs.startswith("postgresql"):
+        kinds = query(hs, "SELECT attrelid::regclass::text, format_type(atttypid, atttypmod),"
+                          " attstorage::text FROM pg_attribute WHERE attname LIKE '%embedding' "
+                          "AND attrelid::regclass::text IN ('reid_embeddings', "
+                          "'face_embeddings', 'person_embeddings', 'scene_changes')")
+        assert len(kinds) == 5
+        assert {(k, s) for _, k, s in kinds} == {("real[]", "p")}
+        toasted = col(hs, "SELECT pg_relation_size(reltoastrelid) FROM pg_class "
+                          "WHERE relname = 'reid_embeddings'")
+        assert toasted == [0]
+
+
+def test_no_index_repeats_the_one_a_unique_constraint_has(hs: str) -> None:
+    if not hs.startswith("postgresql"):
+        pytest.skip("PostgreSQL's catalog")
+    twice = query(hs, "SELECT indrelid::regclass::text, indkey::text FROM pg_index i "
+                      "JOIN pg_class c ON c.oid = i.indrelid "
+                      "WHERE c.relnamespace = 'public'::regnamespace "
+                      "GROUP BY 1, 2 HAVING count(*) > 1")
+    assert twice == []
+
+
 def _loads(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
