@@ -75,6 +75,16 @@ def _null_mask(obj: np.ndarray) -> np.ndarray | None:
     return mask if mask.any() else None
 
 
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
+def _texts_null_mask(out: np.ndarray) -> np.ndarray | None:
+    """The NULL mask of an array holding only str and None: compared in one C loop (a
+    str never equals None), twice as quick as asking each value ``is None``."""
+    mask = np.asarray(out == None, dtype=bool)  # noqa: E711 (element by element)
+    return mask if mask.any() else None
+
+
 def _to_utc_naive(v: datetime) -> datetime:
     return v.astimezone(UTC).replace(tzinfo=None) if v.tzinfo is not None else v
 
@@ -212,7 +222,7 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
         for i, v in enumerate(obj):
             out[i] = None if v is None else v if isinstance(v, str) and canonical(v) else \
                 str(v) if isinstance(v, _uuid.UUID) else str(_uuid.UUID(str(v)))
-        return out, _null_mask(out)
+        return out, _texts_null_mask(out)
     if k in (ColumnKind.JSON, ColumnKind.JSONB):
         if isinstance(values, np.ndarray) and values.ndim >= 2:
             out = np.empty(n, dtype=object)
@@ -221,7 +231,7 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
         obj = _objects(values, n)
         out = np.empty(n, dtype=object)
         out[:] = [None if v is None else _json_text(v) for v in obj]
-        return out, _null_mask(out)
+        return out, _texts_null_mask(out)
     if k in (ColumnKind.FLOAT4_ARRAY, ColumnKind.FLOAT8_ARRAY):
         if isinstance(values, np.ndarray) and values.ndim >= 2:
             return values.astype(np.float64, copy=False), None
@@ -250,9 +260,12 @@ def _normalize(values: Any, col: ColumnSpec, n: int) -> Column:
     if is_arr and values.dtype.kind == "U":
         return values.astype(object), None
     obj = _objects(values, n)
-    out = np.empty(n, dtype=object)
-    out[:] = [None if v is None else v if isinstance(v, str) else str(v) for v in obj]
-    return out, _null_mask(out)
+    if set(map(type, obj)) <= _STR_OR_NONE:  # the usual case, checked in one C loop
+        out = obj.copy() if obj is values else obj  # the task may reuse its own array
+    else:
+        out = np.empty(n, dtype=object)
+        out[:] = [None if v is None else v if isinstance(v, str) else str(v) for v in obj]
+    return out, _texts_null_mask(out)
 
 
 # -- decoding what the database returns ------------------------------------------

@@ -275,6 +275,23 @@ def test_uuid_values_are_stored_in_canonical_text_whatever_form_they_come_in() -
         normalize(np.array(["12345678-9abc-4def-8123-456789abcdeg"], dtype=object), col, 1)
 
 
+def test_text_values_are_kept_apart_from_the_array_the_task_wrote() -> None:
+    col = ColumnSpec("t", ColumnKind.TEXT, nullable=True)
+    given = np.array(["a", None, "c"], dtype=object)
+    out, mask = normalize(given, col, 3)
+    given[0] = "changed after the write"  # the task reuses its array for the next batch
+    assert out.tolist() == ["a", None, "c"] and mask is not None
+    assert mask.tolist() == [False, True, False]
+    # anything but str and None becomes its text; a str subclass stays as it is
+    class Tag(str):
+        pass
+    out, mask = normalize(np.array([1, Tag("x"), 2.5, None], dtype=object), col, 4)
+    assert out.tolist() == ["1", "x", "2.5", None] and mask is not None
+    assert mask.tolist() == [False, False, False, True]
+    out, mask = normalize(["a", "b"], col, 2)
+    assert out.tolist() == ["a", "b"] and mask is None
+
+
 def test_uuid_texts_match_the_uuid_module() -> None:
     from seedgraph.gen import uuid_texts
 
