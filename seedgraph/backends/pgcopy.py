@@ -38,7 +38,28 @@ _ARRAY_OID = {
 ENCODABLE = frozenset(ColumnKind)
 
 _Fixed = tuple[np.ndarray, int]  # (n, w) uint8 payload, width
-_Var = tuple[np.ndarray, list[bytes]]  # lengths (-1 = NULL), each value's bytes
+
+
+class _Payload:
+    """The values of a text column as one bytes object, each value's bytes after the
+    other: encoded with one ``str.join`` and one ``encode`` instead of an ``encode``
+    per value (a NULL is no bytes)."""
+
+    __slots__ = ("data", "sizes")
+
+    def __init__(self, data: bytes, sizes: np.ndarray) -> None:
+        self.data = data
+        self.sizes = sizes
+
+    def pieces(self) -> list[bytes]:
+        """Each value's bytes."""
+        ends = np.cumsum(self.sizes).tolist()
+        data = self.data
+        return [data[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+
+
+_Var = tuple[np.ndarray, "list[bytes] | _Payload"]  # lengths (-1 = NULL), the values'
+# bytes
 
 
 def _bytes(arr: np.ndarray, dtype: str) -> np.ndarray:
@@ -190,6 +211,13 @@ def _array_value(items: list[object], kind: ColumnKind) -> bytes:
 def _variable(arr: np.ndarray, mask: np.ndarray | None, spec: ColumnSpec) -> _Var:
     k = spec.kind
     n = len(arr)
+    if k in (ColumnKind.TEXT, ColumnKind.JSON, ColumnKind.JSONB):
+        payload = _text_payload(arr, mask, jsonb=k is ColumnKind.JSONB)
+        if payload is not None:
+            lengths = payload.sizes.copy()
+            if mask is not None:
+                lengths[mask] = -1
+            return lengths, payload
     if k in (ColumnKind.TEXT, ColumnKind.JSON):
         encoded = [b"" if v is None else v.encode() for v in arr]
     elif k is ColumnKind.JSONB:
@@ -202,6 +230,35 @@ def _variable(arr: np.ndarray, mask: np.ndarray | None, spec: ColumnSpec) -> _Va
     if mask is not None:
         lengths[mask] = -1
     return lengths, encoded
+
+
+def _text_payload(arr: np.ndarray, mask: np.ndarray | None, *, jsonb: bool
+                  ) -> _Payload | None:
+    """The values as one payload when they are all ASCII (a character is then a byte,
+    so each value's size is its length); None otherwise. JSONB values each start with
+    the format version byte, 1."""
+    values = arr.tolist()
+    if mask is not None:
+        values = ["" if v is None else v for v in values]
+    sep = "\x01" if jsonb else ""
+    text = sep + sep.join(values) if values else ""
+    data = text.encode()
+    if len(data) != len(text):
+        return None
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    if jsonb:
+        sizes += 1
+        if mask is not None:  # a NULL has no version byte: cut it out of the text
+            return _Payload(_without_null_versions(data, sizes, mask), np.where(mask, 0, sizes))
+    return _Payload(data, sizes)
+
+
+def _without_null_versions(data: bytes, sizes: np.ndarray, mask: np.ndarray) -> bytes:
+    raw = np.frombuffer(data, dtype=np.uint8)
+    starts = np.cumsum(sizes) - sizes
+    keep = np.ones(len(raw), dtype=bool)
+    keep[starts[mask]] = False
+    return raw[keep].tobytes()
 
 
 def _packed(blocks: Sequence[_Fixed], n: int) -> bytes:
@@ -266,7 +323,8 @@ def _scatter(columns: Sequence[tuple[_Fixed | None, _Var | None, np.ndarray | No
                 out[rows[a:b, None] + np.arange(w)] = src[a:b]
         else:
             assert var is not None
-            payload = np.frombuffer(b"".join(var[1]), dtype=np.uint8)
+            payload = np.frombuffer(var[1].data if isinstance(var[1], _Payload)
+                                    else b"".join(var[1]), dtype=np.uint8)
             seg = np.maximum(lens, 0)
             if len(payload):
                 src_start = np.cumsum(seg) - seg
@@ -309,7 +367,8 @@ def _joined(columns: Sequence[tuple[_Fixed | None, _Var | None, np.ndarray | Non
             values = [b"" if m else raw[i * w:(i + 1) * w] for i, m in enumerate(mask.tolist())]
         else:
             assert var is not None
-            lens, values = var
+            lens, given = var
+            values = given.pieces() if isinstance(given, _Payload) else given
         pending.append(_bytes(lens, ">i4"))
         cut()
         pieces.append(values)
