@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -36,13 +37,16 @@ async def fresh_db(admin: str, name: str) -> str:
 
 
 async def drop_db(admin: str, name: str) -> None:
-    """Drop database *name*: a loaded database left behind keeps autovacuum busy on the
-    same cores while the next setting is measured."""
+    """Drop database *name*, then let the machine settle: a loaded database left behind
+    keeps autovacuum busy, and the server's and the kernel's dirty pages are written
+    back, on the same cores while the next setting is measured."""
     conn = await asyncpg.connect(admin)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
+    os.sync()
 
 
 @contextlib.contextmanager
