@@ -153,6 +153,16 @@ def test_schedule_weighs_chains_by_the_tasks_costs() -> None:
     assert s.ready() == ["a", "b", "z"]
 
 
+def test_schedule_breaks_a_tie_of_chains_by_the_tasks_waiting_then_by_name() -> None:
+    import networkx as nx
+
+    # x and y head chains of 2; y holds up two tasks, x one: y first, though x < y
+    g = nx.DiGraph([("y", "p"), ("y", "q"), ("x", "r")])
+    assert Schedule(g, list(g.nodes)).ready() == ["y", "x"]
+    # with q not to run, both hold up one: by name
+    assert Schedule(g, ["x", "y", "p", "r"]).ready() == ["x", "y"]
+
+
 def test_schedule_hands_out_no_more_than_the_free_slots() -> None:
     s = Schedule(GRAPH, ["a", "b", "c", "x"])
     assert s.ready(1) == ["a"]
