@@ -114,6 +114,10 @@ class _Execution:
 
     async def run_task(self, name: str, tg: TaskGroup) -> None:
         try:
+            # a run cancelled (interrupted) before this task took its first step: it has
+            # not started, so it stays pending (a new task is not cancelled until it
+            # awaits, and the cancel may not have reached this task group yet)
+            await anyio.lowlevel.checkpoint_if_cancelled()
             await self._run_unit(self.members[name], tg)
         finally:
             self.running -= 1

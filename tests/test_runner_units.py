@@ -18,10 +18,12 @@ from typing import Any
 
 import anyio
 import numpy as np
+import pytest
 import sqlalchemy as sa
 
 from seedgraph import checkpoints
 from seedgraph.backends import Database, parse_url
+from seedgraph.backends.sqlite import SqliteTx
 from seedgraph.context import TaskContext
 from seedgraph.graph import build_graph, unit_of
 from seedgraph.plan import make_plan
@@ -275,6 +277,46 @@ def test_cancelling_the_run_while_a_task_awaits_rolls_its_table_back() -> None:
     db = anyio.run(go)
     assert db == {"base": ("done", 3), "slow": ("interrupted", 0), "after": ("pending", 0)}
     assert ("end", "slow") not in log.events and ("start", "after") not in log.events
+
+
+def test_a_task_made_ready_as_the_run_is_cancelled_stays_pending(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the run is cancelled from outside while base commits; base's end then readies
+    # after, which must not start (its body must not run, its state stays pending)
+    log = Log()
+    committed = anyio.Event()
+    armed = [False]
+    finish = SqliteTx.finish
+
+    async def finish_then_signal(self: SqliteTx, ok: bool) -> None:
+        await finish(self, ok)
+        if ok and armed[0]:
+            armed[0] = False
+            committed.set()
+
+    async def arm(ctx: TaskContext) -> None:
+        armed[0] = True
+
+    monkeypatch.setattr(SqliteTx, "finish", finish_then_signal)
+    tasks = [TaskDef("base", body(log, after=arm)),
+             TaskDef("after", body(log), upstream=("base",))]
+
+    async def go() -> dict[str, tuple[str, int]]:
+        db, (graph, plan), run_id = await open_db(tasks)
+        try:
+            with anyio.fail_after(LIMIT):
+                async with anyio.create_task_group() as outer:
+                    outer.start_soon(lambda: execute(db, graph, plan, run_id=run_id, params={},
+                                                     seed=1, as_of=AS_OF,
+                                                     handle_signals=False))
+                    await committed.wait()
+                    outer.cancel_scope.cancel()
+            return await recorded(db, run_id, ["base", "after"])
+        finally:
+            await db.close()
+
+    assert anyio.run(go) == {"base": ("done", 3), "after": ("pending", 0)}
+    assert ("start", "after") not in log.events
 
 
 # -- (d) rows and the checkpoint commit together --------------------------------------
