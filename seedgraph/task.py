@@ -8,6 +8,8 @@ modules, so the same function can be imported, tested and reused freely.
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,11 +125,16 @@ def _as_partitions(value: Any, table: str) -> int | str | None:
 
 
 def _as_cost(value: Any, table: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
-            or value == float("inf"):
+    cost = math.nan
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            cost = float(value)
+        except OverflowError:  # an int too large for a float
+            cost = math.inf
+    if not 0 < cost < math.inf:
         raise PackError(f"task '{table}': cost must be a positive number (a typical task "
                         f"is 1), got {value!r}")
-    return float(value)
+    return cost
 
 
 def _as_params(params: Mapping[str, Any] | Sequence[str] | None) -> dict[str, Any]:

@@ -70,9 +70,13 @@ def test_cost_is_a_positive_number_and_one_by_default() -> None:
     assert task("t")(undocumented).cost == 1.0
     assert task("t", cost=25)(undocumented).cost == 25.0
     assert task("t", cost=0.5)(undocumented).cost == 0.5
+    import numpy as np
+
+    assert task("t", cost=np.int64(3))(undocumented).cost == 3.0
+    assert task("t", cost=np.float32(2.5))(undocumented).cost == 2.5
 
 
-@pytest.mark.parametrize("bad", [0, -1, True, "5", float("inf"), float("nan"), None])
+@pytest.mark.parametrize("bad", [0, -1, True, "5", float("inf"), float("nan"), None, 10**400])
 def test_a_cost_that_is_not_a_positive_number_is_refused(bad: Any) -> None:
     with pytest.raises(PackError) as exc:
         task("orders", cost=bad)(undocumented)
