@@ -119,6 +119,23 @@ async def run(tasks: Sequence[TaskDef], *, concurrency: int = 4, fail_fast: bool
         await db.close()
 
 
+async def cancelled_when(tasks: Sequence[TaskDef], moment: Callable[[Database], Awaitable[None]]
+                         ) -> dict[str, tuple[str, int]]:
+    """Run *tasks*, cancel the run from outside once *moment* returns; per table,
+    (recorded status, rows it holds)."""
+    db, (graph, plan), run_id = await open_db(tasks)
+    try:
+        with anyio.fail_after(LIMIT):
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(lambda: execute(db, graph, plan, run_id=run_id, params={},
+                                                 seed=1, as_of=AS_OF, handle_signals=False))
+                await moment(db)
+                outer.cancel_scope.cancel()
+        return await recorded(db, run_id, [t.table for t in tasks])
+    finally:
+        await db.close()
+
+
 async def recorded(db: Database, run_id: int, tables: Sequence[str]
                    ) -> dict[str, tuple[str, int]]:
     status = {r.table: r.status.value for r in await checkpoints.task_records(db, run_id)}
@@ -257,24 +274,13 @@ def test_cancelling_the_run_while_a_task_awaits_rolls_its_table_back() -> None:
              TaskDef("slow", body(log, rows=5, after=hold), upstream=("base",)),
              TaskDef("after", body(log), upstream=("slow",))]
 
-    async def go() -> dict[str, tuple[str, int]]:
-        db, (graph, plan), run_id = await open_db(tasks)
-        try:
-            with anyio.fail_after(LIMIT):
-                async with anyio.create_task_group() as outer:
-                    outer.start_soon(lambda: execute(db, graph, plan, run_id=run_id, params={},
-                                                     seed=1, as_of=AS_OF,
-                                                     handle_signals=False))
-                    await holding.wait()
-                    # the rows are in, not committed (one connection: this read sees them)
-                    while await db.count_rows("slow") < 5:
-                        await anyio.sleep(0)
-                    outer.cancel_scope.cancel()
-            return await recorded(db, run_id, ["base", "slow", "after"])
-        finally:
-            await db.close()
+    async def rows_in(db: Database) -> None:
+        await holding.wait()
+        # the rows are in, not committed (one connection: this read sees them)
+        while await db.count_rows("slow") < 5:
+            await anyio.sleep(0)
 
-    db = anyio.run(go)
+    db = anyio.run(cancelled_when, tasks, rows_in)
     assert db == {"base": ("done", 3), "slow": ("interrupted", 0), "after": ("pending", 0)}
     assert ("end", "slow") not in log.events and ("start", "after") not in log.events
 
@@ -301,21 +307,11 @@ def test_a_task_made_ready_as_the_run_is_cancelled_stays_pending(
     tasks = [TaskDef("base", body(log, after=arm)),
              TaskDef("after", body(log), upstream=("base",))]
 
-    async def go() -> dict[str, tuple[str, int]]:
-        db, (graph, plan), run_id = await open_db(tasks)
-        try:
-            with anyio.fail_after(LIMIT):
-                async with anyio.create_task_group() as outer:
-                    outer.start_soon(lambda: execute(db, graph, plan, run_id=run_id, params={},
-                                                     seed=1, as_of=AS_OF,
-                                                     handle_signals=False))
-                    await committed.wait()
-                    outer.cancel_scope.cancel()
-            return await recorded(db, run_id, ["base", "after"])
-        finally:
-            await db.close()
+    async def base_committed(db: Database) -> None:
+        await committed.wait()
 
-    assert anyio.run(go) == {"base": ("done", 3), "after": ("pending", 0)}
+    assert anyio.run(cancelled_when, tasks, base_committed) == {
+        "base": ("done", 3), "after": ("pending", 0)}
     assert ("start", "after") not in log.events
 
 
