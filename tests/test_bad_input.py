@@ -288,6 +288,30 @@ def test_an_existing_table_with_the_right_names_but_other_types_is_refused(
     assert query(db_url, "SELECT COUNT(*) FROM regions") == [(0,)]  # nothing written
 
 
+def test_tables_whose_columns_hold_another_form_of_value_are_refused_before_writing(
+        pg_url: str) -> None:
+    """PostgreSQL's binary COPY sends each type in its own form: a bigint key where the
+    pack says integer, or text where it says JSONB, would fail the load half-way or
+    store every value with JSONB's version byte in front. Both are named up front,
+    with the one command that drops them."""
+    from tests.helpers import execute
+
+    execute(pg_url, "CREATE TABLE regions (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+    execute(pg_url, "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT "
+                    "NULL, placed_on DATE NOT NULL, placed_at TIMESTAMP NOT NULL, status "
+                    "VARCHAR(20) NOT NULL, meta TEXT)")
+    r = cli("run", "--pack", MINI, "--db", pg_url)
+    assert r.returncode == 1, r.stderr
+    assert "2 tables in" in r.stderr and "do not match the pack" in r.stderr
+    assert "'regions' (id is BIGINT, the pack says INTEGER)" in r.stderr
+    assert "'orders' (meta is TEXT, the pack says JSONB)" in r.stderr
+    # timestamp for timestamptz and varchar for text are the same on the wire: not named
+    assert "placed_at" not in r.stderr and "status" not in r.stderr
+    assert "seedgraph schema drop --only 'orders regions' --confirm" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert query(pg_url, "SELECT COUNT(*) FROM regions") == [(0,)]  # nothing written
+
+
 def test_an_sqlite_file_another_program_holds_fails_after_lock_timeout(tmp_path: Path) -> None:
     import sqlite3
     import time

@@ -397,25 +397,65 @@ class Database(abc.ABC):
 
         async with self.engine.connect() as conn:
             actual = await conn.run_sync(columns)
+        problems: dict[str, str] = {}
         for name, cols in sorted(actual.items()):
             expected = {c.name for c in wanted[name].columns}
             missing, extra = sorted(expected - set(cols)), sorted(set(cols) - expected)
-            retyped = [f"{c.name} is {cols[c.name]}, the pack says {c.type}"
+            retyped = [f"{c.name} is {self._type_text(cols[c.name])}, the pack says "
+                       f"{self._type_text(c.type)}"
                        for c in wanted[name].columns if c.name in cols
-                       and _family(c.type, self.dialect) != _family(cols[c.name], self.dialect)]
-            if missing or extra or retyped:
-                parts = []
-                if missing:
-                    parts.append(f"missing column(s) {', '.join(missing)}")
-                if extra:
-                    parts.append(f"unexpected column(s) {', '.join(extra)}")
-                if retyped:
-                    parts.append("; ".join(retyped))
-                raise SchemaMismatchError(
-                    f"table '{name}' in {self.url.display} does not match the pack: "
-                    f"{'; '.join(parts)}. Migrate it, or drop it with "
-                    f"`seedgraph schema drop --only {name} --confirm` and run again"
-                )
+                       and _differs(c.type, cols[c.name], self.dialect)]
+            parts = []
+            if missing:
+                parts.append(f"missing column(s) {', '.join(missing)}")
+            if extra:
+                parts.append(f"unexpected column(s) {', '.join(extra)}")
+            if retyped:
+                parts.append("; ".join(retyped))
+            if parts:
+                problems[name] = "; ".join(parts)
+        if len(problems) == 1:
+            [(name, what)] = problems.items()
+            raise SchemaMismatchError(
+                f"table '{name}' in {self.url.display} does not match the pack: {what}. "
+                f"Migrate it, or drop it with `seedgraph schema drop --only {name} "
+                "--confirm` and run again")
+        if problems:
+            raise SchemaMismatchError(
+                f"{len(problems)} tables in {self.url.display} do not match the pack: "
+                + "; ".join(f"'{n}' ({what})" for n, what in problems.items())
+                + ". Migrate them, or drop them with `seedgraph schema drop --only "
+                f"'{' '.join(problems)}' --confirm` and run again")
+
+
+    def _type_text(self, type_: Any) -> str:
+        """A column type as this database spells it (``DOUBLE PRECISION[]``)."""
+        try:
+            return str(type_.compile(dialect=self.engine.dialect))
+        except Exception:  # a type this dialect cannot render: its generic name
+            return str(type_)
+
+def _differs(declared: Any, live: Any, dialect: str) -> bool:
+    """The live column holds another kind of value than the pack declares, or (on
+    PostgreSQL, whose binary COPY sends each type in its own form) another form of it:
+    ``integer`` for ``bigint``, ``real[]`` for ``double precision[]``, JSONB for text.
+    Such a load would fail half-way, or store the values wrongly."""
+    if _family(declared, dialect) != _family(live, dialect):
+        return True
+    if dialect != "postgresql" or not isinstance(live, sa.types.TypeEngine):
+        return False
+    mine, theirs = kind_for(declared, dialect), kind_for(live, dialect)
+    if mine is theirs or {mine, theirs} <= _TEXT_ON_THE_WIRE or {mine, theirs} <= _TIMESTAMPS:
+        return False
+    return mine in _OWN_WIRE_FORM or theirs in _OWN_WIRE_FORM
+
+
+_K = ColumnKind
+_TEXT_ON_THE_WIRE = {_K.TEXT, _K.JSON}  # json's binary form is its text
+_TIMESTAMPS = {_K.TIMESTAMP, _K.TIMESTAMPTZ}  # both microseconds since 2000
+_OWN_WIRE_FORM = {_K.INT2, _K.INT4, _K.INT8, _K.FLOAT4, _K.FLOAT8, _K.NUMERIC, _K.BOOL,
+                  _K.DATE, _K.TIME, _K.UUID, _K.JSONB, _K.BYTEA, _K.FLOAT4_ARRAY,
+                  _K.FLOAT8_ARRAY, _K.INT4_ARRAY, _K.INT8_ARRAY, _K.TEXT_ARRAY}
 
 
 def _family(type_: Any, dialect: str) -> str:
