@@ -96,8 +96,8 @@ class _Execution:
         # a cycle's tables load as one unit, scheduled under its first table's name
         self.members = {unit_of(graph, t)[0]: [m for m in unit_of(graph, t) if m in plan.to_run]
                         for t in plan.to_run}
-        costs = {head: sum(graph.nodes[m]["task"].cost
-                           for m in members) for head, members in self.members.items()}
+        costs = {head: sum(graph.nodes[m]["task"].cost for m in members)
+                 for head, members in self.members.items()}
         self.schedule = Schedule(_units_graph(graph), self.members, costs)
         self.outcomes: dict[str, TaskOutcome] = {}
         to_run = set(plan.to_run)

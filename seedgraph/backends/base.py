@@ -427,13 +427,13 @@ class Database(abc.ABC):
                 + ". Migrate them, or drop them with `seedgraph schema drop --only "
                 f"'{' '.join(problems)}' --confirm` and run again")
 
-
     def _type_text(self, type_: Any) -> str:
         """A column type as this database spells it (``DOUBLE PRECISION[]``)."""
         try:
             return str(type_.compile(dialect=self.engine.dialect))
         except Exception:  # a type this dialect cannot render: its generic name
             return str(type_)
+
 
 def _differs(declared: Any, live: Any, dialect: str) -> bool:
     """The live column holds another kind of value than the pack declares, or (on
